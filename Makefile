@@ -1,0 +1,78 @@
+# Every developer and CI entry point. `make test` and `make local` do all set-up themselves.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Tests prefer the Lambda runtime's Python (3.13) where the machine has it; 3.11+ works too.
+PYTHON_BIN ?= $(shell command -v python3.13 || ls /root/.pyenv/versions/3.13*/bin/python3 2>/dev/null | head -1 || command -v python3)
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+export UV_PYTHON_DOWNLOADS := never
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export AGNO_TELEMETRY := false
+export CDK_DISABLE_VERSION_CHECK := 1
+PYTEST_WORKERS ?= 2
+
+.PHONY: help install test test-unit test-integration test-infra test-e2e local local-reset layers synth deploy bench soak clean
+
+help:
+	@echo "make test    install everything and run every test"
+	@echo "make local   run the whole service on http://127.0.0.1:\$${PORT:-3000} (DynamoDB Local, no Docker)"
+	@echo "make bench   benchmarks against Agno's DynamoDb adapter -> bench/results/latest.json"
+	@echo "make synth   synthesize the CDK app (offline);  make deploy   deploy it"
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python "$(PYTHON_BIN)"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+# The Lambda layers: third-party wheels for manylinux aarch64 / cp313, built without Docker.
+layers: install
+	$(PY) -m cdk.layers
+
+synth: layers
+	npx cdk synth --quiet
+
+deploy: layers
+	npx cdk deploy --require-approval never
+
+test: install layers
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q -p no:cacheprovider
+
+test-unit: install
+	$(PY) -m pytest tests/unit -q
+
+test-integration: install
+	$(PY) -m pytest tests/integration -q
+
+test-infra: install layers
+	$(PY) -m pytest tests/infrastructure -q
+
+test-e2e: install layers
+	$(PY) -m pytest tests/e2e -q
+
+local: install layers
+	$(PY) -m local_runtime serve --port $${PORT:-3000}
+
+local-reset:
+	rm -rf .local
+
+bench: install layers
+	$(PY) -m bench.run
+
+soak: install layers
+	$(PY) -m bench.soak
+
+clean:
+	rm -rf cdk.out .local build

@@ -1,0 +1,22 @@
+"""GET /sessions/{session_id}/runs/{run_id}: one run."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from session_store import routes, runtime
+from session_store.api import build_app, lambda_handler_for
+from session_store.http import json_response
+from session_store.models import Identifier
+
+router = Router()
+
+
+@router.get(routes.GET_RUN.resolver_path, summary=routes.GET_RUN.summary)
+def get_run(session_id: str, run_id: str, user_id: Annotated[Identifier | None, Query()] = None):
+    return json_response(200, runtime.service().get_run(session_id, run_id, user_id))
+
+
+app = build_app(router)
+lambda_handler = lambda_handler_for(app)

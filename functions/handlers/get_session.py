@@ -1,0 +1,29 @@
+"""GET /sessions/{session_id}: a session with its runs."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from session_store import routes, runtime
+from session_store.api import build_app, lambda_handler_for
+from session_store.http import json_response
+from session_store.models import Identifier, SessionType
+
+router = Router()
+
+
+@router.get(routes.GET_SESSION.resolver_path, summary=routes.GET_SESSION.summary)
+def get_session(
+    session_id: str,
+    user_id: Annotated[Identifier | None, Query()] = None,
+    session_type: Annotated[SessionType | None, Query()] = None,
+    runs_limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+    include_runs: Annotated[bool, Query()] = True,
+):
+    body = runtime.service().get_session(session_id, user_id, session_type, include_runs, runs_limit)
+    return json_response(200, body, body["version"])
+
+
+app = build_app(router)
+lambda_handler = lambda_handler_for(app)

@@ -1,0 +1,33 @@
+"""GET /sessions/{session_id}/runs: a session's runs, page by page, in first-write order."""
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from session_store import listing, routes, runtime
+from session_store.api import build_app, lambda_handler_for
+from session_store.http import json_response
+from session_store.models import Identifier, RunListQuery
+from session_store.settings import current_settings
+
+router = Router()
+
+
+@router.get(routes.LIST_RUNS.resolver_path, summary=routes.LIST_RUNS.summary)
+def list_runs(
+    session_id: str,
+    user_id: Annotated[Identifier | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    order: Annotated[Literal["asc", "desc"], Query()] = "asc",
+):
+    service = runtime.service()
+    session = service.live_session(session_id, user_id)
+    query = RunListQuery(limit=limit, cursor=cursor, order=order)
+    page = listing.list_runs(service.repository, session_id, session.incarnation, query, current_settings().cursor_key)
+    return json_response(200, page, session.version)
+
+
+app = build_app(router)
+lambda_handler = lambda_handler_for(app)

@@ -1,0 +1,1 @@
+"""Session Store domain package: models, key scheme, data access and logic shared by every function."""

@@ -1,0 +1,54 @@
+"""Every name that more than one part of the system uses, defined once.
+
+The handlers, the CDK stack, the local runtime and the tests import these; none of them spells a
+key prefix, an index name or an environment variable on its own.
+"""
+
+from __future__ import annotations
+
+# --- Table -----------------------------------------------------------------------------------
+DEFAULT_TABLE_NAME = "agno_sessions"
+PARTITION_KEY = "pk"
+SORT_KEY = "sk"
+TTL_ATTRIBUTE = "expires_at"
+
+# Key prefixes. An id is always escaped (see keys.escape) before it is joined with these.
+SESSION_PREFIX = "SESSION#"
+SESSION_META_SK = "META"
+RUN_PREFIX = "RUN#"
+RUN_LOOKUP_PREFIX = "RUNID#"
+IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
+USER_PREFIX = "USER#"
+TYPE_PREFIX = "TYPE#"
+COMPONENT_PREFIX = "COMPONENT#"
+KEY_SEPARATOR = "#"
+
+# Item kinds, stored in the `entity` attribute so the console shows what each item is.
+ENTITY_SESSION = "session"
+ENTITY_RUN = "run"
+ENTITY_RUN_LOOKUP = "run_lookup"
+
+SESSION_TYPES = ("agent", "team", "workflow")
+# The write shards of the all-sessions-of-a-type index: enough to spread a busy type over several
+# partitions, few enough that a list reads at most len(SESSION_TYPES) * TYPE_SHARDS short queries.
+TYPE_SHARDS = 4
+
+# --- Environment variables of the functions ---------------------------------------------------
+ENV_TABLE_NAME = "SESSION_TABLE_NAME"
+ENV_RETENTION_DAYS = "RETENTION_DAYS"
+ENV_PAYLOAD_BUCKET = "PAYLOAD_BUCKET_NAME"
+ENV_CURSOR_KEY = "CURSOR_SIGNING_KEY"
+ENV_DYNAMODB_ENDPOINT = "DYNAMODB_ENDPOINT_URL"  # local runtime and tests only
+ENV_S3_ENDPOINT = "S3_ENDPOINT_URL"  # local runtime and tests only
+ENV_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+ENV_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
+
+SERVICE_NAME = "session-store"
+METRICS_NAMESPACE = "SessionStore"
+DEFAULT_RETENTION_DAYS = 30
+
+# --- HTTP --------------------------------------------------------------------------------------
+REQUEST_ID_HEADER = "X-Request-Id"
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://session-store.dev/problems/"
+MAX_REQUEST_BYTES = 6 * 1024 * 1024

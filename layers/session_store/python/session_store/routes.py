@@ -1,0 +1,77 @@
+"""The HTTP routes and the function that serves each, defined once.
+
+The handlers register their route from here, the stack builds API Gateway resources and methods
+from here, and the local runtime finds them again in the synthesized template.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_PATH_PARAMETER = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # API Gateway form: /sessions/{session_id}
+    function: str  # module under functions/handlers/ and the function's logical name
+    summary: str
+    writes: bool = False  # whether the function may write to the table
+
+    @property
+    def resolver_path(self) -> str:
+        """The same path in Powertools' resolver syntax: /sessions/<session_id>."""
+        return _PATH_PARAMETER.sub(r"<\1>", self.path)
+
+    @property
+    def handler(self) -> str:
+        return f"handlers.{self.function}.lambda_handler"
+
+    @property
+    def path_parameters(self) -> tuple[str, ...]:
+        return tuple(_PATH_PARAMETER.findall(self.path))
+
+
+SESSION = "/sessions/{session_id}"
+RUNS = "/sessions/{session_id}/runs"
+RUN = "/sessions/{session_id}/runs/{run_id}"
+
+PUT_SESSION = Route("PUT", SESSION, "put_session", "Create or update a session (upsert)", writes=True)
+GET_SESSION = Route("GET", SESSION, "get_session", "Read a session with its runs")
+PATCH_SESSION = Route("PATCH", SESSION, "patch_session", "JSON Merge Patch of a session", writes=True)
+DELETE_SESSION = Route("DELETE", SESSION, "delete_session", "Delete a session and its runs", writes=True)
+LIST_SESSIONS = Route("GET", "/sessions", "list_sessions", "List sessions")
+PUT_RUN = Route("PUT", RUN, "put_run", "Create or replace one run", writes=True)
+LIST_RUNS = Route("GET", RUNS, "list_runs", "Page through a session's runs")
+GET_RUN = Route("GET", RUN, "get_run", "Read one run")
+DELETE_RUN = Route("DELETE", RUN, "delete_run", "Delete one run", writes=True)
+OPENAPI_DOCUMENT = Route("GET", "/openapi.json", "api_docs", "The OpenAPI 3 document")
+SWAGGER_UI = Route("GET", "/docs", "api_docs", "Swagger UI")
+
+ROUTES: tuple[Route, ...] = (
+    PUT_SESSION,
+    GET_SESSION,
+    PATCH_SESSION,
+    DELETE_SESSION,
+    LIST_SESSIONS,
+    PUT_RUN,
+    LIST_RUNS,
+    GET_RUN,
+    DELETE_RUN,
+    OPENAPI_DOCUMENT,
+    SWAGGER_UI,
+)
+
+# Functions that are not behind a route.
+CASCADE_FUNCTION = "cascade"
+CASCADE_HANDLER = f"handlers.{CASCADE_FUNCTION}.lambda_handler"
+
+
+def functions() -> dict[str, tuple[Route, ...]]:
+    """Each API function and the routes it serves (api_docs serves two)."""
+    served: dict[str, tuple[Route, ...]] = {}
+    for route in ROUTES:
+        served[route.function] = (*served.get(route.function, ()), route)
+    return served

@@ -1,0 +1,42 @@
+"""The functions' configuration, read from environment variables named in names.py."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cache
+
+from pydantic import BaseModel, Field
+
+from session_store import names
+
+
+class Settings(BaseModel, frozen=True):
+    table_name: str = Field(min_length=3)
+    retention_days: int = Field(default=names.DEFAULT_RETENTION_DAYS, ge=0)
+    payload_bucket: str | None = None
+    # Signs list cursors. Tamper evidence, not authorization: a forged cursor only moves a page
+    # boundary inside the caller's own query.
+    cursor_key: str = "session-store-local-cursor-key"
+    dynamodb_endpoint: str | None = None
+    s3_endpoint: str | None = None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        def value(name: str) -> str | None:
+            return environ.get(name) or None
+
+        fields = {
+            "table_name": value(names.ENV_TABLE_NAME) or names.DEFAULT_TABLE_NAME,
+            "retention_days": value(names.ENV_RETENTION_DAYS),
+            "payload_bucket": value(names.ENV_PAYLOAD_BUCKET),
+            "cursor_key": value(names.ENV_CURSOR_KEY),
+            "dynamodb_endpoint": value(names.ENV_DYNAMODB_ENDPOINT),
+            "s3_endpoint": value(names.ENV_S3_ENDPOINT),
+        }
+        return cls(**{key: val for key, val in fields.items() if val is not None})
+
+
+@cache
+def current_settings() -> Settings:
+    return Settings.from_environment()

@@ -1,0 +1,91 @@
+"""The table's physical design, defined once: the stack builds it from this, the tests and the
+local runtime create it from this (the local runtime via the synthesized template), and the data
+access layer queries the indexes named here.
+
+Listing is served by four partition scopes, each with two sort orders:
+- type: all sessions of one type, write-sharded over TYPE_SHARDS partitions;
+- user: one user's sessions of one type (all types = a merge of three partitions);
+- component: sessions of one agent, team or workflow (the kind is the session type);
+- user_component: one user's sessions with one component.
+Sort keys are `keys.order_key` strings. Indexes project only the keys plus what list filters
+read (expiry and the lower-cased name); list pages fetch the session items by key afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from session_store import names
+
+UPDATED_ORDER_ATTRIBUTE = "updated_key"
+CREATED_ORDER_ATTRIBUTE = "created_key"
+SESSION_NAME_SEARCH_ATTRIBUTE = "session_name_lc"
+
+SORT_ATTRIBUTES = {"updated_at": UPDATED_ORDER_ATTRIBUTE, "created_at": CREATED_ORDER_ATTRIBUTE}
+SCOPE_ATTRIBUTES = {
+    "type": "gsi_type_pk",
+    "user": "gsi_user_pk",
+    "component": "gsi_component_pk",
+    "user_component": "gsi_user_component_pk",
+}
+PROJECTED_ATTRIBUTES = (names.TTL_ATTRIBUTE, SESSION_NAME_SEARCH_ATTRIBUTE)
+
+
+@dataclass(frozen=True)
+class IndexDefinition:
+    name: str
+    partition_key: str
+    sort_key: str
+    projected: tuple[str, ...] = PROJECTED_ATTRIBUTES
+
+
+INDEXES: dict[tuple[str, str], IndexDefinition] = {
+    (scope, sort_field): IndexDefinition(
+        name=f"by_{scope}_{sort_field.removesuffix('_at')}",
+        partition_key=partition_attribute,
+        sort_key=sort_attribute,
+    )
+    for scope, partition_attribute in SCOPE_ATTRIBUTES.items()
+    for sort_field, sort_attribute in SORT_ATTRIBUTES.items()
+}
+
+
+def index_for(scope: str, sort_field: str) -> IndexDefinition:
+    return INDEXES[(scope, sort_field)]
+
+
+def key_attributes() -> dict[str, str]:
+    """Every key attribute of the table and its indexes, with its DynamoDB type (all strings)."""
+    attributes = {names.PARTITION_KEY: "S", names.SORT_KEY: "S"}
+    for index in INDEXES.values():
+        attributes[index.partition_key] = "S"
+        attributes[index.sort_key] = "S"
+    return attributes
+
+
+def create_table_request(table_name: str) -> dict[str, Any]:
+    """boto3 `create_table` arguments for this design (tests create their table from this)."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": kind} for name, kind in key_attributes().items()
+        ],
+        "KeySchema": [
+            {"AttributeName": names.PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": names.SORT_KEY, "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index.name,
+                "KeySchema": [
+                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projected)},
+            }
+            for index in INDEXES.values()
+        ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    }

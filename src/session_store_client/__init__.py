@@ -1,0 +1,43 @@
+"""Python client of the Session Store API, and (in ``session_store_client.agno``) an agno ``BaseDb``."""
+
+from session_store_client.client import SessionStoreClient
+from session_store_client.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    ResponseTooLarge,
+    RunNotFound,
+    ServiceUnavailable,
+    SessionNotFound,
+    SessionStoreConnectionError,
+    SessionStoreError,
+    TooManyRequests,
+    ValidationFailed,
+)
+from session_store_client.models import ResponseMeta, Run, RunPage, Session, SessionPage
+from session_store_client.retry import RetryPolicy
+
+__all__ = [
+    "BadRequest",
+    "Forbidden",
+    "NotFound",
+    "PayloadTooLarge",
+    "PreconditionFailed",
+    "ResponseMeta",
+    "ResponseTooLarge",
+    "RetryPolicy",
+    "Run",
+    "RunNotFound",
+    "RunPage",
+    "ServiceUnavailable",
+    "Session",
+    "SessionNotFound",
+    "SessionPage",
+    "SessionStoreClient",
+    "SessionStoreConnectionError",
+    "SessionStoreError",
+    "TooManyRequests",
+    "ValidationFailed",
+]

@@ -1,0 +1,48 @@
+"""Fixtures shared by every test layer: the real DynamoDB engine (DynamoDB Local), one per pytest
+worker, and a fresh table per test created from the same definition the stack uses."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from local_runtime.dynamodb_local import LOCAL_CREDENTIALS, LOCAL_REGION, DynamoDBLocal
+from session_store import names, runtime, table
+
+os.environ.setdefault("AGNO_TELEMETRY", "false")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_DEV", "false")
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local():
+    with DynamoDBLocal() as engine:
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def dynamodb_client(dynamodb_local):
+    return dynamodb_local.client()
+
+
+@pytest.fixture
+def table_name(dynamodb_client, monkeypatch) -> str:
+    """A fresh session table; the functions' environment points at it."""
+    name = f"sessions_{uuid.uuid4().hex[:12]}"
+    dynamodb_client.create_table(**table.create_table_request(name))
+    endpoint = dynamodb_client.meta.endpoint_url
+    monkeypatch.setenv(names.ENV_TABLE_NAME, name)
+    monkeypatch.setenv(names.ENV_DYNAMODB_ENDPOINT, endpoint)
+    monkeypatch.setenv(names.ENV_RETENTION_DAYS, "30")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", LOCAL_REGION)
+    monkeypatch.setenv("AWS_REGION", LOCAL_REGION)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", LOCAL_CREDENTIALS["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", LOCAL_CREDENTIALS["aws_secret_access_key"])
+    monkeypatch.delenv(names.ENV_PAYLOAD_BUCKET, raising=False)
+    runtime.reset()
+    yield name
+    runtime.reset()
+    dynamodb_client.delete_table(TableName=name)

@@ -1,0 +1,57 @@
+"""An offline agno model for tests: canned replies, and a record of every message list it was sent.
+
+agno's ``Model`` declares six abstract methods (sync and async, plain and streaming invocation,
+and the two provider-response parsers); this model implements all of them without a network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Iterator, List, Optional
+
+from agno.models.base import Model
+from agno.models.message import Message
+from agno.models.response import ModelResponse
+
+
+@dataclass
+class SentMessage:
+    role: str
+    content: Any
+
+
+@dataclass
+class FakeModel(Model):
+    id: str = "fake-model"
+    name: Optional[str] = "FakeModel"
+    provider: Optional[str] = "Fake"
+    # Replies are served in order; the last one repeats once the list is exhausted.
+    replies: List[str] = field(default_factory=lambda: ["OK"])
+    # One entry per invocation: the messages the model was sent, in order.
+    calls: List[List[SentMessage]] = field(default_factory=list)
+
+    def _next_reply(self, messages: List[Message]) -> str:
+        self.calls.append([SentMessage(role=m.role, content=m.content) for m in messages])
+        return self.replies[min(len(self.calls), len(self.replies)) - 1]
+
+    def _parse_provider_response(self, response: Any, **kwargs) -> ModelResponse:
+        return ModelResponse(role="assistant", content=response)
+
+    def _parse_provider_response_delta(self, response: Any) -> ModelResponse:
+        return ModelResponse(role="assistant", content=response)
+
+    def invoke(self, messages: List[Message], *args, **kwargs) -> ModelResponse:
+        return self._parse_provider_response(self._next_reply(messages))
+
+    async def ainvoke(self, messages: List[Message], *args, **kwargs) -> ModelResponse:
+        return self.invoke(messages)
+
+    def invoke_stream(self, messages: List[Message], *args, **kwargs) -> Iterator[ModelResponse]:
+        yield self._parse_provider_response_delta(self._next_reply(messages))
+
+    async def ainvoke_stream(self, messages: List[Message], *args, **kwargs) -> AsyncIterator[ModelResponse]:
+        yield self._parse_provider_response_delta(self._next_reply(messages))
+
+    def texts_sent(self, call_index: int = -1) -> List[str]:
+        """The text content of every message of one invocation (the last by default)."""
+        return [str(m.content) for m in self.calls[call_index] if m.content is not None]
