@@ -17,6 +17,23 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_DEV", "false")
 
 
+class ScanOnRequestPath(AssertionError):
+    """SPEC: every read and list is served by key lookups and index queries, never a Scan."""
+
+
+def _client_without_scan(make_client):
+    def make(service_name, endpoint_url):
+        client = make_client(service_name, endpoint_url)
+
+        def refuse(**_):
+            raise ScanOnRequestPath("a request path called DynamoDB Scan")
+
+        client.meta.events.register("before-call.dynamodb.Scan", refuse)
+        return client
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def dynamodb_local():
     with DynamoDBLocal() as engine:
@@ -42,6 +59,7 @@ def table_name(dynamodb_client, monkeypatch) -> str:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", LOCAL_CREDENTIALS["aws_access_key_id"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", LOCAL_CREDENTIALS["aws_secret_access_key"])
     monkeypatch.delenv(names.ENV_PAYLOAD_BUCKET, raising=False)
+    monkeypatch.setattr(runtime, "_client", _client_without_scan(runtime._client))
     runtime.reset()
     yield name
     runtime.reset()

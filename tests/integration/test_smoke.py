@@ -18,3 +18,13 @@ def test_put_then_get_round_trips(table_name):
     run = call("PUT", run_path("s#1", "r2"), {"content": "second"})
     assert run.status == 201, run.text
     assert [r["run_id"] for r in call("GET", session_path("s#1")).json()["runs"]] == ["r1", "r2"]
+
+
+def test_the_no_scan_guard_is_armed(table_name):
+    import pytest
+
+    from session_store import runtime
+    from tests.conftest import ScanOnRequestPath
+
+    with pytest.raises(ScanOnRequestPath):
+        runtime.repository()._client.scan(TableName=table_name)

@@ -14,6 +14,7 @@ from itertools import islice
 from typing import Any
 
 from session_store import cursor, errors, keys, names
+from session_store.items import StoredSession
 from session_store.models import SESSION_TYPES, RunListQuery, SessionListQuery
 from session_store.repository import SessionRepository
 from session_store.retention import is_expired
@@ -77,8 +78,9 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
         for order_key, session_id in batch:
             last_key = order_key
             session = found.get(session_id)
-            # The index is eventually consistent: skip what was deleted or expired since.
-            if session is not None and not is_expired(session.expires_at, now):
+            # The index is eventually consistent (and created-at indexes cannot filter): skip what
+            # was deleted, has expired or does not match the name.
+            if session is not None and _matches(session, query, now):
                 sessions.append(session.public())
     else:
         has_more = next(iter(merged), None) is not None
@@ -87,11 +89,35 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
         "next_cursor": cursor.encode({"after": last_key}, cursor_key, _scope(query)) if has_more and last_key else None,
     }
     if query.include_total:
-        bounds = _bounds(query)
-        page["total"] = sum(
-            repository.count_index(index, partition, bounds, now, query.session_name) for partition in partitions
-        )
+        page["total"] = _total(repository, query, scope, partitions, now)
     return page
+
+
+def _matches(session: StoredSession, query: SessionListQuery, now: int) -> bool:
+    if is_expired(session.expires_at, now):
+        return False
+    if query.session_name:
+        name = session.session_name()
+        return name is not None and query.session_name.casefold() in name.casefold()
+    return True
+
+
+def _total(repository: SessionRepository, query: SessionListQuery, scope: str, partitions: list[str], now: int) -> int:
+    """How many sessions match. A count grows with the matches, so it is only made when asked for.
+    Counted on the updated-at index (which filters in the query) unless the bounds are on
+    created_at, whose keys-only index must fetch the sessions to tell the expired ones."""
+    if query.sort_by == "updated_at" or (query.start_timestamp is None and query.end_timestamp is None):
+        index = index_for(scope, "updated_at")
+        return sum(repository.count_index(index, partition, (_LOWEST, _HIGHEST) if query.sort_by != "updated_at"
+                                          else _bounds(query), now, query.session_name) for partition in partitions)
+    index = index_for(scope, "created_at")
+    total = 0
+    for partition in partitions:
+        stream = repository.query_index(index, partition, _bounds(query), True, 100, now, None)
+        while batch := list(islice(stream, 100)):
+            found = repository.batch_get_sessions([session_id for _, session_id in batch])
+            total += sum(1 for session in found.values() if _matches(session, query, now))
+    return total
 
 
 def list_runs(

@@ -35,20 +35,25 @@ class ConditionFailed(Exception):
         self.failed = failed
 
 
+_WRITE_OPERATIONS = {"put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items"}
+
+
 @dataclass
 class Capacity:
-    """Capacity units consumed by this repository's calls (for tests and benchmarks)."""
+    """Capacity units consumed by this repository's calls, table and indexes together (for tests,
+    benchmarks and the log)."""
 
     read: float = 0.0
     write: float = 0.0
 
-    def add(self, response: dict[str, Any]) -> None:
+    def add(self, operation: str, response: dict[str, Any]) -> None:
         consumed = response.get("ConsumedCapacity")
-        for entry in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
-            self.read += entry.get("ReadCapacityUnits", 0.0) or 0.0
-            self.write += entry.get("WriteCapacityUnits", 0.0) or 0.0
-            if "ReadCapacityUnits" not in entry and "WriteCapacityUnits" not in entry:
-                self.read += entry.get("CapacityUnits", 0.0)
+        entries = consumed if isinstance(consumed, list) else [consumed] if consumed else []
+        units = sum(entry.get("CapacityUnits", 0.0) or 0.0 for entry in entries)
+        if operation in _WRITE_OPERATIONS:
+            self.write += units
+        else:
+            self.read += units
 
 
 def _translate(error: Exception) -> Exception:
@@ -122,7 +127,7 @@ class SessionRepository:
             if translated is error:
                 raise
             raise translated from error
-        self.capacity.add(response)
+        self.capacity.add(operation, response)
         return response
 
     # --- sessions ----------------------------------------------------------------------------
@@ -234,10 +239,10 @@ class SessionRepository:
         exclude: str | None = None,
     ) -> Iterator[tuple[str, str]]:
         """(order key, session id) of one index partition within inclusive `bounds`, in order, page
-        by page, skipping `exclude` (the previous page's last key), expired sessions and, with
-        `name_contains`, sessions whose name does not contain it."""
+        by page, skipping `exclude` (the previous page's last key) and, where the index projects
+        what it takes, expired sessions and sessions whose name does not contain `name_contains`."""
         expression = Expression()
-        filter_expression = _list_filter(expression, now, name_contains)
+        filter_expression = _list_filter(expression, now, name_contains) if index.filters_in_query else None
         condition = _partition_range(expression, index, partition, bounds)
         start_key = None
         while True:
@@ -262,6 +267,8 @@ class SessionRepository:
     def count_index(
         self, index: IndexDefinition, partition: str, bounds: tuple[str, str], now: int, name_contains: str | None
     ) -> int:
+        if not index.filters_in_query:
+            raise ValueError(f"{index.name} cannot filter expired sessions: count on an updated-at index")
         expression = Expression()
         filter_expression = _list_filter(expression, now, name_contains)
         condition = _partition_range(expression, index, partition, (bounds[0], bounds[1]))

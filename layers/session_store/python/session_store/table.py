@@ -7,8 +7,13 @@ Listing is served by four partition scopes, each with two sort orders:
 - user: one user's sessions of one type (all types = a merge of three partitions);
 - component: sessions of one agent, team or workflow (the kind is the session type);
 - user_component: one user's sessions with one component.
-Sort keys are `keys.order_key` strings. Indexes project only the keys plus what list filters
-read (expiry and the lower-cased name); list pages fetch the session items by key afterwards.
+Sort keys are `keys.order_key` strings. List pages fetch the session items by key afterwards, so
+indexes project little:
+- updated-at indexes project what list filters read (expiry, lower-cased name), so expired and
+  unmatched sessions are filtered inside the query. Every write moves a session in these anyway.
+- created-at indexes project keys only: their sort key never changes, so with nothing else
+  projected an update never writes to them (a turn costs the same as the first; see
+  docs/design.md). Their pages are filtered after the fetch.
 """
 
 from __future__ import annotations
@@ -37,7 +42,11 @@ class IndexDefinition:
     name: str
     partition_key: str
     sort_key: str
-    projected: tuple[str, ...] = PROJECTED_ATTRIBUTES
+    projected: tuple[str, ...]  # non-key attributes; empty means KEYS_ONLY
+
+    @property
+    def filters_in_query(self) -> bool:
+        return bool(self.projected)
 
 
 INDEXES: dict[tuple[str, str], IndexDefinition] = {
@@ -45,6 +54,7 @@ INDEXES: dict[tuple[str, str], IndexDefinition] = {
         name=f"by_{scope}_{sort_field.removesuffix('_at')}",
         partition_key=partition_attribute,
         sort_key=sort_attribute,
+        projected=PROJECTED_ATTRIBUTES if sort_field == "updated_at" else (),
     )
     for scope, partition_attribute in SCOPE_ATTRIBUTES.items()
     for sort_field, sort_attribute in SORT_ATTRIBUTES.items()
@@ -83,7 +93,11 @@ def create_table_request(table_name: str) -> dict[str, Any]:
                     {"AttributeName": index.partition_key, "KeyType": "HASH"},
                     {"AttributeName": index.sort_key, "KeyType": "RANGE"},
                 ],
-                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projected)},
+                "Projection": (
+                    {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projected)}
+                    if index.projected
+                    else {"ProjectionType": "KEYS_ONLY"}
+                ),
             }
             for index in INDEXES.values()
         ],

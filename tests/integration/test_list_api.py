@@ -1,0 +1,105 @@
+"""GET /sessions: filters, orders, pages, totals — all from index queries."""
+
+import time
+
+import pytest
+
+from session_store.items import StoredSession
+from tests.support.api import call, session_path
+
+
+def put(session_id, **fields):
+    response = call("PUT", session_path(session_id), fields)
+    assert response.status in (200, 201), response.text
+    return response.json()
+
+
+def ids(response):
+    assert response.status == 200, response.text
+    return [session["session_id"] for session in response.json()["sessions"]]
+
+
+@pytest.fixture
+def population(table_name):
+    """Sessions with distinct created_at, updated in a different order than created."""
+    put("a1", session_type="agent", agent_id="agent-x", user_id="u1", created_at=100,
+        session_data={"session_name": "Trip to Paris"})
+    put("a2", session_type="agent", agent_id="agent-y", user_id="u1", created_at=200)
+    put("t1", session_type="team", team_id="team-x", user_id="u1", created_at=300)
+    put("w1", session_type="workflow", workflow_id="wf-x", user_id="u2", created_at=400)
+    put("a3", session_type="agent", agent_id="agent-x", user_id="u2", created_at=500,
+        session_data={"session_name": "paris again"})
+    time.sleep(1.1)  # updated_at has one-second resolution
+    put("a1", metadata={"touched": True})
+    return ["a1", "a2", "t1", "w1", "a3"]
+
+
+def test_lists_all_sessions_newest_updated_first(population):
+    listed = ids(call("GET", "/sessions"))
+    assert listed[0] == "a1"
+    assert sorted(listed) == sorted(population)
+    assert "runs" not in call("GET", "/sessions").json()["sessions"][0]
+
+
+def test_sort_by_created_at_both_orders(population):
+    assert ids(call("GET", "/sessions", query={"sort_by": "created_at"})) == ["a3", "w1", "t1", "a2", "a1"]
+    assert ids(call("GET", "/sessions", query={"sort_by": "created_at", "sort_order": "asc"})) == [
+        "a1", "a2", "t1", "w1", "a3"]
+
+
+def test_filters(population):
+    by_created = {"sort_by": "created_at", "sort_order": "asc"}
+    assert ids(call("GET", "/sessions", query={"user_id": "u1", **by_created})) == ["a1", "a2", "t1"]
+    assert ids(call("GET", "/sessions", query={"user_id": "u1", "session_type": "agent", **by_created})) == ["a1", "a2"]
+    assert ids(call("GET", "/sessions", query={"agent_id": "agent-x", **by_created})) == ["a1", "a3"]
+    assert ids(call("GET", "/sessions", query={"component_id": "team-x"})) == ["t1"]
+    assert ids(call("GET", "/sessions", query={"user_id": "u2", "component_id": "agent-x"})) == ["a3"]
+    assert ids(call("GET", "/sessions", query={"session_type": "workflow"})) == ["w1"]
+    assert ids(call("GET", "/sessions", query={"session_name": "PARIS", **by_created})) == ["a1", "a3"]
+    assert ids(call("GET", "/sessions", query={"start_timestamp": 200, "end_timestamp": 400, **by_created})) == [
+        "a2", "t1", "w1"]
+
+
+def test_pages_with_cursor_and_total(population):
+    seen, cursor = [], None
+    while True:
+        query = {"limit": 2, "sort_by": "created_at", "include_total": "true", **({"cursor": cursor} if cursor else {})}
+        page = call("GET", "/sessions", query=query).json()
+        assert page["total"] == 5
+        seen += [session["session_id"] for session in page["sessions"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == ["a3", "w1", "t1", "a2", "a1"]
+
+
+def test_a_tampered_or_foreign_cursor_is_400(population):
+    cursor = call("GET", "/sessions", query={"limit": 2}).json()["next_cursor"]
+    tampered = cursor[:-2] + ("AA" if cursor[-2:] != "AA" else "BB")
+    assert call("GET", "/sessions", query={"limit": 2, "cursor": tampered}).status == 400
+    assert call("GET", "/sessions", query={"limit": 2, "cursor": cursor, "user_id": "u1"}).status == 400
+    assert call("GET", "/sessions", query={"cursor": "garbage"}).status == 400
+
+
+def test_many_sessions_sharing_one_second_page_without_loss(table_name):
+    for index in range(30):
+        put(f"s{index:02d}", session_type="agent", user_id="same", created_at=1_000)
+    seen, cursor = [], None
+    while True:
+        query = {"user_id": "same", "limit": 7, "sort_by": "created_at", **({"cursor": cursor} if cursor else {})}
+        page = call("GET", "/sessions", query=query).json()
+        seen += [session["session_id"] for session in page["sessions"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == [f"s{index:02d}" for index in range(30)] and len(seen) == 30
+
+
+@pytest.mark.parametrize("query", [
+    {"limit": 0}, {"limit": 101}, {"sort_by": "name"}, {"sort_order": "up"}, {"session_type": "robot"},
+    {"agent_id": "a", "team_id": "t"}, {"start_timestamp": 10, "end_timestamp": 5}, {"start_timestamp": -1},
+])
+def test_invalid_list_queries_are_422(table_name, query):
+    response = call("GET", "/sessions", query=query)
+    assert response.status == 422, response.text
+    assert response.json()["errors"]

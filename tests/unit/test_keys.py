@@ -1,0 +1,42 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from session_store import keys
+
+ids = st.text(min_size=1, max_size=30, alphabet=st.sampled_from("ab#%2 3/é"))
+
+
+@given(ids, ids)
+def test_escaping_is_injective_so_ids_never_collide(first, second):
+    if first != second:
+        assert keys.escape(first) != keys.escape(second)
+        assert keys.session_pk(first) != keys.session_pk(second)
+
+
+@given(ids)
+def test_escaping_round_trips_and_removes_the_separator(identifier):
+    escaped = keys.escape(identifier)
+    assert "#" not in escaped
+    assert keys.unescape(escaped) == identifier
+    assert keys.session_id_from_pk(keys.session_pk(identifier)) == identifier
+
+
+@given(ids, ids, ids, ids)
+def test_composite_keys_cannot_be_forged(user_a, component_a, user_b, component_b):
+    if (user_a, component_a) != (user_b, component_b):
+        assert keys.user_component_partition(user_a, "agent", component_a) != keys.user_component_partition(
+            user_b, "agent", component_b)
+
+
+@given(st.integers(0, 9_999_999_999), st.integers(0, 9_999_999_999), ids, ids)
+def test_order_keys_sort_like_timestamps_then_ids(t1, t2, id1, id2):
+    if t1 < t2:
+        assert keys.order_key(t1, id1) < keys.order_key(t2, id2)
+    low, high = keys.order_key_bound(t1, upper=False), keys.order_key_bound(t1, upper=True)
+    assert low <= keys.order_key(t1, id1) <= high
+
+
+def test_type_shards_are_stable_and_in_range():
+    shards = {keys.type_shard(f"s{i}") for i in range(200)}
+    assert shards == set(range(4))
+    assert keys.type_shard("abc") == keys.type_shard("abc")
