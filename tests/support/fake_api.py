@@ -143,7 +143,8 @@ class FakeSessionStoreApi:
         positions = {run["run_id"]: index for index, run in enumerate(stored)}
         for run in runs:
             if not isinstance(run, dict) or not isinstance(run.get("run_id"), str):
-                raise Problem(422, "Validation Failed", "bad run", [{"field": "runs", "message": "each run needs a string run_id"}])
+                errors = [{"field": "runs", "message": "each run needs a string run_id"}]
+                raise Problem(422, "Validation Failed", "bad run", errors)
             if run["run_id"] in positions:
                 stored[positions[run["run_id"]]] = copy.deepcopy(run)
             else:
@@ -228,7 +229,7 @@ class FakeSessionStoreApi:
             value = _sort_value(session, sort_by)
             if (
                 (args.get("user_id") is None or session.get("user_id") == args["user_id"])
-                and (component is None or component in (session.get("agent_id"), session.get("team_id"), session.get("workflow_id")))
+                and (component is None or component in (session.get(f"{kind}_id") for kind in SESSION_TYPES))
                 and all(args.get(key) is None or session.get(key) == args[key]
                         for key in ("agent_id", "team_id", "workflow_id", "session_type"))
                 and (args.get("session_name") is None or args["session_name"].lower() in name)

@@ -19,7 +19,7 @@ class _QuietHandler(WSGIRequestHandler):
 def serve(app) -> Iterator[str]:
     """Yield the base URL (``http://127.0.0.1:PORT``) of ``app`` served until the block ends."""
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

@@ -20,10 +20,12 @@ class Reply:
     content_type: str = "application/json"
 
     @classmethod
-    def problem(cls, status: int, title: str, detail: str = "", **extra: Any) -> "Reply":
+    def problem(
+        cls, status: int, title: str, detail: str = "", headers: Optional[Dict[str, str]] = None, **extra: Any
+    ) -> "Reply":
         body = {"type": f"https://session-store.dev/problems/{title.lower().replace(' ', '-')}", "title": title,
                 "status": status, "detail": detail, **extra}
-        return cls(status=status, body=body, content_type="application/problem+json")
+        return cls(status=status, body=body, headers=headers or {}, content_type="application/problem+json")
 
 
 @dataclass

@@ -1,0 +1,430 @@
+"""SessionStoreDb: an agno BaseDb that keeps sessions and runs in the Session Store.
+
+Reads and writes mirror agno's InMemoryDb (the same rows, filters, order and totals); the
+differences the HTTP API imposes are listed in session_store_client/README.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, Iterator, List, Literal, Optional, Tuple, Union
+
+from agno.db.base import BaseDb, SessionType
+from agno.db.in_memory.utils import apply_sorting
+from agno.db.utils import deserialize_run, deserialize_session, filter_context_runs, get_run_type, validate_pagination
+from agno.session import Session
+from agno.utils.log import log_debug
+
+from session_store_client._json import dumps
+from session_store_client.agno.known_runs import KnownRuns, run_digest
+from session_store_client.agno.paging import read_window
+from session_store_client.agno.records import agno_row, api_record, run_to_dict, enum_value
+from session_store_client.agno.unsupported import fail_unsupported_features
+from session_store_client.client import SessionStoreClient
+from session_store_client.errors import Forbidden, NotFound, PreconditionFailed
+from session_store_client.models import Session as StoredSession
+
+# Runs per session upsert are grouped so each request stays under the API's 6 MB body limit,
+# with room for the session's own fields.
+RUN_BYTES_PER_REQUEST = 5 * 1024 * 1024
+# A rename is read-then-conditional-write; a busy session may move on between the two.
+RENAME_ATTEMPTS = 3
+SERVER_SORT_FIELDS = (None, "updated_at", "created_at")
+
+Row = Dict[str, Any]
+
+
+def _batches_under(runs: List[Row], budget: int) -> Iterator[List[Row]]:
+    """Consecutive groups of runs whose JSON adds up to at most ``budget`` bytes (a bigger run alone)."""
+    batch: List[Row] = []
+    size = 0
+    for run in runs:
+        run_size = len(dumps(run))
+        if batch and size + run_size > budget:
+            yield batch
+            batch, size = [], 0
+        batch.append(run)
+        size += run_size
+    yield batch
+
+
+@fail_unsupported_features
+class SessionStoreDb(BaseDb):
+    """agno storage backed by the Session Store API: ``Agent(db=SessionStoreDb(base_url=...))``.
+
+    Give either ``base_url`` (with ``auth="iam"`` to sign requests, and optionally ``region``) or
+    a ready ``client``.
+    """
+
+    def __init__(
+        self,
+        base_url: Optional[str] = None,
+        auth: Optional[Literal["iam"]] = None,
+        region: Optional[str] = None,
+        client: Optional[SessionStoreClient] = None,
+        id: Optional[str] = None,
+    ):
+        if client is None:
+            if base_url is None:
+                raise ValueError("SessionStoreDb needs base_url=... or client=...")
+            client = SessionStoreClient(base_url, auth=auth, region=region)
+        super().__init__(id=id)
+        self.client = client
+        self._known_runs = KnownRuns()
+
+    def close(self) -> None:
+        self.client.close()
+
+    def table_exists(self, table_name: str) -> bool:
+        # Sessions and runs are the only "tables" this db has; agno's OS probes before using one.
+        return table_name in (self.session_table_name, self.runs_table_name)
+
+    # --- Sessions -------------------------------------------------------------------------------
+
+    def get_session(
+        self,
+        session_id: str,
+        session_type: Optional[SessionType] = None,
+        user_id: Optional[str] = None,
+        deserialize: Optional[bool] = True,
+        runs_limit: Optional[int] = None,
+    ) -> Optional[Union[Session, Row]]:
+        """The session, or None when missing, expired, of another type or another user's.
+
+        With ``runs_limit=N`` only the newest N context runs are attached (member runs and
+        skipped statuses dropped first, as agno's history does); the server reads only those.
+        """
+        try:
+            stored = self.client.get_session(
+                session_id,
+                user_id=user_id,
+                session_type=enum_value(session_type),
+                runs_limit=runs_limit if runs_limit is not None and runs_limit > 0 else None,
+            )
+        except NotFound:
+            return None
+        runs = [run.to_dict() for run in stored.runs or []]
+        if runs_limit is not None:
+            row = agno_row(stored, self._context_window(stored, runs, runs_limit))
+        else:
+            row = agno_row(stored, runs or None)
+        return self._deliver(row, session_type, deserialize)
+
+    def _context_window(self, stored: StoredSession, runs: List[Row], runs_limit: int) -> List[Row]:
+        window = filter_context_runs(runs)
+        if runs_limit <= 0:
+            # agno slices [-0:], which keeps every run; the session was read whole for it.
+            return window
+        if len(window) < runs_limit and len(runs) < (stored.run_count or 0):
+            # Some of the newest runs are not context runs: walk back until N are found.
+            window = []
+            for run in self.client.iter_runs(stored.session_id, order="desc"):
+                window.extend(filter_context_runs([run.to_dict()]))
+                if len(window) == runs_limit:
+                    break
+            window.reverse()
+        return window[-runs_limit:]
+
+    def get_sessions(
+        self,
+        session_type: Optional[SessionType] = None,
+        user_id: Optional[str] = None,
+        component_id: Optional[str] = None,
+        session_name: Optional[str] = None,
+        start_timestamp: Optional[int] = None,
+        end_timestamp: Optional[int] = None,
+        limit: Optional[int] = None,
+        page: Optional[int] = None,
+        sort_by: Optional[str] = None,
+        sort_order: Optional[str] = None,
+        deserialize: Optional[bool] = True,
+        include_runs: bool = True,
+    ) -> Union[List[Session], Tuple[List[Row], int]]:
+        """Sessions matching every filter; ``(rows, total)`` when ``deserialize=False``.
+
+        As in agno, the timestamps bound ``created_at``. The server sorts and pages whenever it
+        can (sort by updated_at or created_at, and timestamps only with created_at order); other
+        combinations read every match and sort here. ``include_runs`` costs one read per session.
+        """
+        validate_pagination(limit, page)
+        filters: Dict[str, Any] = {
+            "user_id": user_id,
+            "component_id": component_id,
+            "session_type": enum_value(session_type),
+            "session_name": session_name,
+            "start_timestamp": start_timestamp,
+            "end_timestamp": end_timestamp,
+        }
+        offset = (page - 1) * limit if page is not None and limit is not None else 0
+        bounded = start_timestamp is not None or end_timestamp is not None
+        if sort_by in SERVER_SORT_FIELDS and not (bounded and sort_by == "updated_at"):
+            server_sort = "created_at" if bounded else sort_by
+            listed_rows, total = self._window_sorted_by_server(
+                filters, server_sort, sort_order, offset, limit, want_total=not deserialize
+            )
+        else:
+            every_match = self.client.iter_sessions(**filters, sort_by="created_at" if bounded else None)
+            listed_rows = apply_sorting([session.to_dict() for session in every_match], sort_by, sort_order)
+            total = len(listed_rows)
+            listed_rows = listed_rows[offset : offset + limit] if limit is not None else listed_rows
+
+        rows = [agno_row(row, self._all_runs(row["session_id"]) if include_runs else None) for row in listed_rows]
+        if not deserialize:
+            for row in rows:
+                self._remember_runs(row["session_id"], row["runs"] or [])
+            return rows, total or 0
+        return [self._deliver(row, session_type, deserialize=True) for row in rows]
+
+    def _window_sorted_by_server(
+        self,
+        filters: Dict[str, Any],
+        sort_by: Optional[str],
+        sort_order: Optional[str],
+        offset: int,
+        limit: Optional[int],
+        want_total: bool,
+    ) -> Tuple[List[Row], Optional[int]]:
+        # As in agno's adapters, any order but "asc" is descending.
+        server_order = None if sort_order is None else ("asc" if sort_order == "asc" else "desc")
+        listed, total = read_window(
+            lambda size, cursor, include_total: self.client.list_sessions(
+                **filters,
+                sort_by=sort_by,
+                sort_order=server_order,
+                limit=size,
+                cursor=cursor,
+                include_total=include_total,
+            ),
+            offset,
+            limit,
+            want_total,
+        )
+        return [session.to_dict() for session in listed], total
+
+    def _all_runs(self, session_id: str) -> Optional[List[Row]]:
+        try:
+            stored = self.client.get_session(session_id)
+        except NotFound:  # deleted between the list and this read
+            return None
+        return [run.to_dict() for run in stored.runs or []] or None
+
+    def rename_session(
+        self,
+        session_id: str,
+        session_type: Optional[SessionType],
+        session_name: str,
+        user_id: Optional[str] = None,
+        deserialize: Optional[bool] = True,
+    ) -> Optional[Union[Session, Row]]:
+        """Set ``session_data.session_name`` (a merge patch) when the session matches type and user.
+
+        The patch is conditional on the version just read, so the runs returned with the renamed
+        session are exactly the stored ones.
+        """
+        for attempt in range(RENAME_ATTEMPTS):
+            try:
+                current = self.client.get_session(session_id, user_id=user_id, session_type=enum_value(session_type))
+                renamed = self.client.rename_session(session_id, session_name, if_match=current.etag)
+            except NotFound:
+                return None
+            except PreconditionFailed:
+                if attempt == RENAME_ATTEMPTS - 1:
+                    raise
+                continue
+            row = agno_row(renamed, [run.to_dict() for run in current.runs or []] or None)
+            return self._deliver(row, session_type, deserialize)
+        return None  # unreachable: the last attempt returns or raises
+
+    def upsert_session(self, session: Session, deserialize: Optional[bool] = True) -> Optional[Union[Session, Row]]:
+        """Write the session's fields and the runs that changed since this process last saw them.
+
+        Returns None, like agno's adapters, when the session belongs to another user.
+        """
+        record = api_record(session)
+        session_id = record["session_id"]
+        runs = [run_to_dict(run) for run in session.runs or []]
+        # The API identifies runs by run_id; agno always sets one, so a run without is not stored.
+        digests = {run["run_id"]: run_digest(run) for run in runs if isinstance(run.get("run_id"), str)}
+        changed = [
+            run
+            for run_id, run in ((run.get("run_id"), run) for run in runs)
+            if run_id in digests and not self._known_runs.is_current(session_id, run_id, digests[run_id])
+        ]
+        try:
+            for batch in _batches_under(changed, RUN_BYTES_PER_REQUEST):
+                stored = self.client.put_session(session_id, {**record, "runs": batch} if batch else record)
+        except Forbidden:
+            log_debug(f"Session {session_id} belongs to another user; not written")
+            return None
+        self._known_runs.remember(session_id, digests)
+
+        # As agno's adapters do: the stored row, with the caller's own runs attached.
+        row = agno_row(stored, None)
+        if not deserialize:
+            row["runs"] = runs
+            return row
+        upserted = deserialize_session(None, row)
+        upserted.runs = session.runs
+        return upserted
+
+    def upsert_sessions(
+        self, sessions: List[Session], deserialize: Optional[bool] = True, preserve_updated_at: bool = False
+    ) -> List[Union[Session, Row]]:
+        """Upsert each session in turn. ``updated_at`` is always the server's clock, so
+        ``preserve_updated_at`` cannot be honoured."""
+        upserted = (self.upsert_session(session, deserialize=deserialize) for session in sessions if session)
+        return [result for result in upserted if result is not None]
+
+    def delete_session(self, session_id: str, user_id: Optional[str] = None) -> bool:
+        self._known_runs.forget_session(session_id)
+        try:
+            self.client.delete_session(session_id, user_id=user_id)
+        except NotFound:
+            return False
+        return True
+
+    def delete_sessions(self, session_ids: List[str], user_id: Optional[str] = None) -> None:
+        for session_id in session_ids:
+            self.delete_session(session_id, user_id=user_id)
+
+    # --- Runs -----------------------------------------------------------------------------------
+    # The API addresses a run within its session; agno's get_run/delete_run name only the run.
+    # Those find the session among the runs this process has read or written (or take
+    # session_id=... directly), and treat a run they cannot place as missing.
+
+    def upsert_run(
+        self,
+        run: Any,
+        session_id: str,
+        user_id: Optional[str] = None,
+        run_index: Optional[int] = None,
+    ) -> None:
+        """Write one run, unless the store already holds exactly this run from this process.
+
+        agno saves the session (carrying the new run) and then the run: the second write is
+        skipped. ``run_index`` is not stored: the server keeps runs in first-write order.
+        """
+        run_dict = run_to_dict(run)
+        run_id = run_dict.get("run_id")
+        if run_id is None:
+            raise ValueError("Run must have a run_id")
+        digest = run_digest(run_dict)
+        if self._known_runs.is_current(session_id, run_id, digest):
+            return
+        # No session_type: should the session be missing, the server takes it from the run's ids.
+        self.client.put_run(session_id, run_dict)
+        self._known_runs.remember(session_id, {run_id: digest})
+
+    def get_run(
+        self, run_id: str, deserialize: Optional[bool] = True, session_id: Optional[str] = None
+    ) -> Optional[Any]:
+        session_id = session_id or self._known_runs.session_of(run_id)
+        if session_id is None:
+            log_debug(f"Run {run_id}: no session known for it in this process; pass session_id=")
+            return None
+        try:
+            run = self.client.get_run(session_id, run_id).to_dict()
+        except NotFound:
+            return None
+        self._remember_runs(session_id, [run])
+        return deserialize_run(get_run_type(run), run) if deserialize else run
+
+    def get_runs(
+        self,
+        session_id: Optional[str] = None,
+        user_id: Optional[str] = None,
+        agent_id: Optional[str] = None,
+        team_id: Optional[str] = None,
+        workflow_id: Optional[str] = None,
+        status: Optional[Any] = None,
+        limit: Optional[int] = None,
+        page: Optional[int] = None,
+        sort_by: Optional[str] = None,
+        sort_order: Optional[str] = None,
+        deserialize: Optional[bool] = True,
+    ) -> Union[List[Any], Tuple[List[Row], int]]:
+        """Runs matching every filter, ordered and paged as InMemoryDb does.
+
+        With ``session_id`` this reads that session's runs; without it, every run of every
+        session (of ``user_id`` if given) — an administrative scan whose cost grows with the store.
+        """
+        validate_pagination(limit, page)
+        expected_status = enum_value(status)
+        matches: List[Tuple[int, Row]] = []
+        for sid in self._sessions_to_scan(session_id, user_id):
+            for position, run in enumerate(self._session_runs(sid)):
+                if (
+                    (agent_id is None or run.get("agent_id") == agent_id)
+                    and (team_id is None or run.get("team_id") == team_id)
+                    and (workflow_id is None or run.get("workflow_id") == workflow_id)
+                    and (expected_status is None or run.get("status") == expected_status)
+                ):
+                    matches.append((position, run))
+        total = len(matches)
+        if sort_by is not None:
+            rows = apply_sorting([run for _, run in matches], sort_by, sort_order)
+        else:
+            # InMemoryDb's default order: position within the session, then creation time.
+            rows = [run for _, run in sorted(matches, key=lambda match: (match[0], match[1].get("created_at") or 0))]
+        if limit is not None:
+            start = (page - 1) * limit if page is not None else 0
+            rows = rows[start : start + limit]
+        if not deserialize:
+            return rows, total
+        return [deserialize_run(get_run_type(run), run) for run in rows]
+
+    def _sessions_to_scan(self, session_id: Optional[str], user_id: Optional[str]) -> Iterable[str]:
+        if session_id is None:
+            return (session.session_id for session in self.client.iter_sessions(user_id=user_id))
+        if user_id is not None:
+            try:
+                self.client.get_session(session_id, user_id=user_id, include_runs=False)
+            except NotFound:
+                return ()
+        return (session_id,)
+
+    def _session_runs(self, session_id: str) -> List[Row]:
+        try:
+            runs = [run.to_dict() for run in self.client.iter_runs(session_id)]
+        except NotFound:
+            return []
+        self._remember_runs(session_id, runs)
+        return runs
+
+    def delete_run(self, run_id: str, session_id: Optional[str] = None) -> bool:
+        session_id = session_id or self._known_runs.session_of(run_id)
+        if session_id is None:
+            log_debug(f"Run {run_id}: no session known for it in this process; pass session_id=")
+            return False
+        self._known_runs.forget_run(session_id, run_id)
+        try:
+            self.client.delete_run(session_id, run_id)
+        except NotFound:
+            return False
+        return True
+
+    def delete_runs(self, run_ids: List[str]) -> None:
+        for run_id in run_ids:
+            self.delete_run(run_id)
+
+    # --- Helpers --------------------------------------------------------------------------------
+
+    def _deliver(
+        self, row: Row, session_type: Optional[SessionType], deserialize: Optional[bool]
+    ) -> Union[Session, Row]:
+        """The row or its session object, remembering its runs as the caller now holds them."""
+        if not deserialize:
+            self._remember_runs(row["session_id"], row["runs"] or [])
+            return row
+        session = deserialize_session(session_type, row)
+        # Digests of the run objects' own serialization: that is what the next upsert compares.
+        self._remember_runs(row["session_id"], session.runs or [])
+        return session
+
+    def _remember_runs(self, session_id: str, runs: Iterable[Any]) -> None:
+        digests = {}
+        for run in runs:
+            run_dict = run_to_dict(run)
+            if isinstance(run_dict.get("run_id"), str):
+                digests[run_dict["run_id"]] = run_digest(run_dict)
+        if digests:
+            self._known_runs.remember(session_id, digests)

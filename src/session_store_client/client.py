@@ -1,0 +1,316 @@
+"""SessionStoreClient: every route of the Session Store HTTP API, with typed results."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterator, List, Literal, Mapping, Optional, Union
+
+from session_store_client.auth import SigV4Signer
+from session_store_client.errors import ResponseTooLarge, RunNotFound, SessionNotFound
+from session_store_client.models import ApiModel, ResponseMeta, Run, RunPage, Session, SessionPage
+from session_store_client.retry import RetryPolicy
+from session_store_client.transport import ApiResponse, Transport, path
+
+MERGE_PATCH_CONTENT_TYPE = "application/merge-patch+json"
+MAX_PAGE_SIZE = 100  # the API's largest page
+
+Record = Union[Mapping[str, Any], Session]
+RunRecord = Union[Mapping[str, Any], Run]
+
+
+def _as_dict(value: Union[Mapping[str, Any], ApiModel]) -> Dict[str, Any]:
+    return value.to_dict() if isinstance(value, ApiModel) else dict(value)
+
+
+def _parse(model: type, response: ApiResponse):
+    result = model.model_validate(response.body)
+    result._response_meta = ResponseMeta(response.status, response.etag, response.request_id)
+    return result
+
+
+def _write_headers(
+    if_match: Optional[str], idempotency_key: Optional[str], create_only: bool = False
+) -> Dict[str, Optional[str]]:
+    return {
+        "If-Match": if_match,
+        "If-None-Match": "*" if create_only else None,
+        "Idempotency-Key": idempotency_key,
+    }
+
+
+class SessionStoreClient:
+    """A client of the Session Store API.
+
+    ``auth="iam"`` signs every request with SigV4 (service ``execute-api``) using botocore's
+    default credential chain; ``auth=None`` sends unsigned requests (the local runtime).
+    Requests answered 429 or 503, and requests that got no answer, are retried with exponential
+    backoff and full jitter, honouring ``Retry-After``; other errors raise a
+    :class:`~session_store_client.errors.SessionStoreError` subclass at once.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: Optional[Literal["iam"]] = None,
+        region: Optional[str] = None,
+        timeout: float = 30.0,
+        max_retries: int = 4,
+        retry_policy: Optional[RetryPolicy] = None,
+    ):
+        if auth not in (None, "iam"):
+            raise ValueError(f"auth must be 'iam' or None, not {auth!r}")
+        signer = SigV4Signer.from_default_chain(base_url, region) if auth == "iam" else None
+        self._transport = Transport(
+            base_url,
+            signer=signer,
+            timeout=timeout,
+            retry_policy=retry_policy or RetryPolicy(max_retries=max_retries),
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self._transport.base_url
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> "SessionStoreClient":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    # --- Sessions -------------------------------------------------------------------------------
+
+    def put_session(
+        self,
+        session_id: str,
+        record: Record,
+        *,
+        if_match: Optional[str] = None,
+        create_only: bool = False,
+        idempotency_key: Optional[str] = None,
+    ) -> Session:
+        """Create or update a session (PUT /sessions/{id}); the answer carries no runs.
+
+        Fields absent from ``record`` keep their stored values; ``runs`` are merged by run_id, so
+        sending only the runs that changed is enough. ``response_meta.created`` tells a creation.
+        """
+        response = self._transport.request(
+            "PUT",
+            path("sessions", session_id),
+            body=_as_dict(record),
+            headers=_write_headers(if_match, idempotency_key, create_only),
+        )
+        return _parse(Session, response)
+
+    def get_session(
+        self,
+        session_id: str,
+        *,
+        user_id: Optional[str] = None,
+        session_type: Optional[str] = None,
+        runs_limit: Optional[int] = None,
+        include_runs: bool = True,
+    ) -> Session:
+        """Read a session with its runs (only the newest ``runs_limit``, in chronological order).
+
+        A session too large for one response is read again without runs, and its runs fetched
+        page by page: callers always get the whole answer.
+        """
+        query = {"user_id": user_id, "session_type": session_type, "runs_limit": runs_limit}
+        try:
+            response = self._transport.request(
+                "GET",
+                path("sessions", session_id),
+                query={**query, "include_runs": None if include_runs else False},
+                not_found=SessionNotFound,
+            )
+        except ResponseTooLarge:
+            response = self._transport.request(
+                "GET", path("sessions", session_id), query={**query, "include_runs": False}, not_found=SessionNotFound
+            )
+            session = _parse(Session, response)
+            session.runs = self._newest_runs(session_id, runs_limit)
+            return session
+        return _parse(Session, response)
+
+    def _newest_runs(self, session_id: str, limit: Optional[int]) -> List[Run]:
+        if limit is None:
+            return list(self.iter_runs(session_id))
+        newest_first: List[Run] = []
+        for run in self.iter_runs(session_id, order="desc", page_size=min(limit, MAX_PAGE_SIZE)):
+            newest_first.append(run)
+            if len(newest_first) == limit:
+                break
+        return newest_first[::-1]
+
+    def patch_session(
+        self,
+        session_id: str,
+        patch: Mapping[str, Any],
+        *,
+        if_match: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Session:
+        """Apply a JSON Merge Patch (RFC 7396): a null removes a key, objects merge recursively."""
+        response = self._transport.request(
+            "PATCH",
+            path("sessions", session_id),
+            body=dict(patch),
+            headers=_write_headers(if_match, idempotency_key),
+            content_type=MERGE_PATCH_CONTENT_TYPE,
+            not_found=SessionNotFound,
+        )
+        return _parse(Session, response)
+
+    def rename_session(self, session_id: str, session_name: str, *, if_match: Optional[str] = None) -> Session:
+        return self.patch_session(session_id, {"session_data": {"session_name": session_name}}, if_match=if_match)
+
+    def delete_session(
+        self,
+        session_id: str,
+        *,
+        user_id: Optional[str] = None,
+        if_match: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> None:
+        self._transport.request(
+            "DELETE",
+            path("sessions", session_id),
+            query={"user_id": user_id},
+            headers=_write_headers(if_match, idempotency_key),
+            not_found=SessionNotFound,
+        )
+
+    def list_sessions(
+        self,
+        *,
+        user_id: Optional[str] = None,
+        component_id: Optional[str] = None,
+        agent_id: Optional[str] = None,
+        team_id: Optional[str] = None,
+        workflow_id: Optional[str] = None,
+        session_type: Optional[str] = None,
+        session_name: Optional[str] = None,
+        start_timestamp: Optional[int] = None,
+        end_timestamp: Optional[int] = None,
+        sort_by: Optional[Literal["updated_at", "created_at"]] = None,
+        sort_order: Optional[Literal["desc", "asc"]] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+        include_total: bool = False,
+    ) -> SessionPage:
+        """One page of sessions (without runs), newest first unless asked otherwise.
+
+        ``start_timestamp``/``end_timestamp`` are inclusive bounds on the ``sort_by`` field.
+        """
+        query = {
+            "user_id": user_id,
+            "component_id": component_id,
+            "agent_id": agent_id,
+            "team_id": team_id,
+            "workflow_id": workflow_id,
+            "session_type": session_type,
+            "session_name": session_name,
+            "start_timestamp": start_timestamp,
+            "end_timestamp": end_timestamp,
+            "sort_by": sort_by,
+            "sort_order": sort_order,
+            "limit": limit,
+            "cursor": cursor,
+            "include_total": True if include_total else None,
+        }
+        return _parse(SessionPage, self._transport.request("GET", path("sessions"), query=query))
+
+    def iter_sessions(self, *, page_size: int = MAX_PAGE_SIZE, **filters: Any) -> Iterator[Session]:
+        """Every session matching ``filters`` (the keyword arguments of ``list_sessions``), page by page."""
+        cursor: Optional[str] = None
+        while True:
+            page = self.list_sessions(limit=page_size, cursor=cursor, **filters)
+            yield from page.sessions
+            cursor = page.next_cursor
+            if cursor is None:
+                return
+
+    # --- Runs -----------------------------------------------------------------------------------
+
+    def put_run(
+        self,
+        session_id: str,
+        run: RunRecord,
+        *,
+        session_type: Optional[str] = None,
+        if_match: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Run:
+        """Create or replace one run (creating the session from the run's ids if it is missing).
+
+        ``response_meta.etag`` is the session's new version.
+        """
+        body = _as_dict(run)
+        run_id = body.get("run_id")
+        if not isinstance(run_id, str):
+            raise ValueError("a run needs a string run_id")
+        response = self._transport.request(
+            "PUT",
+            path("sessions", session_id, "runs", run_id),
+            query={"session_type": session_type},
+            body=body,
+            headers=_write_headers(if_match, idempotency_key),
+        )
+        return _parse(Run, response)
+
+    def get_run(self, session_id: str, run_id: str) -> Run:
+        response = self._transport.request(
+            "GET", path("sessions", session_id, "runs", run_id), not_found=RunNotFound
+        )
+        return _parse(Run, response)
+
+    def delete_run(
+        self,
+        session_id: str,
+        run_id: str,
+        *,
+        if_match: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> None:
+        self._transport.request(
+            "DELETE",
+            path("sessions", session_id, "runs", run_id),
+            headers=_write_headers(if_match, idempotency_key),
+            not_found=RunNotFound,
+        )
+
+    def list_runs(
+        self,
+        session_id: str,
+        *,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+        order: Optional[Literal["asc", "desc"]] = None,
+    ) -> RunPage:
+        """One page of a session's runs, in first-write order (``order="desc"``: newest first)."""
+        response = self._transport.request(
+            "GET",
+            path("sessions", session_id, "runs"),
+            query={"limit": limit, "cursor": cursor, "order": order},
+            not_found=SessionNotFound,
+        )
+        return _parse(RunPage, response)
+
+    def iter_runs(
+        self, session_id: str, *, order: Literal["asc", "desc"] = "asc", page_size: int = MAX_PAGE_SIZE
+    ) -> Iterator[Run]:
+        cursor: Optional[str] = None
+        while True:
+            page = self.list_runs(session_id, limit=page_size, cursor=cursor, order=order)
+            yield from page.runs
+            cursor = page.next_cursor
+            if cursor is None:
+                return
+
+    # --- Documentation --------------------------------------------------------------------------
+
+    def openapi(self) -> Dict[str, Any]:
+        """The API's OpenAPI 3 document."""
+        return self._transport.request("GET", path("openapi.json")).body

@@ -1,0 +1,152 @@
+"""One HTTP exchange with the API: URL building, signing, retries and error mapping.
+
+Kept apart from the client so the routes read as routes, and so retry behaviour has one home.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Dict, Mapping, Optional, Type
+from urllib.parse import quote, urlencode
+
+import requests
+
+from session_store_client import _json
+from session_store_client.auth import SigV4Signer
+from session_store_client.errors import (
+    REQUEST_ID_HEADER,
+    NotFound,
+    SessionStoreConnectionError,
+    error_from_response,
+)
+from session_store_client.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+
+JSON_CONTENT_TYPE = "application/json"
+
+
+def _encode_segment(segment: str) -> str:
+    # "." and ".." are dot-segments that URL normalization would resolve away; as ids they are
+    # sent as %2E so they stay the literal ids.
+    if segment in (".", ".."):
+        return segment.replace(".", "%2E")
+    return quote(segment, safe="")
+
+
+def path(*segments: str) -> str:
+    """``/a/b/c`` with every segment percent-encoded, ``/`` and ``#`` included.
+
+    Ids may contain any character; encoding each one whole keeps ``a/b`` one segment and ``#``
+    or ``?`` from ending the path.
+    """
+    return "".join("/" + _encode_segment(segment) for segment in segments)
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def query_string(params: Mapping[str, Any]) -> str:
+    """Parameters whose value is None are left out; spaces become %20, as SigV4 expects."""
+    present = [(name, _query_value(value)) for name, value in params.items() if value is not None]
+    return urlencode(present, quote_via=quote)
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status: int
+    headers: Mapping[str, str]
+    body: Any  # the parsed JSON, or None for an empty body
+
+    @property
+    def etag(self) -> Optional[str]:
+        return self.headers.get("ETag")
+
+    @property
+    def request_id(self) -> Optional[str]:
+        return self.headers.get(REQUEST_ID_HEADER)
+
+
+class Transport:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        signer: Optional[SigV4Signer],
+        timeout: float,
+        retry_policy: RetryPolicy,
+        http: Optional[requests.Session] = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.signer = signer
+        self.timeout = timeout
+        self.retry_policy = retry_policy
+        # One pooled session: connection reuse saves a TLS handshake per call.
+        self.http = http or requests.Session()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def request(
+        self,
+        method: str,
+        route: str,
+        *,
+        query: Optional[Mapping[str, Any]] = None,
+        body: Any = None,
+        headers: Optional[Mapping[str, Optional[str]]] = None,
+        content_type: str = JSON_CONTENT_TYPE,
+        not_found: Type[NotFound] = NotFound,
+    ) -> ApiResponse:
+        """Send with retries; return the answer or raise the SessionStoreError it maps to."""
+        url = self.base_url + route
+        encoded_query = query_string(query or {})
+        if encoded_query:
+            url = f"{url}?{encoded_query}"
+        payload = None if body is None else _json.dumps(body)
+        request_headers = {name: value for name, value in (headers or {}).items() if value is not None}
+        request_headers["Accept"] = "application/json, application/problem+json"
+        if payload is not None:
+            request_headers["Content-Type"] = content_type
+
+        attempt = 0
+        while True:
+            try:
+                response = self._send(method, url, request_headers, payload)
+            except requests.ConnectionError as error:
+                delay = self.retry_policy.delay_before_retry(attempt)
+                if delay is None:
+                    raise SessionStoreConnectionError(f"{method} {url}: {error}") from error
+            else:
+                if response.status_code not in RETRYABLE_STATUSES:
+                    return self._result(response, not_found)
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                delay = self.retry_policy.delay_before_retry(attempt, retry_after)
+                if delay is None:
+                    return self._result(response, not_found)
+            self.retry_policy.sleep(delay)
+            attempt += 1
+
+    def _send(self, method: str, url: str, headers: Dict[str, str], payload: Optional[bytes]) -> requests.Response:
+        # Signed per attempt: the signature embeds the time, and credentials may have rotated.
+        if self.signer is not None:
+            headers = self.signer.sign(method, url, headers, payload)
+        prepared = self.http.prepare_request(requests.Request(method, url, data=payload, headers=headers))
+        # Preparing normalizes the URL (/sessions/.. becomes /, %2E is decoded); the path must
+        # reach the server exactly as encoded, and as signed.
+        prepared.url = url
+        settings = self.http.merge_environment_settings(url, {}, None, None, None)
+        return self.http.send(prepared, timeout=self.timeout, **settings)
+
+    @staticmethod
+    def _result(response: requests.Response, not_found: Type[NotFound]) -> ApiResponse:
+        if response.status_code >= 400:
+            raise error_from_response(
+                response.status_code, response.reason, response.headers, response.content, not_found
+            )
+        # Parsed with the standard library, whatever JSON library requests would pick, so
+        # numbers come back as Python's json reads them (exact ints, shortest-repr floats).
+        body = json.loads(response.content) if response.content else None
+        return ApiResponse(status=response.status_code, headers=response.headers, body=body)

@@ -1,0 +1,252 @@
+"""SessionStoreDb's own logic: sending only changed runs, paging, run windows, unsupported features."""
+
+from __future__ import annotations
+
+import pytest
+from agno.db.base import BaseDb, SessionType
+from agno.db.in_memory import InMemoryDb
+from agno.run.agent import RunOutput
+from agno.session import AgentSession
+
+from session_store_client import SessionStoreClient
+from session_store_client.agno import SessionStoreDb
+from session_store_client.agno import db as db_module
+from session_store_client.agno.unsupported import UNSUPPORTED_FEATURES
+from tests.support.fake_api import FakeSessionStoreApi
+from tests.support.http_server import serve
+from tests.support.recording_client import RecordingClient
+
+pytest_plugins = ["tests.support.fixtures"]
+
+pytestmark = pytest.mark.usefixtures("no_agno_telemetry")
+
+
+def _run(session_id: str, index: int, content: str = "answer", **fields) -> RunOutput:
+    return RunOutput(run_id=f"{session_id}-r{index}", agent_id="agent", session_id=session_id, content=content,
+                     created_at=1_700_000_000 + index, **fields)
+
+
+def _session(session_id: str, runs: int, user_id: str = None) -> AgentSession:
+    return AgentSession(
+        session_id=session_id,
+        agent_id="agent",
+        user_id=user_id,
+        session_data={"session_name": session_id},
+        created_at=1_700_000_000,
+        runs=[_run(session_id, index) for index in range(runs)],
+    )
+
+
+@pytest.fixture
+def client(fake_api_url) -> RecordingClient:
+    return RecordingClient(fake_api_url)
+
+
+@pytest.fixture
+def db(client) -> SessionStoreDb:
+    return SessionStoreDb(client=client)
+
+
+def _stored_runs(fake_api: FakeSessionStoreApi, session_id: str):
+    return [(run["run_id"], run.get("content")) for run in fake_api.runs[session_id]]
+
+
+# --- Only changed runs are sent -----------------------------------------------------------------
+
+
+def test_first_upsert_sends_every_run_then_only_what_changed(db, client, fake_api):
+    session = _session("s", runs=3)
+    db.upsert_session(session)
+    assert client.runs_sent() == ["s-r0", "s-r1", "s-r2"]
+
+    client.take_writes()
+    db.upsert_session(session)
+    assert [write.run_ids for write in client.take_writes()] == [()]  # the session's fields only
+
+    session.runs[1].content = "edited"
+    session.upsert_run(_run("s", 3))
+    db.upsert_session(session)
+    assert client.runs_sent() == ["s-r1", "s-r3"]
+    assert _stored_runs(fake_api, "s") == [
+        ("s-r0", "answer"), ("s-r1", "edited"), ("s-r2", "answer"), ("s-r3", "answer")
+    ]
+
+
+def test_a_fresh_process_sends_every_run_once(fake_api_url, db):
+    session = _session("s", runs=3)
+    db.upsert_session(session)
+
+    other_process = RecordingClient(fake_api_url)
+    fresh_db = SessionStoreDb(client=other_process)
+    fresh_db.upsert_session(session)
+    fresh_db.upsert_session(session)
+    assert other_process.runs_sent() == ["s-r0", "s-r1", "s-r2"]
+
+
+def test_runs_read_back_are_not_sent_again(fake_api_url, db):
+    db.upsert_session(_session("s", runs=3))
+    reader_client = RecordingClient(fake_api_url)
+    reader = SessionStoreDb(client=reader_client)
+
+    session = reader.get_session("s", SessionType.AGENT)
+    session.upsert_run(_run("s", 3))
+    reader.upsert_session(session)
+    assert reader_client.runs_sent() == ["s-r3"]
+
+    windowed = reader.get_session("s", SessionType.AGENT, runs_limit=1)
+    windowed.upsert_run(_run("s", 4))
+    reader.upsert_session(windowed)
+    assert reader_client.runs_sent() == ["s-r3", "s-r4"]
+
+
+def test_upsert_run_of_a_run_the_session_carried_is_skipped(db, client, fake_api):
+    session = _session("s", runs=1)
+    db.upsert_session(session)
+    db.upsert_run(session.runs[0], session_id="s", run_index=0)
+    assert [write.route for write in client.writes] == ["put_session"]
+
+    session.runs[0].content = "changed"
+    db.upsert_run(session.runs[0], session_id="s", run_index=0)
+    db.upsert_run(session.runs[0], session_id="s", run_index=0)
+    assert [write.route for write in client.writes] == ["put_session", "put_run"]
+    assert _stored_runs(fake_api, "s") == [("s-r0", "changed")]
+
+
+def test_deleting_a_session_forgets_its_runs(db, client, fake_api):
+    session = _session("s", runs=2)
+    db.upsert_session(session)
+    assert db.delete_session("s")
+    db.upsert_session(session)
+    assert client.runs_sent() == ["s-r0", "s-r1", "s-r0", "s-r1"]
+    assert len(fake_api.runs["s"]) == 2
+
+
+def test_changes_over_the_body_limit_are_split(db, client, fake_api, monkeypatch):
+    monkeypatch.setattr(db_module, "RUN_BYTES_PER_REQUEST", 600)
+    session = _session("s", runs=6)
+    db.upsert_session(session)
+    writes = client.take_writes()
+    assert len(writes) > 1
+    assert [run_id for write in writes for run_id in write.run_ids] == [f"s-r{index}" for index in range(6)]
+    assert [run_id for run_id, _ in _stored_runs(fake_api, "s")] == [f"s-r{index}" for index in range(6)]
+
+
+def test_another_users_session_is_not_overwritten(db, fake_api):
+    db.upsert_session(_session("s", runs=1, user_id="alice"))
+    intruder = _session("s", runs=0, user_id="mallory")
+    intruder.session_data = {"session_name": "mine now"}
+    assert db.upsert_session(intruder) is None
+    assert fake_api.sessions["s"]["session_data"] == {"session_name": "s"}
+
+
+def test_upsert_returns_the_stored_row_with_the_callers_runs(db):
+    session = _session("s", runs=2)
+    row = db.upsert_session(session, deserialize=False)
+    assert row["session_type"] == "agent" and row["created_at"] == 1_700_000_000
+    assert [run["run_id"] for run in row["runs"]] == ["s-r0", "s-r1"]
+    assert "version" not in row and "run_count" not in row
+    upserted = db.upsert_session(session)
+    assert upserted.runs is session.runs
+
+
+# --- Reads --------------------------------------------------------------------------------------
+
+
+def test_runs_limit_walks_back_past_member_runs_like_in_memory_db(db):
+    session = _session("s", runs=3)
+    # The newest runs are team-member runs, which agno's history window drops.
+    session.runs += [_run("s", 3, parent_run_id="s-r2"), _run("s", 4, parent_run_id="s-r2")]
+    in_memory = InMemoryDb()
+    for store in (in_memory, db):
+        store.upsert_session(session)
+    for limit in (1, 2, 5, 0):
+        ours = db.get_session("s", runs_limit=limit, deserialize=False)
+        theirs = in_memory.get_session("s", runs_limit=limit, deserialize=False)
+        assert [run["run_id"] for run in ours["runs"]] == [run["run_id"] for run in theirs["runs"]], limit
+
+
+def test_a_page_is_reached_by_following_cursors(db, client, monkeypatch):
+    for index in range(7):
+        session = _session(f"s{index}", runs=0, user_id="u")
+        session.created_at = 1_700_000_000 + index
+        db.upsert_session(session)
+    pages_read = []
+    list_sessions = client.list_sessions
+
+    def recording_list_sessions(**kwargs):
+        pages_read.append((kwargs["limit"], kwargs["cursor"] is not None, kwargs["include_total"]))
+        return list_sessions(**kwargs)
+
+    monkeypatch.setattr(client, "list_sessions", recording_list_sessions)
+    rows, total = db.get_sessions(user_id="u", sort_by="created_at", sort_order="asc", limit=2, page=3,
+                                  deserialize=False, include_runs=False)
+    assert [row["session_id"] for row in rows] == ["s4", "s5"]
+    assert total == 7
+    # Four sessions skipped in one request, then the page itself; the total asked once.
+    assert pages_read == [(4, False, True), (2, True, False)]
+
+    pages_read.clear()
+    assert db.get_sessions(user_id="u", limit=3, page=4, sort_by="created_at", deserialize=False) == ([], 7)
+    assert db.get_sessions(user_id="u", sort_by="created_at", sort_order="asc")[-1].session_id == "s6"
+
+
+def test_updated_at_order_within_created_at_bounds_is_sorted_here():
+    now = [1000]
+    api = FakeSessionStoreApi(clock=lambda: now[0])
+    with serve(api) as url:
+        db = SessionStoreDb(base_url=url)
+        for index, updated in enumerate([30, 10, 40, 20]):
+            now[0] = 2000 + updated
+            session = _session(f"s{index}", runs=0, user_id="u")
+            session.created_at = 100 + index
+            db.upsert_session(session)
+        rows, total = db.get_sessions(user_id="u", start_timestamp=101, end_timestamp=103, sort_by="updated_at",
+                                      sort_order="desc", deserialize=False, limit=2, page=1)
+    # s1..s3 are within the created_at bounds; by updated_at desc: s2 (40), s3 (20), s1 (10).
+    assert [row["session_id"] for row in rows] == ["s2", "s3"]
+    assert total == 3
+
+
+def test_runs_are_found_by_run_id_once_seen(db, fake_api_url):
+    db.upsert_session(_session("s", runs=2))
+    assert db.get_run("s-r1").content == "answer"
+    stranger = SessionStoreDb(base_url=fake_api_url)
+    assert stranger.get_run("s-r1") is None
+    assert stranger.get_run("s-r1", session_id="s", deserialize=False)["run_id"] == "s-r1"
+    assert stranger.delete_run("s-r0") is False
+    assert db.delete_run("s-r0") is True
+    assert db.get_run("s-r0", session_id="s") is None
+
+
+# --- The rest of BaseDb -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "feature, method_name", [(feature, name) for feature, names in UNSUPPORTED_FEATURES.items() for name in names]
+)
+def test_unsupported_features_fail_naming_the_feature(db, feature, method_name):
+    with pytest.raises(NotImplementedError) as raised:
+        getattr(db, method_name)()
+    assert feature in str(raised.value) and "README" in str(raised.value)
+
+
+def test_every_abstract_method_is_either_implemented_or_named_unsupported():
+    unsupported = {name for names in UNSUPPORTED_FEATURES.values() for name in names}
+    implemented = set(vars(SessionStoreDb)) - unsupported
+    assert BaseDb.__abstractmethods__ <= implemented | unsupported
+    assert not SessionStoreDb.__abstractmethods__
+    assert {"get_session", "get_sessions", "upsert_session", "upsert_sessions", "delete_session", "delete_sessions",
+            "rename_session", "upsert_run", "get_run", "get_runs", "delete_run", "delete_runs"} <= implemented
+
+
+def test_table_exists_for_sessions_and_runs_only(db):
+    assert db.table_exists(db.session_table_name) and db.table_exists(db.runs_table_name)
+    assert not db.table_exists(db.memory_table_name)
+
+
+def test_needs_a_url_or_a_client():
+    with pytest.raises(ValueError):
+        SessionStoreDb()
+    client = SessionStoreClient("http://127.0.0.1:1")
+    assert SessionStoreDb(client=client, id="mine").client is client
+    assert SessionStoreDb(base_url="http://127.0.0.1:1").client.base_url == "http://127.0.0.1:1"
