@@ -1,0 +1,258 @@
+"""Functions: one Lambda per API function of `routes.functions()`, plus the stream cascade, with
+their two layers, log groups and least-privilege roles.
+
+Every function gets the same code asset (functions/), the same layers and the same environment
+(the local runtime relies on identical environments); they differ in handler and permissions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Aws, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+from session_store import names, routes
+
+from cdk import DOMAIN_LAYER_DIR, FUNCTIONS_DIR
+from cdk.config import StackConfig
+from cdk.layers import built_dependencies_layer
+from cdk.session_store_stack.nag import acknowledge
+
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.ARM_64
+# 512 MB buys about a third of a vCPU: enough to parse, validate and gzip a 6 MB body in well under a
+# second, while a typical small request still bills only a few ms. Tune with Lambda Power Tuning.
+MEMORY_MB = 512
+# API Gateway gives up on an integration after 29 s; a function stopping at 10 s turns a stuck
+# DynamoDB call into the function's own error response instead of an API Gateway 504.
+API_TIMEOUT = Duration.seconds(10)
+# The cascade is not behind API Gateway: deleting a 10,000-run session is a few hundred batch writes.
+CASCADE_TIMEOUT = Duration.seconds(120)
+ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc"]
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a function may do to the table (and its indexes), the bucket and the CMK."""
+
+    table_reads: tuple[str, ...] = ()
+    read_indexes: bool = True  # whether table_reads also apply to the table's indexes
+    table_writes: tuple[str, ...] = ()  # on the table only
+    bucket: tuple[str, ...] = ()
+    key: tuple[str, ...] = ()  # only when a customer-managed key is configured
+
+
+_TABLE_READS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem")
+# TransactWriteItems has no IAM action of its own: it is authorized item by item with these.
+_TABLE_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+
+NO_ACCESS = Access()
+READ_ACCESS = Access(table_reads=_TABLE_READS, bucket=("s3:GetObject",), key=("kms:Decrypt",))
+WRITE_ACCESS = Access(
+    table_reads=_TABLE_READS,
+    table_writes=_TABLE_WRITES,
+    bucket=("s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
+    key=("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
+)
+CASCADE_ACCESS = Access(
+    table_reads=("dynamodb:Query",),  # a session's own item collection, never an index
+    read_indexes=False,
+    table_writes=("dynamodb:BatchWriteItem", "dynamodb:DeleteItem"),
+    bucket=("s3:DeleteObject",),
+    key=("kms:Decrypt",),
+)
+
+
+def access_for(function: str, served: tuple[routes.Route, ...]) -> Access:
+    """The docs function touches no data; any function serving a writing route may write."""
+    if function == routes.OPENAPI_DOCUMENT.function:
+        return NO_ACCESS
+    return WRITE_ACCESS if any(route.writes for route in served) else READ_ACCESS
+
+
+def construct_name(function: str) -> str:
+    """put_session -> PutSession: the function's construct id (and so its logical id prefix)."""
+    return "".join(part.capitalize() for part in function.split("_"))
+
+
+class Functions(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: StackConfig,
+        table: dynamodb.ITable,
+        bucket: s3.IBucket,
+        encryption_key: kms.IKey | None,
+    ) -> None:
+        super().__init__(scope, id)
+        self._config = config
+        self._table = table
+        self._bucket = bucket
+        self._key = encryption_key
+        self._code = lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=ASSET_EXCLUDES)
+        self.layers = [
+            lambda_.LayerVersion(
+                self,
+                "DependenciesLayer",
+                code=lambda_.Code.from_asset(str(built_dependencies_layer())),
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[ARCHITECTURE],
+                description="Third-party packages of the lock's lambda group (manylinux aarch64, cp313)",
+            ),
+            lambda_.LayerVersion(
+                self,
+                "DomainLayer",
+                code=lambda_.Code.from_asset(str(DOMAIN_LAYER_DIR), exclude=ASSET_EXCLUDES),
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[ARCHITECTURE],
+                description="The session_store domain package shared by every function",
+            ),
+        ]
+        self.environment = {
+            names.ENV_TABLE_NAME: table.table_name,
+            names.ENV_RETENTION_DAYS: str(config.retention_days),
+            names.ENV_PAYLOAD_BUCKET: bucket.bucket_name,
+            # The cursor signing key only has to be secret from API clients, which never see the
+            # stack id. Cursors are tamper-evident (a modified cursor is a 400), not an authorization
+            # boundary: every caller the API lets in may list any page anyway. The UUID part of the
+            # stack id is unique per deployment and stable across updates, so cursors survive deploys.
+            names.ENV_CURSOR_KEY: Fn.select(2, Fn.split("/", Aws.STACK_ID)),
+            names.ENV_SERVICE_NAME: names.SERVICE_NAME,
+            names.ENV_METRICS_NAMESPACE: names.METRICS_NAMESPACE,
+        }
+
+        self.api_functions: dict[str, lambda_.Function] = {
+            function: self._function(
+                function,
+                handler=served[0].handler,
+                description="; ".join(route.summary for route in served),
+                timeout=API_TIMEOUT,
+                access=access_for(function, served),
+                reserved_concurrency=config.reserved_concurrency,
+            )
+            for function, served in routes.functions().items()
+        }
+        # Bounded without reserved concurrency: one concurrent batch per stream shard.
+        self.cascade = self._function(
+            routes.CASCADE_FUNCTION,
+            handler=routes.CASCADE_HANDLER,
+            description="Deletes the runs and payloads of a session whose item was deleted or expired",
+            timeout=CASCADE_TIMEOUT,
+            access=CASCADE_ACCESS,
+            reserved_concurrency=None,
+        )
+
+    @property
+    def all_functions(self) -> list[lambda_.Function]:
+        return [*self.api_functions.values(), self.cascade]
+
+    def _function(
+        self,
+        function: str,
+        *,
+        handler: str,
+        description: str,
+        timeout: Duration,
+        access: Access,
+        reserved_concurrency: int | None,
+    ) -> lambda_.Function:
+        name = construct_name(function)
+        log_group = logs.LogGroup(
+            self,
+            f"{name}Logs",
+            retention=self._config.log_retention,
+            removal_policy=RemovalPolicy.RETAIN if self._config.is_prod else RemovalPolicy.DESTROY,
+        )
+        # An own role instead of the AWSLambdaBasicExecutionRole managed policy: logs go only to
+        # this function's log group.
+        role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        log_group.grant_write(role)
+        self._grant(role, access)
+        self._acknowledge_role(role, access)
+        fn = lambda_.Function(
+            self,
+            name,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            code=self._code,
+            handler=handler,
+            description=description,
+            memory_size=MEMORY_MB,
+            timeout=timeout,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            layers=self.layers,
+            environment=self.environment,
+            role=role,
+            reserved_concurrent_executions=reserved_concurrency,
+        )
+        self._acknowledge_function(fn)
+        return fn
+
+    def _grant(self, role: iam.Role, access: Access) -> None:
+        table_arn = self._table.table_arn
+        statements = [
+            (access.table_reads, [table_arn, f"{table_arn}/index/*"] if access.read_indexes else [table_arn]),
+            (access.table_writes, [table_arn]),
+            (access.bucket, [self._bucket.arn_for_objects("*")]),
+            (access.key, [self._key.key_arn] if self._key else []),
+        ]
+        for actions, resources in statements:
+            if actions and resources:
+                role.add_to_principal_policy(iam.PolicyStatement(actions=list(actions), resources=resources))
+
+    def _acknowledge_role(self, role: iam.Role, access: Access) -> None:
+        acknowledge(
+            role,
+            (
+                "AwsSolutions-IAM5[Resource::*]",
+                "X-Ray's PutTraceSegments and PutTelemetryRecords (added by active tracing) support no "
+                "resource-level permissions.",
+            ),
+        )
+        # nag names a resource by its logical id, e.g. <SessionTable440DAA5F.Arn>/index/*.
+        if access.table_reads and access.read_indexes:
+            acknowledge(
+                role,
+                (
+                    f"AwsSolutions-IAM5[Resource::{_arn_of(self._table)}/index/*]",
+                    "Reads on the table's own indexes: a list query goes to whichever GSI serves the "
+                    "requested scope and order.",
+                ),
+            )
+        if access.bucket:
+            acknowledge(
+                role,
+                (
+                    f"AwsSolutions-IAM5[Resource::{_arn_of(self._bucket)}/*]",
+                    "Objects of the stack's own payload bucket, whose keys derive from session and run "
+                    "ids at request time.",
+                ),
+            )
+
+    def _acknowledge_function(self, fn: lambda_.Function) -> None:
+        runtime_reason = "Python 3.13 is the runtime the service's contract and its layer's wheels target."
+        acknowledge(
+            fn,
+            ("AwsSolutions-L1", runtime_reason),
+            ("Serverless-LambdaLatestVersion", runtime_reason),
+            (
+                "Serverless-LambdaDLQ",
+                "Invoked synchronously only (API Gateway proxy, or the stream's event source mapping, "
+                "which has its own on-failure queue); a DLQ applies to asynchronous invocations.",
+            ),
+        )
+
+
+def _arn_of(construct: Construct) -> str:
+    """How cdk-nag spells the Arn attribute of an L2 construct's resource in a finding id."""
+    stack = Stack.of(construct)
+    return f"<{stack.resolve(stack.get_logical_id(construct.node.default_child))}.Arn>"

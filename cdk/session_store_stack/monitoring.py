@@ -1,0 +1,136 @@
+"""Monitoring: one CloudWatch dashboard and the alarms that mean a person should look, sent to an
+encrypted SNS topic (subscribe to it after deploying).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from cdk_monitoring_constructs import (
+    AlarmFactoryDefaults,
+    DefaultDashboardFactory,
+    ErrorCountThreshold,
+    LatencyThreshold,
+    MaxAgeThreshold,
+    MaxMessageCountThreshold,
+    MonitoringFacade,
+    SnsAlarmActionStrategy,
+    ThrottledEventsThreshold,
+)
+from constructs import Construct
+
+# Any 5xx, Lambda error or DynamoDB system error is a bug or an outage: alarm on the first
+# 5-minute period that has one. Throttling and latency alarm only when they last (3 periods of 3).
+FIRST_PERIOD = {"datapoints_to_alarm": 1, "evaluation_periods": 1}
+NO_ERRORS = {"Critical": ErrorCountThreshold(max_error_count=0, **FIRST_PERIOD)}
+NO_THROTTLES = {"Warning": ErrorCountThreshold(max_error_count=0)}
+NO_TABLE_THROTTLES = {"Warning": ThrottledEventsThreshold(max_throttled_events_threshold=0)}
+# A small session is served in tens of ms; seconds at p99 means DynamoDB retries or cold starts piling up.
+API_P99_LATENCY = {"Warning": LatencyThreshold(max_latency=Duration.seconds(3))}
+# The cascade should keep up within minutes; records older than this are sessions still half-deleted.
+CASCADE_ITERATOR_AGE = {"Warning": MaxAgeThreshold(max_age_in_millis=Duration.minutes(15).to_milliseconds())}
+# A message in the failure queue is a session whose runs the cascade gave up deleting.
+NO_CASCADE_FAILURES = {"Critical": MaxMessageCountThreshold(max_message_count=0, **FIRST_PERIOD)}
+
+
+class Monitoring(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        prod: bool,
+        api: apigateway.RestApi,
+        stage_name: str,
+        table: dynamodb.ITable,
+        api_functions: dict[str, lambda_.IFunction],
+        cascade: lambda_.IFunction,
+        cascade_failures: sqs.IQueue,
+    ) -> None:
+        super().__init__(scope, id)
+        self.topic = sns.Topic(self, "AlarmTopic", master_key=self._topic_key(prod), enforce_ssl=True)
+        prefix = Stack.of(self).stack_name
+        facade = MonitoringFacade(
+            self,
+            "Facade",
+            alarm_factory_defaults=AlarmFactoryDefaults(
+                actions_enabled=True,
+                alarm_name_prefix=prefix,
+                action=SnsAlarmActionStrategy(on_alarm_topic=self.topic),
+            ),
+            # One dashboard: every further dashboard is billed monthly.
+            dashboard_factory=DefaultDashboardFactory(
+                self,
+                "Dashboards",
+                dashboard_name_prefix=prefix,
+                create_dashboard=True,
+                create_summary_dashboard=False,
+                create_alarm_dashboard=False,
+            ),
+        )
+        facade.add_large_header("Session Store")
+        facade.monitor_api_gateway(
+            api=api,
+            api_stage=stage_name,
+            alarm_friendly_name="Api",
+            add5_xx_fault_count_alarm=NO_ERRORS,
+            add_latency_p99_alarm=API_P99_LATENCY,
+        )
+        for name, fn in api_functions.items():
+            facade.monitor_lambda_function(
+                lambda_function=fn,
+                alarm_friendly_name=name,
+                human_readable_name=name,
+                add_fault_count_alarm=NO_ERRORS,
+                add_throttles_count_alarm=NO_THROTTLES,
+            )
+        facade.monitor_dynamo_table(
+            table=table,
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            alarm_friendly_name="Table",
+            add_read_throttled_events_count_alarm=NO_TABLE_THROTTLES,
+            add_write_throttled_events_count_alarm=NO_TABLE_THROTTLES,
+            add_system_error_count_alarm=NO_ERRORS,
+        )
+        facade.add_medium_header("Stream cascade")
+        facade.monitor_lambda_function(
+            lambda_function=cascade,
+            alarm_friendly_name="cascade",
+            human_readable_name="cascade",
+            is_iterator=True,
+            add_fault_count_alarm=NO_ERRORS,
+            add_throttles_count_alarm=NO_THROTTLES,
+            add_max_iterator_age_alarm=CASCADE_ITERATOR_AGE,
+        )
+        facade.monitor_sqs_queue(
+            queue=cascade_failures,
+            alarm_friendly_name="CascadeFailures",
+            human_readable_name="Cascade failures",
+            add_queue_max_size_alarm=NO_CASCADE_FAILURES,
+        )
+
+    def _topic_key(self, prod: bool) -> kms.Key:
+        # CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS key, so the topic
+        # gets its own key whose policy lets CloudWatch use it.
+        key = kms.Key(
+            self,
+            "AlarmTopicKey",
+            description="Encrypts the Session Store alarm topic",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN if prod else RemovalPolicy.DESTROY,
+            pending_window=None if prod else Duration.days(7),
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],  # in a key policy, "*" is this key
+            )
+        )
+        return key
