@@ -3,7 +3,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # Tests prefer the Lambda runtime's Python (3.13) where the machine has it; 3.11+ works too.
-PYTHON_BIN ?= $(shell command -v python3.13 || ls /root/.pyenv/versions/3.13*/bin/python3 2>/dev/null | head -1 || command -v python3)
+# Each candidate is run before it is chosen: a pyenv shim can exist and still fail.
+PYTHON_CANDIDATES := python3.13 $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3) python3
+PYTHON_BIN ?= $(shell for c in $(PYTHON_CANDIDATES); do \
+	if $$c -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then command -v $$c; break; fi; done)
 UV_VERSION := 0.13.8
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
