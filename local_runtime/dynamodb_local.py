@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,9 @@ class DynamoDBLocal:
     port: int = field(default_factory=free_port)
     data_dir: Path | None = None
     process: subprocess.Popen | None = None
+    # Linux only: have the kernel stop Java when the process that started it dies, even by SIGKILL
+    # (it runs in its own process group, so a group kill of the parent would not reach it).
+    die_with_parent: bool = False
 
     @property
     def endpoint_url(self) -> str:
@@ -78,6 +82,7 @@ class DynamoDBLocal:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_exit_with_parent if self.die_with_parent else None,
         )
         self._wait_until_ready(timeout)
         return self
@@ -118,6 +123,15 @@ class DynamoDBLocal:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _exit_with_parent() -> None:
+    """Runs in the child between fork and exec: PR_SET_PDEATHSIG, so the parent's death sends SIGTERM."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def make_client(service: str, endpoint_url: str, max_attempts: int = 3, **timeouts):

@@ -1,0 +1,196 @@
+"""The HTTP front door: a threaded werkzeug server playing API Gateway REST for the template's API.
+
+Each request is matched against the template's methods (router.py), turned into a proxy event
+(apigateway.py), handed to the function in-process (functions.py), and its proxy response turned
+back into HTTP. What API Gateway answers by itself (no such route, a body over the payload limit, a
+failed or malformed invocation) is rendered from the template's gateway responses
+(gateway_responses.py).
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from session_store import names
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Response
+from werkzeug.wsgi import get_input_stream
+
+from local_runtime import gateway_responses as gateway
+from local_runtime.apigateway import IncomingRequest, MalformedResponseError, build_event, parse_response
+from local_runtime.functions import InvocationError, LocalFunction
+from local_runtime.router import PathDecodeError, Router
+from local_runtime.stack import ApiSpec
+
+log = logging.getLogger("local_runtime.api")
+
+_RAW_TARGET = "local_runtime.raw_target"
+_RAW_HEADERS = "local_runtime.raw_headers"
+_UNDRAINED = "local_runtime.undrained"
+_FUNCTION = "local_runtime.function"
+# Past this much, an oversized body is not read to the end; the connection is closed instead.
+_DRAIN_LIMIT = 8 * names.MAX_REQUEST_BYTES
+_CHUNK = 1024 * 1024
+
+
+class _RawRequestHandler(WSGIRequestHandler):
+    """WSGI folds header names to upper case, joins repeats and drops names with `_`; API Gateway
+    does none of that, and routing needs the path still percent-encoded. Keep the request as
+    received next to the environ."""
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        environ[_RAW_TARGET] = self.path
+        environ[_RAW_HEADERS] = [(name, value.replace("\r\n", "")) for name, value in self.headers.items()]
+        return environ
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # ApiApplication logs each request with its route and duration
+
+
+class _ProxyResponse(Response):
+    # API Gateway labels a proxy response without a Content-Type as JSON.
+    default_mimetype = "application/json"
+
+
+class ApiApplication:
+    def __init__(self, router: Router, functions: Mapping[str, LocalFunction], api: ApiSpec, api_id: str) -> None:
+        self.router = router
+        self.functions = functions
+        self.api = api
+        self.api_id = api_id
+        self.gateway = gateway.GatewayResponses(api.gateway_responses)
+
+    def __call__(self, environ, start_response):
+        request_id = str(uuid.uuid4())
+        started = time.monotonic()
+        try:
+            response = self._handle(environ, request_id)
+        except Exception:  # noqa: BLE001 - a bug of the runtime must not reach the client as a trace
+            log.exception("the local runtime failed on %s", environ.get(_RAW_TARGET))
+            response = self._error(gateway.DEFAULT_5XX, HTTPStatus.BAD_GATEWAY, "Internal server error", request_id)
+        response.headers["x-amzn-RequestId"] = request_id
+        log.info(
+            "%s %s -> %d (%.0f ms, %s)", environ["REQUEST_METHOD"], environ.get(_RAW_TARGET),
+            response.status_code, (time.monotonic() - started) * 1000, environ.get(_FUNCTION, "gateway"),
+        )
+        return response(environ, start_response)
+
+    def _handle(self, environ, request_id: str) -> Response:
+        body = _read_body(environ)
+        if body is None:
+            response = self._error(
+                gateway.REQUEST_TOO_LARGE, HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"The request body exceeds the {names.MAX_REQUEST_BYTES} byte limit.", request_id,
+            )
+            if environ.get(_UNDRAINED):
+                response.headers["Connection"] = "close"
+            return response
+        request = IncomingRequest(
+            method=environ["REQUEST_METHOD"],
+            raw_target=environ.get(_RAW_TARGET) or environ.get("RAW_URI", "/"),
+            headers=environ.get(_RAW_HEADERS, []),
+            body=body,
+            source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
+            api_id=self.api_id,
+            stage=self.api.stage,
+        )
+        try:
+            route = self.router.match(request.method, request.raw_path)
+        except PathDecodeError as error:
+            return self._error(gateway.BAD_REQUEST_PARAMETERS, HTTPStatus.BAD_REQUEST, str(error), request_id)
+        if route is None:
+            # API Gateway would answer 403 "Missing Authentication Token" (its answer to any unknown
+            # path); the local API has no auth, and "no such route" is what a client needs to know.
+            return self._error(
+                gateway.RESOURCE_NOT_FOUND, HTTPStatus.NOT_FOUND,
+                f"No route for {request.method} {request.raw_path}.", request_id,
+            )
+        if route.method.mock is not None:
+            mock = route.method.mock
+            return _ProxyResponse(mock.body, status=mock.status_code, headers=list(mock.headers.items()))
+        function = self.functions[route.method.function_id]
+        environ[_FUNCTION] = function.name
+        try:
+            proxy = parse_response(function.invoke(build_event(request, route, request_id)))
+        except InvocationError as error:
+            return self._error(gateway.DEFAULT_5XX, HTTPStatus.BAD_GATEWAY, f"Internal server error ({error.error_type})", request_id)
+        except MalformedResponseError as error:
+            log.error("%s returned a malformed proxy response: %s", function.name, error)
+            return self._error(gateway.DEFAULT_5XX, HTTPStatus.BAD_GATEWAY, "Malformed Lambda proxy response", request_id)
+        response = _ProxyResponse(proxy.body, status=proxy.status, headers=proxy.headers)
+        return self._compress(response, request)
+
+    def _error(self, response_type: str, status: HTTPStatus, message: str, request_id: str) -> Response:
+        return self.gateway.render(response_type, status, message, request_id)
+
+    def _compress(self, response: Response, request: IncomingRequest) -> Response:
+        """The API's MinimumCompressionSize: gzip a large enough body for a client that accepts it."""
+        minimum = self.api.minimum_compression_size
+        accepted = ",".join(v for n, v in request.headers if n.lower() == "accept-encoding")
+        if (
+            minimum is None
+            or "gzip" not in accepted.lower()
+            or "Content-Encoding" in response.headers
+            or len(response.get_data()) < minimum
+        ):
+            return response
+        response.set_data(gzip.compress(response.get_data()))
+        response.headers["Content-Encoding"] = "gzip"
+        return response
+
+
+def _read_body(environ) -> bytes | None:
+    """The request body, or None when it is over the limit (then it is drained, not kept)."""
+    limit = names.MAX_REQUEST_BYTES
+    stream = get_input_stream(environ)
+    declared = environ.get("CONTENT_LENGTH", "")
+    if declared.isdigit() and int(declared) > limit:
+        _drain(environ, stream)
+        return None
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        _drain(environ, stream)
+        return None
+    return data
+
+
+def _drain(environ, stream) -> None:
+    # Reading the rest lets the client finish sending and see the 413 instead of a reset.
+    read = 0
+    while read < _DRAIN_LIMIT:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            return
+        read += len(chunk)
+    environ[_UNDRAINED] = True
+
+
+class HttpServer:
+    """The threaded server in a background thread (the caller's thread waits for signals)."""
+
+    def __init__(self, app: ApiApplication, host: str, port: int) -> None:
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=_RawRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="http-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> HttpServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(timeout=10)
+        self._server.server_close()
