@@ -45,7 +45,20 @@ def _run_with_valid_id(run: dict[str, Any]) -> dict[str, Any]:
 Run = Annotated[dict[str, Any], AfterValidator(_run_with_valid_id)]
 
 
-class SessionWrite(BaseModel):
+class _ObjectFields(BaseModel):
+    """The record's JSON-object fields: what PUT replaces and PATCH merges."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_data: JsonObject | None = None
+    agent_data: JsonObject | None = None
+    team_data: JsonObject | None = None
+    workflow_data: JsonObject | None = None
+    metadata: JsonObject | None = None
+    summary: JsonObject | None = None
+
+
+class SessionWrite(_ObjectFields):
     """The body of PUT /sessions/{id}: any subset of the Agno session record.
 
     Absent fields keep their stored values (model_fields_set tells which were sent). The service
@@ -53,20 +66,12 @@ class SessionWrite(BaseModel):
     and ignored: the server owns them.
     """
 
-    model_config = ConfigDict(extra="forbid")
-
     session_id: Identifier | None = None
     session_type: SessionType | None = None
     agent_id: Identifier | None = None
     team_id: Identifier | None = None
     workflow_id: Identifier | None = None
     user_id: Identifier | None = None
-    session_data: JsonObject | None = None
-    agent_data: JsonObject | None = None
-    team_data: JsonObject | None = None
-    workflow_data: JsonObject | None = None
-    metadata: JsonObject | None = None
-    summary: JsonObject | None = None
     runs: list[Run] | None = None
     created_at: Timestamp | None = None
     expires_at: Timestamp | None = Field(
@@ -80,17 +85,9 @@ class SessionWrite(BaseModel):
         return field in self.model_fields_set
 
 
-class SessionPatch(BaseModel):
+class SessionPatch(_ObjectFields):
     """The body of PATCH /sessions/{id}: a JSON Merge Patch (RFC 7396) of the object fields."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    session_data: JsonObject | None = None
-    agent_data: JsonObject | None = None
-    team_data: JsonObject | None = None
-    workflow_data: JsonObject | None = None
-    metadata: JsonObject | None = None
-    summary: JsonObject | None = None
     expires_at: Timestamp | None = None
 
 
