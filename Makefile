@@ -72,7 +72,7 @@ local: install layers
 local-reset:
 	rm -rf .local
 
-bench: install layers
+bench: install
 	$(PY) -m bench.run
 
 soak: install layers

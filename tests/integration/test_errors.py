@@ -104,3 +104,13 @@ def test_merge_patch_with_bad_body(table_name):
 def test_codec_refuses_non_json_numbers():
     with pytest.raises(ValueError):
         codec.loads("Infinity")
+
+
+def test_the_longest_ids_of_the_widest_characters_fit_every_key(table_name):
+    """256 four-byte characters escape to 1,024 bytes: more than a sort key holds beside a prefix."""
+    widest = "🤖" * 256
+    body = {**AGENT, "user_id": widest, "agent_id": widest, "runs": [{"run_id": widest, "n": 1}]}
+    assert call("PUT", session_path(widest), body).status == 201
+    assert call("GET", run_path(widest, widest)).json() == {"run_id": widest, "n": 1}
+    listed = call("GET", "/sessions", query={"user_id": widest, "agent_id": widest}).json()["sessions"]
+    assert [s["session_id"] for s in listed] == [widest]

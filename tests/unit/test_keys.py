@@ -40,3 +40,10 @@ def test_type_shards_are_stable_and_in_range():
     shards = {keys.type_shard(f"s{i}") for i in range(200)}
     assert shards == set(range(4))
     assert keys.type_shard("abc") == keys.type_shard("abc")
+
+
+def test_long_ids_become_distinct_digests_that_no_real_id_can_equal():
+    long_a, long_b = "é" * 500, "é" * 499 + "e"
+    assert keys.bounded(long_a) != keys.bounded(long_b)
+    assert keys.bounded(long_a).startswith("%h") and "%h" not in keys.escape("%h" + "x")
+    assert len(keys.order_key(1, "🤖" * 256).encode()) <= 1024

@@ -13,12 +13,26 @@ import hashlib
 from session_store import names
 
 _SEP = names.KEY_SEPARATOR
+# DynamoDB limits keys to 1,024 bytes (sort) and 2,048 bytes (partition); 256 four-byte characters
+# escape to 1,024 bytes. Within a key an escaped id keeps this many bytes, else becomes a digest.
+_ID_BUDGET_BYTES = 900
+# `%h` cannot occur in an escaped id (escape() turns every `%` into `%25`), so a digest can never
+# equal a real id.
+_DIGEST_MARKER = "%h"
 # Wide enough for any Unix second until the year 2286, so string order equals numeric order.
 _TIMESTAMP_WIDTH = 10
 
 
 def escape(identifier: str) -> str:
     return identifier.replace("%", "%25").replace("#", "%23")
+
+
+def bounded(identifier: str) -> str:
+    """The escaped id, or a collision-proof digest of it when it is too long to share a key."""
+    escaped = escape(identifier)
+    if len(escaped.encode()) <= _ID_BUDGET_BYTES:
+        return escaped
+    return _DIGEST_MARKER + hashlib.sha256(identifier.encode()).hexdigest()
 
 
 def unescape(escaped: str) -> str:
@@ -47,7 +61,7 @@ def run_lookup_prefix(incarnation: str) -> str:
 
 
 def run_lookup_sk(incarnation: str, run_id: str) -> str:
-    return f"{run_lookup_prefix(incarnation)}{escape(run_id)}"
+    return f"{run_lookup_prefix(incarnation)}{bounded(run_id)}"
 
 
 def type_shard(session_id: str) -> int:
@@ -68,7 +82,7 @@ def component_partition(session_type: str, component_id: str) -> str:
 
 
 def user_component_partition(user_id: str, session_type: str, component_id: str) -> str:
-    return f"{names.USER_PREFIX}{escape(user_id)}{_SEP}{session_type}{_SEP}{escape(component_id)}"
+    return f"{names.USER_PREFIX}{bounded(user_id)}{_SEP}{session_type}{_SEP}{bounded(component_id)}"
 
 
 def order_key(timestamp: int, session_id: str) -> str:
@@ -77,7 +91,7 @@ def order_key(timestamp: int, session_id: str) -> str:
     The session id makes equal timestamps distinct, so a list cursor can be a single key and
     "strictly after this key" is exact even when many sessions share a second.
     """
-    return f"{timestamp:0{_TIMESTAMP_WIDTH}d}{_SEP}{escape(session_id)}"
+    return f"{timestamp:0{_TIMESTAMP_WIDTH}d}{_SEP}{bounded(session_id)}"
 
 
 def order_key_bound(timestamp: int, upper: bool) -> str:

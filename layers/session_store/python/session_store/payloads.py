@@ -1,14 +1,41 @@
 """Where a run's JSON lives: inline in its item (text, or gzip above a threshold), or in S3 when
-even gzipped it does not fit in a 400 KB item."""
+even gzipped it does not fit in a 400 KB item.
+
+Offloaded runs follow three rules, so that an item never points at a missing or wrong object:
+- Every offload writes a new object under a key used once (`runs/<session digest>/<run sort
+  key>/<random token>.json.gz`); an object is never overwritten. A failed or retried write can
+  therefore never change what a stored run item serves.
+- The object is written before the item that points at it.
+- An object goes only after the item stops pointing at it: the stream cascade (cascade.py)
+  deletes it when the run item is removed or rewritten with another key. A reader holding the old
+  item may find the object gone in that window; it gets a 503 with Retry-After, and its retry
+  reads the new item.
+A write whose transaction fails leaves its object unreferenced (see offloaded_keys()).
+
+The session id is hashed in the key: escaped, an id of 256 characters in any script can exceed
+S3's 1,024-byte key limit, and hashed prefixes spread the objects over S3's partitions. The
+object's metadata names its run item (session id percent-encoded, run sort key), so an operator
+can tell a referenced object from an orphan.
+"""
 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import quote
 
-from session_store import codec, errors, keys
+from botocore.exceptions import BotoCoreError, ClientError
+
+from session_store import codec, errors
 from session_store.items import PAYLOAD_OBJECT_ATTRIBUTE, RUN_ATTRIBUTE
+
+OBJECT_PREFIX = "runs/"
+# S3 error codes that mean "try again later", as opposed to a fault of this request or setup.
+_TRANSIENT_S3_CODES = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "503", "500"}
+_DELETE_BATCH = 1000  # DeleteObjects' limit
 
 
 class PayloadStore:
@@ -16,48 +43,99 @@ class PayloadStore:
         self._bucket = bucket
         self._s3_client = s3_client  # created on first offload: most requests never need S3
 
+    @property
+    def offloads(self) -> bool:
+        return bool(self._bucket) and self._s3_client is not None
+
     def encode_run(self, session_id: str, run_sk: str, run: dict[str, Any]) -> dict[str, Any]:
+        """The run's payload attribute: inline, or the key of the S3 object just written."""
         attribute = codec.encode(run)
-        if codec.encoded_size(attribute) <= codec.MAX_INLINE_PAYLOAD_BYTES:
+        size = codec.encoded_size(attribute)
+        if size <= codec.MAX_INLINE_PAYLOAD_BYTES:
             return {RUN_ATTRIBUTE: attribute}
-        if not self._bucket or self._s3_client is None:
+        if not self.offloads:
             raise errors.PayloadTooLarge(
-                f"run {run['run_id']!r} is {codec.encoded_size(attribute)} bytes after compression, "
-                f"over the {codec.MAX_INLINE_PAYLOAD_BYTES} bytes an item holds, and no payload "
-                "bucket is configured"
+                f"run {run['run_id']!r} is {size} bytes after compression, over the "
+                f"{codec.MAX_INLINE_PAYLOAD_BYTES} bytes an item holds, and no payload bucket is configured"
             )
-        object_key = self.object_key(session_id, run_sk)
+        object_key = self.new_object_key(session_id, run_sk)
+        # Above the inline limit the codec has always gzipped the text (its threshold is far lower).
         body = attribute["B"] if "B" in attribute else gzip.compress(attribute["S"].encode(), mtime=0)
-        self._s3_client().put_object(
-            Bucket=self._bucket, Key=object_key, Body=body, ContentEncoding="gzip",
-            ContentType="application/json",
-        )
+        self._s3("write run payloads to", "put_object",
+                 Bucket=self._bucket, Key=object_key, Body=body, ContentEncoding="gzip",
+                 ContentType="application/json",
+                 Metadata={"session-id": quote(session_id, safe=""), "run-sk": run_sk})
         return {PAYLOAD_OBJECT_ATTRIBUTE: {"S": object_key}}
 
     def decode_run(self, item: dict[str, Any]) -> dict[str, Any]:
         if RUN_ATTRIBUTE in item:
             return codec.decode(item[RUN_ATTRIBUTE])
         object_key = item[PAYLOAD_OBJECT_ATTRIBUTE]["S"]
-        body = self._s3_client().get_object(Bucket=self._bucket, Key=object_key)["Body"].read()
-        return codec.loads(gzip.decompress(body))
+        if not self.offloads:
+            raise RuntimeError(f"run payload {object_key} is in S3, but no payload bucket is configured")
+        try:
+            response = self._s3("read run payloads from", "get_object", Bucket=self._bucket, Key=object_key)
+        except _MissingObject:
+            # The run was replaced or deleted after its item was read, and the cascade removed the
+            # old object: a retry reads the current item.
+            raise errors.ServiceUnavailable(f"run payload {object_key} was replaced while it was read; retry") from None
+        return codec.loads(gzip.decompress(response["Body"].read()))
 
-    def delete_objects(self, object_keys: list[str]) -> None:
-        if not object_keys or not self._bucket or self._s3_client is None:
+    def delete_objects(self, object_keys: Iterable[str]) -> None:
+        """Delete offloaded payloads (idempotent: a missing object is not an error). Raises when S3
+        refuses any, so that the stream record is retried instead of leaking the object."""
+        keys = sorted(set(object_keys))
+        if not keys:
             return
-        for start in range(0, len(object_keys), 1000):
-            batch = object_keys[start : start + 1000]
-            self._s3_client().delete_objects(
-                Bucket=self._bucket, Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True}
-            )
+        if not self.offloads:
+            raise RuntimeError(f"{len(keys)} run payloads are in S3, but no payload bucket is configured")
+        for start in range(0, len(keys), _DELETE_BATCH):
+            batch = keys[start : start + _DELETE_BATCH]
+            response = self._s3("delete run payloads from", "delete_objects", Bucket=self._bucket,
+                                Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True})
+            failed = response.get("Errors") or []
+            if failed:
+                sample = ", ".join(f"{error.get('Key')}: {error.get('Code')}" for error in failed[:3])
+                raise RuntimeError(f"S3 did not delete {len(failed)} run payloads ({sample})")
 
     @staticmethod
-    def object_key(session_id: str, run_sk: str) -> str:
-        # The run's sort key is unique within the session and never reused; escaping keeps `#`
-        # and `/` in session ids from shaping the S3 key.
-        safe_session = keys.escape(session_id).replace("/", "%2F")
-        return f"runs/{safe_session}/{run_sk.replace('#', '/')}.json.gz"
+    def new_object_key(session_id: str, run_sk: str) -> str:
+        digest = hashlib.sha256(session_id.encode()).hexdigest()[:32]
+        # Run sort keys hold only key-scheme characters (RUN#<incarnation>#<order id>).
+        return f"{OBJECT_PREFIX}{digest}/{run_sk.replace('#', '/')}/{secrets.token_hex(8)}.json.gz"
+
+    def _s3(self, purpose: str, operation: str, **arguments: Any) -> dict[str, Any]:
+        """One S3 call; throttling and unreachability become a 503 (the client retries)."""
+        try:
+            return getattr(self._s3_client(), operation)(**arguments)
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            if code in ("NoSuchKey", "404"):
+                raise _MissingObject() from error
+            if code in _TRANSIENT_S3_CODES:
+                raise errors.ServiceUnavailable(f"could not {purpose} S3 ({code}); retry") from error
+            raise
+        except BotoCoreError as error:  # connection refused, timeouts
+            raise errors.ServiceUnavailable(f"could not {purpose} S3: it is out of reach; retry") from error
+
+
+class _MissingObject(Exception):
+    pass
 
 
 def offloaded_object_key(item: dict[str, Any]) -> str | None:
     attribute = item.get(PAYLOAD_OBJECT_ATTRIBUTE)
     return attribute["S"] if attribute else None
+
+
+def offloaded_keys(operations: Iterable[dict[str, Any]]) -> list[str]:
+    """The S3 objects the Put operations of a transaction point at. When DynamoDB cancels the
+    transaction (TransactionCanceledException: nothing was written) these objects are referenced
+    by no item and may be deleted at once; after any other failure the write may have happened."""
+    found = []
+    for operation in operations:
+        item = operation.get("Put", {}).get("Item", {})
+        key = offloaded_object_key(item)
+        if key is not None:
+            found.append(key)
+    return found

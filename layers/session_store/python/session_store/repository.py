@@ -12,7 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from session_store import errors, items, keys, names
 from session_store.expressions import Expression
-from session_store.payloads import PayloadStore
+from session_store.payloads import PayloadStore, offloaded_keys
 from session_store.table import SESSION_NAME_SEARCH_ATTRIBUTE, IndexDefinition
 
 _UNAVAILABLE_CODES = {
@@ -173,7 +173,13 @@ class SessionRepository:
         for operation in operations:
             (body,) = operation.values()
             body["TableName"] = self.table_name
-        self._call("transact_write_items", TransactItems=operations)
+        try:
+            self._call("transact_write_items", TransactItems=operations)
+        except (ConditionFailed, errors.ConcurrentUpdate, errors.PayloadTooLarge):
+            # Cancelled: nothing was written, so payloads offloaded for it are nobody's. (Not on a
+            # timeout, where the write may have happened; the bucket's objects then stay.)
+            self.payloads.delete_objects(offloaded_keys(operations))
+            raise
 
     # --- runs ----------------------------------------------------------------------------------
     def run_locations(self, session_id: str, incarnation: str, run_ids: list[str]) -> dict[str, str]:

@@ -3,6 +3,7 @@ execution environment, on first use (not at import: a cold start pays only for w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -13,13 +14,22 @@ from session_store.settings import current_settings
 _CLIENT_TIMEOUTS = {"connect_timeout": 1, "read_timeout": 2}
 _RETRIES = {"max_attempts": 3, "mode": "standard"}
 
+# Called with (service name, client) for each AWS client the functions create, before first use:
+# the benchmarks meter consumed capacity on the very client the service calls through.
+client_observers: list[Callable[[str, Any], None]] = []
+
 
 def _client(service_name: str, endpoint_url: str | None) -> Any:
+    # Imported here, not at module level: a handler's import (its cold start) then never loads
+    # boto3; the first request that calls AWS does.
     import boto3
     from botocore.config import Config
 
     config = Config(retries=_RETRIES, tcp_keepalive=True, **_CLIENT_TIMEOUTS)
-    return boto3.session.Session().client(service_name, endpoint_url=endpoint_url, config=config)
+    client = boto3.session.Session().client(service_name, endpoint_url=endpoint_url, config=config)
+    for observe in client_observers:
+        observe(service_name, client)
+    return client
 
 
 @cache
