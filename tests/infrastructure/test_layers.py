@@ -32,7 +32,20 @@ def test_dependencies_layer_holds_aarch64_cp313_wheels(default_stack):
         assert (site_packages / package).is_dir(), package
     extensions = list(site_packages.rglob("*.so"))
     assert extensions and not [so for so in extensions if "x86_64" in so.name or "cpython-313" not in so.name]
-    assert not list(site_packages.rglob("__pycache__"))
+
+
+def test_dependencies_layer_ships_hash_based_bytecode_for_the_runtime(default_stack):
+    """/opt is read-only: without bytecode every cold start compiles every module it imports."""
+    import sys
+
+    if sys.version_info[:2] != (3, 13):
+        pytest.skip("bytecode for the 3.13 runtime is only built by a 3.13 interpreter")
+    site_packages = layer_asset(default_stack, "Third-party") / "python"
+    compiled = list(site_packages.rglob("*.pyc"))
+    assert (site_packages / "botocore" / "__pycache__" / "client.cpython-313.pyc") in compiled
+    assert all(path.name.endswith(".cpython-313.pyc") for path in compiled)
+    # PEP 552 flags: hash-based (bit 0) without source check (bit 1 clear) survives zip timestamps.
+    assert {int.from_bytes(path.read_bytes()[4:8], "little") for path in compiled[:50]} == {0b01}
 
 
 def test_domain_layer_holds_the_session_store_package(default_stack):
