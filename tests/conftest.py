@@ -59,7 +59,7 @@ def table_name(dynamodb_client, monkeypatch) -> str:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", LOCAL_CREDENTIALS["aws_access_key_id"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", LOCAL_CREDENTIALS["aws_secret_access_key"])
     monkeypatch.delenv(names.ENV_PAYLOAD_BUCKET, raising=False)
-    monkeypatch.setattr(runtime, "_client", _client_without_scan(runtime._client))
+    monkeypatch.setattr(runtime, "aws_client", _client_without_scan(runtime.aws_client))
     runtime.reset()
     yield name
     runtime.reset()

@@ -127,6 +127,7 @@ class Functions(Construct):
             names.ENV_CURSOR_KEY: Fn.select(2, Fn.split("/", Aws.STACK_ID)),
             names.ENV_SERVICE_NAME: names.SERVICE_NAME,
             names.ENV_METRICS_NAMESPACE: names.METRICS_NAMESPACE,
+            names.ENV_AUTH_MODE: config.auth,
         }
 
         self.api_functions: dict[str, lambda_.Function] = {

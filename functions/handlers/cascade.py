@@ -23,4 +23,5 @@ def _record_handler(record: DynamoDBRecord) -> None:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    runtime.start_invocation(context)
     return process_partial_response(event=event, record_handler=_record_handler, processor=processor, context=context)

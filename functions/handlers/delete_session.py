@@ -5,23 +5,30 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
-from session_store import routes, runtime
+from session_store import auth, idempotency, routes, runtime
 from session_store.api import build_app, lambda_handler_for
-from session_store.http import no_content, parse_if_match
+from session_store.http import DELETE_PROBLEMS, Outcome, documented, outcome_response, parse_if_match
 from session_store.models import Identifier
 
 router = Router()
 
 
 @router.delete(routes.DELETE_SESSION.resolver_path, summary=routes.DELETE_SESSION.summary,
-               responses={204: {"description": "deleted"}})
+               responses=documented({204: ("Deleted", None)}, DELETE_PROBLEMS, idempotent=True))
 def delete_session(
     session_id: str,
     user_id: Annotated[Identifier | None, Query()] = None,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: Annotated[str | None, Header(description='Delete only if the session is at this ETag ("7")')] = None,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=idempotency.MAX_KEY_LENGTH)] = None,
 ):
-    runtime.service().delete_session(session_id, user_id, parse_if_match(if_match))
-    return no_content()
+    version = parse_if_match(if_match)
+    owner = auth.reader(router.current_event, user_id)
+
+    def write() -> Outcome:
+        runtime.service().delete_session(session_id, owner, version)
+        return Outcome(204)
+
+    return outcome_response(idempotency.once(router, idempotency_key, write))
 
 
 app = build_app(router)

@@ -5,15 +5,17 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from session_store import routes, runtime
+from session_store import auth, routes, runtime
 from session_store.api import build_app, lambda_handler_for
-from session_store.http import json_response
+from session_store.http import READ_PROBLEMS, SessionWithRuns, documented, json_response
 from session_store.models import Identifier, SessionType
 
 router = Router()
 
 
-@router.get(routes.GET_SESSION.resolver_path, summary=routes.GET_SESSION.summary)
+@router.get(routes.GET_SESSION.resolver_path, summary=routes.GET_SESSION.summary,
+            responses=documented({200: ("The session, with its runs unless include_runs=false", SessionWithRuns)},
+                                 READ_PROBLEMS, etag_on_success=True))
 def get_session(
     session_id: str,
     user_id: Annotated[Identifier | None, Query()] = None,
@@ -21,6 +23,7 @@ def get_session(
     runs_limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
     include_runs: Annotated[bool, Query()] = True,
 ):
+    user_id = auth.reader(router.current_event, user_id)
     body = runtime.service().get_session(session_id, user_id, session_type, include_runs, runs_limit)
     return json_response(200, body, body["version"])
 

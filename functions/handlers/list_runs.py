@@ -5,16 +5,18 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from session_store import listing, routes, runtime
+from session_store import auth, listing, routes, runtime
 from session_store.api import build_app, lambda_handler_for
-from session_store.http import json_response
+from session_store.http import READ_PROBLEMS, RunPage, documented, json_response
 from session_store.models import Identifier, RunListQuery
 from session_store.settings import current_settings
 
 router = Router()
 
 
-@router.get(routes.LIST_RUNS.resolver_path, summary=routes.LIST_RUNS.summary)
+@router.get(routes.LIST_RUNS.resolver_path, summary=routes.LIST_RUNS.summary,
+            responses=documented({200: ("A page of runs in first-write order (order=desc: newest first)", RunPage)},
+                                 READ_PROBLEMS, etag_on_success=True))
 def list_runs(
     session_id: str,
     user_id: Annotated[Identifier | None, Query()] = None,
@@ -22,6 +24,7 @@ def list_runs(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
 ):
+    user_id = auth.reader(router.current_event, user_id)
     service = runtime.service()
     session = service.live_session(session_id, user_id)
     query = RunListQuery(limit=limit, cursor=cursor, order=order)

@@ -5,16 +5,17 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from session_store import listing, routes, runtime
+from session_store import auth, listing, routes, runtime
 from session_store.api import build_app, lambda_handler_for
-from session_store.http import json_response, validated
+from session_store.http import LIST_PROBLEMS, SessionPage, documented, json_response, validated
 from session_store.models import Identifier, SessionListQuery, SessionType
 from session_store.settings import current_settings
 
 router = Router()
 
 
-@router.get(routes.LIST_SESSIONS.resolver_path, summary=routes.LIST_SESSIONS.summary)
+@router.get(routes.LIST_SESSIONS.resolver_path, summary=routes.LIST_SESSIONS.summary,
+            responses=documented({200: ("A page of sessions (without runs)", SessionPage)}, LIST_PROBLEMS))
 def list_sessions(
     user_id: Annotated[Identifier | None, Query()] = None,
     component_id: Annotated[Identifier | None, Query()] = None,
@@ -31,6 +32,7 @@ def list_sessions(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     include_total: Annotated[bool, Query()] = False,
 ):
+    user_id = auth.lister(router.current_event, user_id)
     query = validated(SessionListQuery, locals(), "query")
     service = runtime.service()
     page = listing.list_sessions(service.repository, query, service.now(), current_settings().cursor_key)

@@ -6,28 +6,58 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from pydantic import ValidationError
 
-from session_store import errors, routes, runtime
+from session_store import auth, codec, errors, idempotency, routes, runtime
 from session_store.api import build_app, lambda_handler_for
-from session_store.http import describe, json_response, parse_if_match, request_json
+from session_store.http import (
+    WRITE_PROBLEMS,
+    Outcome,
+    SessionDocument,
+    describe,
+    documented,
+    outcome_response,
+    parse_if_match,
+    request_json,
+)
 from session_store.models import Identifier, Preconditions, SessionPatch
 
+MERGE_PATCH = "application/merge-patch+json"
 router = Router()
 
 
-@router.patch(routes.PATCH_SESSION.resolver_path, summary=routes.PATCH_SESSION.summary,
-              openapi_extensions={"x-request-body": "application/merge-patch+json"})
+@router.patch(
+    routes.PATCH_SESSION.resolver_path,
+    summary=routes.PATCH_SESSION.summary,
+    responses=documented({200: ("Patched: the session without runs", SessionDocument)}, WRITE_PROBLEMS,
+                         etag_on_success=True, idempotent=True),
+    # The body is parsed by the handler (merge patches are not application/json), so Powertools
+    # cannot document it from the signature.
+    openapi_extensions={"requestBody": {
+        "required": True,
+        "content": {MERGE_PATCH: {"schema": SessionPatch.model_json_schema()}},
+    }},
+)
 def patch_session(
     session_id: str,
     user_id: Annotated[Identifier | None, Query()] = None,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: Annotated[str | None, Header(description='Patch only if the session is at this ETag ("7")')] = None,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=idempotency.MAX_KEY_LENGTH)] = None,
 ):
-    # Parsed here, not by the resolver: merge patches come as application/merge-patch+json.
+    event = router.current_event
     try:
-        patch = SessionPatch.model_validate(request_json(router.current_event))
+        patch = SessionPatch.model_validate(request_json(event))
     except ValidationError as error:
         raise errors.ValidationFailed("the patch is invalid", errors=describe(error)) from None
-    session = runtime.service().patch_session(session_id, patch, Preconditions(if_match=parse_if_match(if_match)), user_id)
-    return json_response(200, session.public(), session.version)
+    preconditions = Preconditions(if_match=parse_if_match(if_match))
+    owner = auth.reader(event, user_id)
+
+    def write() -> Outcome:
+        session = runtime.service().patch_session(session_id, patch, preconditions, owner)
+        return Outcome(200, session.version, codec.dumps(session.public()))
+
+    def current_body() -> str:
+        return codec.dumps(runtime.service().live_session(session_id).public())
+
+    return outcome_response(idempotency.once(router, idempotency_key, write, current_body))
 
 
 app = build_app(router)

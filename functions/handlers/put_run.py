@@ -5,27 +5,41 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 
-from session_store import routes, runtime
+from session_store import auth, codec, idempotency, routes, runtime
 from session_store.api import build_app, lambda_handler_for
-from session_store.http import json_response, parse_if_match
+from session_store.http import WRITE_PROBLEMS, Outcome, RunDocument, documented, outcome_response, parse_if_match
 from session_store.models import Preconditions, SessionType
 
 router = Router()
 
 
-@router.put(routes.PUT_RUN.resolver_path, summary=routes.PUT_RUN.summary,
-            responses={200: {"description": "replaced"}, 201: {"description": "created"}})
+@router.put(
+    routes.PUT_RUN.resolver_path,
+    summary=routes.PUT_RUN.summary,
+    responses=documented(
+        {200: ("Replaced: the run as stored", RunDocument), 201: ("Created: the run as stored", RunDocument)},
+        WRITE_PROBLEMS, etag_on_success=True, idempotent=True,
+    ),
+)
 def put_run(
     session_id: str,
     run_id: str,
     body: Annotated[dict[str, Any], Body()],
     session_type: Annotated[SessionType | None, Query()] = None,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: Annotated[str | None, Header(description='Write only if the session is at this ETag ("7")')] = None,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=idempotency.MAX_KEY_LENGTH)] = None,
 ):
     preconditions = Preconditions(if_match=parse_if_match(if_match))
-    result = runtime.service().put_run(session_id, run_id, body, session_type, preconditions)
-    created = run_id in result.new_run_ids
-    return json_response(201 if created else 200, {**body, "run_id": run_id}, result.session.version)
+    auth.run_owner(router.current_event, body)
+
+    def write() -> Outcome:
+        result = runtime.service().put_run(session_id, run_id, body, session_type, preconditions)
+        # No body in the Outcome: the response is the request's run, rebuilt below, so an
+        # idempotency record never has to hold a run of up to 6 MB.
+        return Outcome(201 if run_id in result.new_run_ids else 200, result.session.version)
+
+    outcome = idempotency.once(router, idempotency_key, write)
+    return outcome_response(outcome, codec.dumps({**body, "run_id": run_id}))
 
 
 app = build_app(router)

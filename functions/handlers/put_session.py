@@ -6,26 +6,54 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.metrics import MetricUnit
 
-from session_store import routes, runtime
+from session_store import auth, codec, idempotency, routes, runtime
 from session_store.api import build_app, lambda_handler_for, metrics
-from session_store.http import json_response, parse_if_match
+from session_store.http import (
+    WRITE_PROBLEMS,
+    Outcome,
+    SessionDocument,
+    documented,
+    outcome_response,
+    parse_if_match,
+    parse_if_none_match,
+)
 from session_store.models import Preconditions, SessionWrite
 
 router = Router()
 
 
-@router.put(routes.PUT_SESSION.resolver_path, summary=routes.PUT_SESSION.summary,
-            responses={200: {"description": "updated"}, 201: {"description": "created"}})
+@router.put(
+    routes.PUT_SESSION.resolver_path,
+    summary=routes.PUT_SESSION.summary,
+    responses=documented(
+        {200: ("Updated: the session without runs", SessionDocument),
+         201: ("Created: the session without runs", SessionDocument)},
+        WRITE_PROBLEMS, etag_on_success=True, idempotent=True,
+    ),
+)
 def put_session(
     session_id: str,
     body: Annotated[SessionWrite, Body()],
-    if_match: Annotated[str | None, Header()] = None,
-    if_none_match: Annotated[str | None, Header()] = None,
+    if_match: Annotated[str | None, Header(description='Write only if the session is at this ETag ("7")')] = None,
+    if_none_match: Annotated[str | None, Header(description="`*`: create only; 412 if the session exists")] = None,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=idempotency.MAX_KEY_LENGTH)] = None,
 ):
-    preconditions = Preconditions(if_match=parse_if_match(if_match), create_only=(if_none_match or "").strip() == "*")
-    result = runtime.service().upsert_session(session_id, body, preconditions)
-    metrics.add_metric(name="SessionsCreated" if result.created else "SessionsUpdated", unit=MetricUnit.Count, value=1)
-    return json_response(201 if result.created else 200, result.session.public(), result.session.version)
+    event = router.current_event
+    preconditions = Preconditions(if_match=parse_if_match(if_match), create_only=parse_if_none_match(if_none_match))
+    owner = auth.writer(event, body.user_id)
+    if owner != body.user_id:  # JWT mode: the session is the caller's even when the body names no user
+        body = SessionWrite.model_construct(body.model_fields_set | {"user_id"}, **{**dict(body), "user_id": owner})
+
+    def write() -> Outcome:
+        result = runtime.service().upsert_session(session_id, body, preconditions)
+        metrics.add_metric(name="SessionsCreated" if result.created else "SessionsUpdated", unit=MetricUnit.Count,
+                           value=1)
+        return Outcome(201 if result.created else 200, result.session.version, codec.dumps(result.session.public()))
+
+    def current_body() -> str:
+        return codec.dumps(runtime.service().live_session(session_id).public())
+
+    return outcome_response(idempotency.once(router, idempotency_key, write, current_body))
 
 
 app = build_app(router)

@@ -17,7 +17,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.logging import correlation_paths
 
-from session_store import names
+from session_store import names, runtime
 from session_store.http import SessionStoreResolver, register_error_handlers
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -95,6 +95,7 @@ def lambda_handler_for(app: SessionStoreResolver) -> Callable[[dict[str, Any], A
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        runtime.start_invocation(context)
         return app.resolve(event, context)
 
     return lambda_handler

@@ -58,3 +58,4 @@ class ServiceUnavailable(SessionStoreError):
 
 class ConcurrentUpdate(Exception):
     """A conditional write lost a race it can win by re-reading; the service retries it."""
+

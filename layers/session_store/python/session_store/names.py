@@ -42,6 +42,9 @@ ENV_DYNAMODB_ENDPOINT = "DYNAMODB_ENDPOINT_URL"  # local runtime and tests only
 ENV_S3_ENDPOINT = "S3_ENDPOINT_URL"  # local runtime and tests only
 ENV_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 ENV_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
+# "iam" (default: SigV4 at API Gateway, user_id is what the caller says) or "jwt" (the user is the
+# token's subject, see auth.py).
+ENV_AUTH_MODE = "AUTH_MODE"
 
 SERVICE_NAME = "session-store"
 METRICS_NAMESPACE = "SessionStore"

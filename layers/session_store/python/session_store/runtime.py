@@ -4,22 +4,42 @@ execution environment, on first use (not at import: a cold start pays only for w
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
 from session_store.settings import current_settings
 
-# Fail fast enough that API Gateway (29 s) never times out first: a request makes at most a few
-# calls, each retried 3 times within these timeouts, well inside the functions' 10 s timeout.
+# Fail fast: each call is retried 3 times within these timeouts, and no attempt starts unless it
+# can finish before the invocation's deadline (see _refuse_past_deadline), so a hung table gives a
+# 503 from the function, never a timeout of the function (10 s) or of API Gateway (29 s).
 _CLIENT_TIMEOUTS = {"connect_timeout": 1, "read_timeout": 2}
 _RETRIES = {"max_attempts": 3, "mode": "standard"}
+_ATTEMPT_BUDGET_MS = (_CLIENT_TIMEOUTS["connect_timeout"] + _CLIENT_TIMEOUTS["read_timeout"]) * 1000 + 500
+
+# The running invocation's Lambda context (set by api.lambda_handler_for), for its deadline.
+_invocation: ContextVar[Any] = ContextVar("invocation", default=None)
+
+
+def start_invocation(context: Any) -> None:
+    _invocation.set(context)
+
+
+def _refuse_past_deadline(**_: Any) -> None:
+    context = _invocation.get()
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is not None and remaining() < _ATTEMPT_BUDGET_MS:
+        from session_store.errors import ServiceUnavailable
+
+        # Raised inside botocore's send: not an HTTP error, so botocore neither retries nor wraps it.
+        raise ServiceUnavailable("the session table did not answer in time; retry")
 
 # Called with (service name, client) for each AWS client the functions create, before first use:
 # the benchmarks meter consumed capacity on the very client the service calls through.
 client_observers: list[Callable[[str, Any], None]] = []
 
 
-def _client(service_name: str, endpoint_url: str | None) -> Any:
+def aws_client(service_name: str, endpoint_url: str | None) -> Any:
     # Imported here, not at module level: a handler's import (its cold start) then never loads
     # boto3; the first request that calls AWS does.
     import boto3
@@ -27,6 +47,7 @@ def _client(service_name: str, endpoint_url: str | None) -> Any:
 
     config = Config(retries=_RETRIES, tcp_keepalive=True, **_CLIENT_TIMEOUTS)
     client = boto3.session.Session().client(service_name, endpoint_url=endpoint_url, config=config)
+    client.meta.events.register("before-send", _refuse_past_deadline)
     for observe in client_observers:
         observe(service_name, client)
     return client
@@ -38,8 +59,8 @@ def repository():
     from session_store.repository import SessionRepository
 
     settings = current_settings()
-    payloads = PayloadStore(settings.payload_bucket, cache(lambda: _client("s3", settings.s3_endpoint)))
-    return SessionRepository(_client("dynamodb", settings.dynamodb_endpoint), settings.table_name, payloads)
+    payloads = PayloadStore(settings.payload_bucket, cache(lambda: aws_client("s3", settings.s3_endpoint)))
+    return SessionRepository(aws_client("dynamodb", settings.dynamodb_endpoint), settings.table_name, payloads)
 
 
 @cache

@@ -111,13 +111,8 @@ def session_update(
     update = f"SET {', '.join(sets)} ADD {', '.join(adds)}"
     if removes:
         update += f" REMOVE {', '.join(removes)}"
-    before_values = {
-        "session_type": items.s(before.session_type),
-        **{name: items.s(before.record[name]) if before.record.get(name) else None for name in ID_FIELDS},
-    }
     condition = all_of(
-        expression.equals_or_absent("incarnation", items.s(before.incarnation)),
-        *(expression.equals_or_absent(name, before_values[name]) for name in INDEXED_FIELDS),
+        *_unchanged_since_read(expression, before),
         expression.equals_or_absent("version", items.n(if_match)) if if_match is not None else None,
     )
     return {
@@ -126,6 +121,19 @@ def session_update(
             **expression.arguments(UpdateExpression=update, ConditionExpression=condition),
         }
     }
+
+
+def _unchanged_since_read(expression: Expression, before: StoredSession) -> list[str]:
+    """The session is still the incarnation read, with the owner and indexed ids read: what the
+    write's ownership check and index keys were computed from."""
+    before_values = {
+        "session_type": items.s(before.session_type),
+        **{name: items.s(before.record[name]) if before.record.get(name) else None for name in ID_FIELDS},
+    }
+    return [
+        expression.equals_or_absent("incarnation", items.s(before.incarnation)),
+        *(expression.equals_or_absent(name, before_values[name]) for name in INDEXED_FIELDS),
+    ]
 
 
 def counters_update(
@@ -138,8 +146,10 @@ def counters_update(
         f"ADD {expression.name('version')} {expression.value(items.n(1))}, "
         f"{expression.name('run_count')} {expression.value(items.n(added_runs))}"
     )
+    # Conditioned like the final chunk: were the owner to change between the read and this chunk,
+    # its runs would land in a session whose new owner the write was never checked against.
     condition = all_of(
-        expression.equals_or_absent("incarnation", items.s(before.incarnation)),
+        *_unchanged_since_read(expression, before),
         expression.equals_or_absent("version", items.n(if_match)) if if_match is not None else None,
     )
     return {

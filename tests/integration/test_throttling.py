@@ -1,0 +1,159 @@
+"""Throttling, injected below botocore's retry layer: DynamoDB Local answers everything else.
+
+A `before-send` hook answers chosen calls with DynamoDB's own throttling error instead of sending
+them, so botocore's standard retry mode sees a real throttling response: it retries with backoff
+(three retries, runtime.py), and when the throttling outlasts the retries the API answers 503 with
+Retry-After and problem+json, never a 500, having written nothing.
+"""
+
+import json
+import time
+
+import botocore.endpoint
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from session_store import idempotency, names, runtime
+from session_store.settings import current_settings
+from tests.support.api import call, run_path, session_path
+
+AGENT = {"session_type": "agent", "agent_id": "agent-1", "user_id": "alice"}
+DYNAMODB_ERROR = "com.amazonaws.dynamodb.v20120810#"
+# botocore's max_attempts counts retries: the first attempt plus that many (runtime.py).
+MAX_ATTEMPTS = 1 + runtime._RETRIES["max_attempts"]
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_):
+        yield self._data
+
+
+def dynamodb_error(code: str, **fields) -> AWSResponse:
+    body = json.dumps({"__type": DYNAMODB_ERROR + code, "message": f"injected {code}", **fields}).encode()
+    headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "injected"}
+    return AWSResponse("https://dynamodb.injected", 400, headers, _Body(body))
+
+
+class Throttle:
+    """Answers the next `times` calls of `operation` on `client` with `error`; counts attempts."""
+
+    def __init__(self, client, operation: str, error, times: int = 10**6) -> None:
+        self.attempts = 0
+        self._left = times
+        self._error = error
+        client.meta.events.register(f"before-send.dynamodb.{operation}", self)
+
+    def __call__(self, **_):
+        self.attempts += 1
+        if self._left > 0:
+            self._left -= 1
+            return self._error()
+        return None  # send it to DynamoDB Local
+
+
+@pytest.fixture
+def backoffs(monkeypatch):
+    """The delays botocore's retry handler sleeps between attempts (recorded, not slept)."""
+    slept: list[float] = []
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", slept.append)
+    return slept
+
+
+def assert_retry_later(response):
+    assert response.status == 503, response.text
+    assert response.headers["Content-Type"] == names.PROBLEM_CONTENT_TYPE
+    assert int(response.headers["Retry-After"]) >= 1
+    problem = response.json()
+    assert problem["status"] == 503 and problem["type"].endswith("service-unavailable")
+    assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException",
+                                  "RequestLimitExceeded"])
+def test_a_brief_throttle_is_absorbed_by_botocores_retries(table_name, backoffs, code):
+    call("PUT", session_path("s1"), AGENT)
+    throttle = Throttle(runtime.repository()._client, "GetItem", lambda: dynamodb_error(code),
+                        times=MAX_ATTEMPTS - 1)
+    response = call("GET", session_path("s1"))
+    assert response.status == 200
+    assert throttle.attempts == MAX_ATTEMPTS
+    # Exponential backoff with jitter: each delay at most twice the ceiling of the one before.
+    assert len(backoffs) == MAX_ATTEMPTS - 1
+    assert all(0 <= delay <= 2**number for number, delay in enumerate(backoffs))
+
+
+def test_a_lasting_read_throttle_is_503_with_retry_after(table_name, backoffs):
+    call("PUT", session_path("s1"), AGENT)
+    throttle = Throttle(runtime.repository()._client, "GetItem",
+                        lambda: dynamodb_error("ProvisionedThroughputExceededException"))
+    started = time.monotonic()
+    assert_retry_later(call("GET", session_path("s1")))
+    assert throttle.attempts == MAX_ATTEMPTS and len(backoffs) == MAX_ATTEMPTS - 1
+    assert time.monotonic() - started < 5
+
+
+def test_a_lasting_write_throttle_is_503_and_writes_nothing(table_name, backoffs):
+    call("PUT", session_path("s1"), {**AGENT, "metadata": {"v": 1}})
+    client = runtime.repository()._client
+    throttle = Throttle(client, "TransactWriteItems", lambda: dynamodb_error("ThrottlingException"))
+    assert_retry_later(call("PUT", session_path("s1"), {"metadata": {"v": 2}}))
+    assert_retry_later(call("PUT", run_path("s1", "r1"), {"x": 1}))
+    assert throttle.attempts == 2 * MAX_ATTEMPTS
+    client.meta.events.unregister("before-send.dynamodb.TransactWriteItems", throttle)
+    body = call("GET", session_path("s1")).json()
+    assert body["metadata"] == {"v": 1} and body["version"] == 1 and body["runs"] == []
+
+
+def test_a_transaction_cancelled_by_throttling_is_503(table_name, backoffs):
+    call("PUT", session_path("s1"), AGENT)
+    cancelled = lambda: dynamodb_error(  # noqa: E731
+        "TransactionCanceledException",
+        CancellationReasons=[{"Code": "ThrottlingError", "Message": "Throughput exceeds the limit"},
+                             {"Code": "None"}],
+    )
+    Throttle(runtime.repository()._client, "TransactWriteItems", cancelled)
+    assert_retry_later(call("PUT", run_path("s1", "r1"), {"x": 1}))
+
+
+def test_a_throttled_list_is_503(table_name, backoffs):
+    call("PUT", session_path("s1"), AGENT)
+    Throttle(runtime.repository()._client, "Query", lambda: dynamodb_error("ThrottlingException"))
+    assert_retry_later(call("GET", "/sessions", query={"user_id": "alice"}))
+    assert_retry_later(call("GET", "/sessions/s1/runs"))
+
+
+def test_a_throttled_idempotency_record_is_503_and_nothing_is_written(table_name, backoffs):
+    settings = current_settings()
+    records = idempotency._store(settings.table_name, settings.dynamodb_endpoint).client
+    throttle = Throttle(records, "PutItem", lambda: dynamodb_error("ProvisionedThroughputExceededException"))
+    assert_retry_later(call("PUT", session_path("s1"), AGENT, headers={idempotency.HEADER: "k1"}))
+    assert throttle.attempts == MAX_ATTEMPTS
+    records.meta.events.unregister("before-send.dynamodb.PutItem", throttle)
+    assert call("GET", session_path("s1")).status == 404
+    # The key was never recorded, so the retry the 503 asked for runs normally.
+    assert call("PUT", session_path("s1"), AGENT, headers={idempotency.HEADER: "k1"}).status == 201
+
+
+def test_no_call_starts_that_would_outlive_the_invocation(table_name):
+    """A table that accepts connections but stops answering must give a 503 from the function,
+    never a function (or API Gateway) timeout: no attempt starts without time left to finish."""
+    import time as clock
+
+    from tests.support import api
+
+    class NearlyOutOfTime(api.FakeContext):
+        def get_remaining_time_in_millis(self) -> int:
+            return 2_000  # less than one attempt's connect + read timeout
+
+    started = clock.monotonic()
+    original = api.FakeContext
+    api.FakeContext = NearlyOutOfTime
+    try:
+        response = api.call("GET", api.session_path("s1"))
+    finally:
+        api.FakeContext = original
+    assert response.status == 503 and response.headers.get("Retry-After")
+    assert clock.monotonic() - started < 2
