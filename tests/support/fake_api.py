@@ -19,6 +19,8 @@ from werkzeug.wrappers import Request, Response
 
 from tests.support.http_server import path_segments
 
+from session_store.service import merge_patch
+
 SERVICE_FIELDS = ("version", "expires_at", "run_count")
 OBJECT_FIELDS = ("session_data", "agent_data", "team_data", "workflow_data", "metadata", "summary")
 STRING_FIELDS = ("agent_id", "team_id", "workflow_id", "user_id")
@@ -30,19 +32,6 @@ class Problem(Exception):
     def __init__(self, status: int, title: str, detail: str, errors: Optional[List[Dict[str, str]]] = None):
         super().__init__(detail)
         self.status, self.title, self.detail, self.errors = status, title, detail, errors
-
-
-def _merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7396."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = _merge_patch(result.get(key), value)
-    return result
 
 
 def _sort_value(session: Dict[str, Any], sort_by: str) -> int:
@@ -204,7 +193,7 @@ class FakeSessionStoreApi:
         stored = self.sessions[session_id]
         for name, value in self._body(request).items():
             if name in OBJECT_FIELDS:
-                stored[name] = _merge_patch(stored.get(name), value)
+                stored[name] = copy.deepcopy(merge_patch(stored.get(name), value))  # the service's own RFC 7396
         stored["updated_at"] = int(self.clock())
         stored["version"] += 1
         return 200, self._view(session_id), self._etag(session_id)
