@@ -82,6 +82,8 @@ def test_waf_protects_the_stage(prod_stack):
 def test_settings_reach_the_stack(prod_stack):
     for _, properties in service_functions(prod_stack).values():
         assert properties["Environment"]["Variables"][names.ENV_RETENTION_DAYS] == "0"
+        # With a Cognito authorizer the functions take the user from the token (session_store/auth.py).
+        assert properties["Environment"]["Variables"][names.ENV_AUTH_MODE] == "jwt"
     (stage,) = prod_stack.of_type("AWS::ApiGateway::Stage").values()
     assert stage["Properties"]["StageName"] == "prod"
     assert {g["Properties"]["RetentionInDays"] for g in prod_stack.of_type("AWS::Logs::LogGroup").values()} == {90}

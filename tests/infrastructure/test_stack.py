@@ -179,7 +179,9 @@ def test_every_function_has_the_same_environment(default_stack):
         names.ENV_CURSOR_KEY,
         names.ENV_SERVICE_NAME,
         names.ENV_METRICS_NAMESPACE,
+        names.ENV_AUTH_MODE,
     }
+    assert environment[names.ENV_AUTH_MODE] == "iam"  # the default: SigV4 at API Gateway
     assert ref(environment[names.ENV_TABLE_NAME]) in default_stack.of_type("AWS::DynamoDB::Table")
     assert ref(environment[names.ENV_PAYLOAD_BUCKET]) in default_stack.of_type("AWS::S3::Bucket")
     assert environment[names.ENV_RETENTION_DAYS] == str(names.DEFAULT_RETENTION_DAYS)
