@@ -9,7 +9,6 @@ new session's runs are written first and the session item that makes them visibl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from session_store import items, names
@@ -24,14 +23,6 @@ MAX_TRANSACTION_BYTES = 3_500_000
 # Fields whose values place a session in the list indexes: a write is conditioned on them being
 # what it read, so a concurrent change to any of them makes the write retry, never mis-index.
 INDEXED_FIELDS = ("session_type", *ID_FIELDS)
-
-
-@dataclass
-class WritePlan:
-    session: StoredSession  # the session as it will be after the write
-    created: bool
-    new_run_ids: list[str] = field(default_factory=list)
-    transactions: list[list[dict[str, Any]]] = field(default_factory=list)
 
 
 def _put(item: dict[str, Any], condition: str | None = None) -> dict[str, Any]:
