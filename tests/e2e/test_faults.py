@@ -35,6 +35,10 @@ def disk_dynamodb(tmp_path, monkeypatch):
     engines: list[DynamoDBLocal] = []
 
     def start() -> DynamoDBLocal:
+        # One process per database files: a second engine on the same files while the first still
+        # runs would let the stale one overwrite the other's writes (a lost acknowledged write).
+        for running in engines:
+            running.stop()
         engine = DynamoDBLocal(data_dir=data_dir).start()
         engines.append(engine)
         monkeypatch.setenv(names.ENV_DYNAMODB_ENDPOINT, engine.endpoint_url)
