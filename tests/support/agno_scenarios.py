@@ -243,3 +243,21 @@ def parity_observations(db: BaseDb, tag: str) -> List[Tuple[str, Any]]:
     observe("list after deletes", db.get_sessions(user_id=user, sort_by="created_at", deserialize=False,
                                                   include_runs=False))
     return observed
+
+
+def assert_parity_with_in_memory_db(base_url: str) -> None:
+    """The same BaseDb calls give InMemoryDb's results: records, order, filters, pages, totals."""
+    from agno.db.in_memory import InMemoryDb
+
+    tag = fresh_tag()
+    expected = parity_observations(InMemoryDb(), tag)
+    actual = parity_observations(SessionStoreDb(base_url=base_url), tag)
+    assert [label for label, _ in actual] == [label for label, _ in expected]
+    for (label, theirs), (_, ours) in zip(expected, actual):
+        assert ours == theirs, label
+
+
+def assert_one_run_sent_per_turn(base_url: str, turns: int) -> None:
+    sent = runs_sent_per_turn(base_url, turns=turns)
+    assert all(len(run_ids) == 1 for run_ids in sent), [len(run_ids) for run_ids in sent]
+    assert len({run_id for run_ids in sent for run_id in run_ids}) == turns

@@ -108,8 +108,9 @@ def _total(repository: SessionRepository, query: SessionListQuery, scope: str, p
     created_at, whose keys-only index must fetch the sessions to tell the expired ones."""
     if query.sort_by == "updated_at" or (query.start_timestamp is None and query.end_timestamp is None):
         index = index_for(scope, "updated_at")
-        return sum(repository.count_index(index, partition, (_LOWEST, _HIGHEST) if query.sort_by != "updated_at"
-                                          else _bounds(query), now, query.session_name) for partition in partitions)
+        # Either the bounds are on updated_at, or there are none (_bounds gives the whole range).
+        bounds = _bounds(query)
+        return sum(repository.count_index(index, partition, bounds, now, query.session_name) for partition in partitions)
     index = index_for(scope, "created_at")
     total = 0
     for partition in partitions:
