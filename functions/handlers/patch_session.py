@@ -38,7 +38,7 @@ router = Router()
 )
 def patch_session(
     session_id: str,
-    user_id: Annotated[Identifier | None, Query()] = None,
+    user_id: Annotated[Identifier | None, Query(description=routes.OWNER_QUERY_DESCRIPTION)] = None,
     if_match: Annotated[str | None, Header(description='Patch only if the session is at this ETag ("7")')] = None,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=idempotency.MAX_KEY_LENGTH)] = None,
 ):
@@ -48,7 +48,7 @@ def patch_session(
     except ValidationError as error:
         raise errors.ValidationFailed("the patch is invalid", errors=describe(error)) from None
     preconditions = Preconditions(if_match=parse_if_match(if_match))
-    owner = auth.reader(event, user_id)
+    owner = auth.writer(event, user_id)
 
     def write() -> Outcome:
         session = runtime.service().patch_session(session_id, patch, preconditions, owner)

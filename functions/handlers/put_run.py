@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Que
 from session_store import auth, codec, idempotency, routes, runtime
 from session_store.api import build_app, lambda_handler_for
 from session_store.http import WRITE_PROBLEMS, Outcome, RunDocument, documented, outcome_response, parse_if_match
-from session_store.models import Preconditions, SessionType
+from session_store.models import Identifier, Preconditions, SessionType
 
 router = Router()
 
@@ -26,14 +26,16 @@ def put_run(
     run_id: str,
     body: Annotated[dict[str, Any], Body()],
     session_type: Annotated[SessionType | None, Query()] = None,
+    user_id: Annotated[Identifier | None, Query(description=routes.OWNER_QUERY_DESCRIPTION)] = None,
     if_match: Annotated[str | None, Header(description='Write only if the session is at this ETag ("7")')] = None,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=idempotency.MAX_KEY_LENGTH)] = None,
 ):
     preconditions = Preconditions(if_match=parse_if_match(if_match))
     auth.run_owner(router.current_event, body)
+    named_owner = auth.writer(router.current_event, user_id)
 
     def write() -> Outcome:
-        result = runtime.service().put_run(session_id, run_id, body, session_type, preconditions)
+        result = runtime.service().put_run(session_id, run_id, body, session_type, preconditions, named_owner)
         # No body in the Outcome: the response is the request's run, rebuilt below, so an
         # idempotency record never has to hold a run of up to 6 MB.
         return Outcome(201 if run_id in result.new_run_ids else 200, result.session.version)

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 from session_store import auth, codec, idempotency, routes, runtime
@@ -17,7 +17,7 @@ from session_store.http import (
     parse_if_match,
     parse_if_none_match,
 )
-from session_store.models import Preconditions, SessionWrite
+from session_store.models import Identifier, Preconditions, SessionWrite
 
 router = Router()
 
@@ -34,6 +34,7 @@ router = Router()
 def put_session(
     session_id: str,
     body: Annotated[SessionWrite, Body()],
+    user_id: Annotated[Identifier | None, Query(description=routes.OWNER_QUERY_DESCRIPTION)] = None,
     if_match: Annotated[str | None, Header(description='Write only if the session is at this ETag ("7")')] = None,
     if_none_match: Annotated[str | None, Header(description="`*`: create only; 412 if the session exists")] = None,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=idempotency.MAX_KEY_LENGTH)] = None,
@@ -41,11 +42,12 @@ def put_session(
     event = router.current_event
     preconditions = Preconditions(if_match=parse_if_match(if_match), create_only=parse_if_none_match(if_none_match))
     owner = auth.writer(event, body.user_id)
+    named_owner = auth.writer(event, user_id)
     if owner != body.user_id:  # JWT mode: the session is the caller's even when the body names no user
         body = SessionWrite.model_construct(body.model_fields_set | {"user_id"}, **{**dict(body), "user_id": owner})
 
     def write() -> Outcome:
-        result = runtime.service().upsert_session(session_id, body, preconditions)
+        result = runtime.service().upsert_session(session_id, body, preconditions, user_id=named_owner)
         metrics.add_metric(name="SessionsCreated" if result.created else "SessionsUpdated", unit=MetricUnit.Count,
                            value=1)
         return Outcome(201 if result.created else 200, result.session.version, codec.dumps(result.session.public()))

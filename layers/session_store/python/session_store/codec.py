@@ -11,6 +11,8 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import re
+from decimal import Decimal
 from typing import Any
 
 # Below this a payload stays as text so people can read it in the console; above it gzip usually
@@ -34,6 +36,95 @@ def _reject_constant(name: str) -> Any:
 def loads(text: str | bytes) -> Any:
     """Parse JSON strictly: no NaN/Infinity, no float overflow to infinity."""
     return json.loads(text, parse_float=_parse_float, parse_constant=_reject_constant)
+
+
+# How deep a request's JSON may nest. Far beyond what agents send (Agno's records nest under 20
+# levels; the fidelity tests use 40), and shallow enough that every recursive step on the way
+# (merge patches, serialisation) stays far inside Python's recursion limit.
+MAX_REQUEST_DEPTH = 512
+# A JSON escape of a UTF-16 surrogate, or a surrogate character itself: text that may hold a lone
+# surrogate, which no UTF-8 text (and so no response, no DynamoDB string) can carry.
+_MAYBE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+class UnfaithfulJson(ValueError):
+    """A request's JSON holds a value that could not come back exactly as sent; `field` says where."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class _InexactNumber:
+    """Stands in, during parsing, for a number a double cannot hold exactly (found and refused
+    afterwards, where its place in the document is known)."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        self.text = text
+        self.reason = reason
+
+
+def _parse_exact_float(text: str) -> float | _InexactNumber:
+    value = float(text)
+    if math.isinf(value):
+        return _InexactNumber(text, "is out of the range of a 64-bit float")
+    # Python writes a float back in its shortest round-tripping form: the number comes back equal
+    # exactly when that form has the value that was sent (1E5 -> 100000.0 is equal; -1e-400 ->
+    # -0.0 or 31 significant digits -> 17 are not).
+    if repr(value) != text and Decimal(repr(value)) != Decimal(text):
+        return _InexactNumber(text, "cannot be kept exactly: a 64-bit float holds about 17 significant digits "
+                                    "between 1e-308 and 1e308 (send it as a string to keep it as written)")
+    return value
+
+
+def loads_request(text: str) -> Any:
+    """Parse a request's JSON, refusing what could not be stored and returned exactly as sent:
+    numbers a double cannot hold, lone UTF-16 surrogates (`"\\ud800"`), nesting deeper than
+    MAX_REQUEST_DEPTH. Raises UnfaithfulJson naming the first offending field, or ValueError
+    for JSON that is not valid at all."""
+    inexact: list[_InexactNumber] = []
+
+    def parse_float(number: str) -> Any:
+        value = _parse_exact_float(number)
+        if isinstance(value, _InexactNumber):
+            inexact.append(value)
+        return value
+
+    value = json.loads(text, parse_float=parse_float, parse_constant=_reject_constant)
+    strings = _MAYBE_SURROGATE.search(text) is not None
+    deep = text.count("[") + text.count("{") > MAX_REQUEST_DEPTH
+    if inexact or strings or deep:
+        _refuse_unfaithful(value, strings, deep)
+    return value
+
+
+def _field(path: list[Any]) -> str:
+    parts = [part.encode("utf-8", "backslashreplace").decode()[:64] if isinstance(part, str) else str(part)
+             for part in path]
+    return ".".join(parts) or "body"
+
+
+def _refuse_unfaithful(document: Any, strings: bool, deep: bool) -> None:
+    """Walk the document (iteratively: it may be deep) and raise for its first unfaithful value."""
+    stack: list[tuple[Any, list[Any]]] = [(document, [])]
+    while stack:
+        value, path = stack.pop()
+        if deep and len(path) > MAX_REQUEST_DEPTH:
+            raise UnfaithfulJson(_field(path[:8]) + "...", f"nests deeper than {MAX_REQUEST_DEPTH} levels")
+        if isinstance(value, _InexactNumber):
+            raise UnfaithfulJson(_field(path), f"the number {value.text[:40]} {value.reason}")
+        if strings and isinstance(value, str) and _SURROGATES.search(value):
+            raise UnfaithfulJson(_field(path), "holds a lone UTF-16 surrogate, which is not Unicode text")
+        if isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                if strings and _SURROGATES.search(key):
+                    raise UnfaithfulJson(_field([*path, key]), "the key holds a lone UTF-16 surrogate, "
+                                                               "which is not Unicode text")
+                stack.append((item, [*path, key]))
+        elif isinstance(value, list):
+            stack.extend((item, [*path, index]) for index, item in reversed(list(enumerate(value))))
 
 
 def dumps(value: Any) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,14 +22,20 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from session_store import codec, errors, names
+from session_store import codec, errors, names, wire
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 logger = Logger(service=names.SERVICE_NAME)
 
-# Lambda's response payload limit, less headroom for headers and the proxy envelope.
-MAX_RESPONSE_BYTES = 6 * 1024 * 1024 - 64 * 1024
+# The media types a write's body may have (compared case-insensitively, parameters allowed).
+JSON_MEDIA_TYPE = "application/json"
+MERGE_PATCH_MEDIA_TYPE = "application/merge-patch+json"
+WRITE_MEDIA_TYPES = {
+    "PUT": (JSON_MEDIA_TYPE,),
+    "POST": (JSON_MEDIA_TYPE,),
+    "PATCH": (JSON_MEDIA_TYPE, MERGE_PATCH_MEDIA_TYPE),
+}
 RETRY_AFTER_HEADER = "Retry-After"
 # Set on a response that an Idempotency-Key replayed instead of executing the request again.
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -39,10 +46,16 @@ IN_PROGRESS_RETRY_AFTER_SECONDS = 1
 
 def _strict_json(text: str) -> Any:
     try:
-        return codec.loads(text)
+        return codec.loads_request(text)
+    except codec.UnfaithfulJson as error:
+        # Valid JSON that could not come back exactly as sent: refused, naming the field.
+        raise errors.InvalidRequest(
+            f"the request body cannot be stored exactly as sent: {error.field} {error.reason}",
+            errors=[{"field": error.field, "location": "body", "message": error.reason}],
+        ) from None
     except json.JSONDecodeError:
         raise
-    except (ValueError, RecursionError) as error:  # e.g. 1e999, NaN, too-long integers
+    except (ValueError, RecursionError) as error:  # e.g. NaN, too-long integers, nesting beyond the parser
         raise json.JSONDecodeError(str(error), text, 0) from None
 
 
@@ -65,14 +78,42 @@ class SessionStoreResolver(APIGatewayRestResolver):
 
     def __init__(self) -> None:
         super().__init__(enable_validation=True, json_body_deserializer=_body_json)
+        self._own_event: Any = None
+        self._own_context: Any = None
+
+    # Powertools keeps the current event and context on the BaseRouter *class*, shared by every
+    # resolver in the process. On Lambda a process runs one event at a time, but the local runtime
+    # (and any host running several functions in one process) runs functions in parallel threads:
+    # a PATCH then read the body of a PUT that another function had just started, and answered 422
+    # for a body it never received. Each resolver keeps its own here; its routers read it through
+    # `api_resolver`.
+    @property
+    def current_event(self) -> Any:
+        return self._own_event
+
+    @current_event.setter
+    def current_event(self, value: Any) -> None:
+        self._own_event = value
+
+    @property
+    def lambda_context(self) -> Any:
+        return self._own_context
+
+    @lambda_context.setter
+    def lambda_context(self, value: Any) -> None:
+        self._own_context = value
 
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         event = _canonical_path(event)
         request_id = (event.get("requestContext") or {}).get("requestId") or getattr(
             context, "aws_request_id", "local"
         )
-        refused = _body_problem(event)
-        response = _proxy_response(refused) if refused is not None else super().resolve(event, context)
+        refused = _body_problem(event) or _media_type_problem(event)
+        if refused is not None:
+            response = _proxy_response(refused)
+        else:
+            self.current_event, self.lambda_context = self._to_proxy_event(event), context
+            response = super().resolve(event, context)
         headers = response.setdefault("headers", {}) or {}
         headers[names.REQUEST_ID_HEADER] = request_id
         response["headers"] = headers
@@ -101,18 +142,25 @@ def _body_size(event: dict[str, Any]) -> int:
         return len(body) * 3 // 4
     if len(body) * 4 <= names.MAX_REQUEST_BYTES:  # UTF-8 needs at most 4 bytes a character
         return len(body)
-    return len(body.encode())
+    return len(body.encode("utf-8", "surrogatepass"))
 
 
 def _body_problem(event: dict[str, Any]) -> Response | None:
     """A body refused before routing: over the size limit (before the validation middleware would
-    parse megabytes of JSON; on AWS the invocation limit stops it earlier, this keeps every other
-    runner honest), or bytes that are not UTF-8 text (API Gateway passes those base64-encoded, and
-    Powertools would fail decoding them with an exception, a 500)."""
+    parse megabytes of JSON), as sent or once escaped into the Lambda event (on AWS the invocation
+    limit stops it earlier; this keeps every other runner honest, and measures what AWS measures),
+    or bytes that are not UTF-8 text (API Gateway passes those base64-encoded, and Powertools would
+    fail decoding them with an exception, a 500)."""
+    limit_mb = names.MAX_REQUEST_BYTES // (1024 * 1024)
+    too_large = None
     if _body_size(event) > names.MAX_REQUEST_BYTES:
-        limit_mb = names.MAX_REQUEST_BYTES // (1024 * 1024)
-        return problem(errors.PayloadTooLarge.status, errors.PayloadTooLarge.title,
-                       f"the request body is over {limit_mb} MB, the most a request may carry",
+        too_large = f"the request body is over {limit_mb} MB, the most a request may carry"
+    elif (size := wire.event_bytes(event)) > wire.LAMBDA_PAYLOAD_BYTES:
+        too_large = (f"the request takes {size} bytes once its body is escaped into the Lambda event, over the "
+                     f"{limit_mb} MB an invocation may carry: quotes, backslashes, control and non-ASCII "
+                     f"characters count as their escapes")
+    if too_large is not None:
+        return problem(errors.PayloadTooLarge.status, errors.PayloadTooLarge.title, too_large,
                        errors.PayloadTooLarge.slug)
     if event.get("isBase64Encoded") and event.get("body"):
         try:
@@ -120,6 +168,40 @@ def _body_problem(event: dict[str, Any]) -> Response | None:
         except (binascii.Error, UnicodeDecodeError):
             return problem(400, "Malformed JSON", "the request body is not UTF-8 text, so not JSON", "malformed-json")
     return None
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    """A request header, looked up case-insensitively (API Gateway keeps the client's spelling)."""
+    wanted = name.lower()
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == wanted:
+            return value
+    for key, values in (event.get("multiValueHeaders") or {}).items():
+        if key.lower() == wanted and values:
+            return values[-1]
+    return None
+
+
+def media_type(content_type: str | None) -> str | None:
+    """`Application/JSON; charset=utf-8` -> `application/json` (RFC 9110: case-insensitive)."""
+    if content_type is None:
+        return None
+    return content_type.split(";", 1)[0].strip().lower() or None
+
+
+def _media_type_problem(event: dict[str, Any]) -> Response | None:
+    """415 for a write whose body is not JSON: one rule for every write route, checked before
+    routing so that no parser (Powertools reads form and multipart bodies too) ever sees it."""
+    accepted = WRITE_MEDIA_TYPES.get(str(event.get("httpMethod") or "").upper())
+    if accepted is None:
+        return None
+    sent = _header(event, "Content-Type")
+    if media_type(sent) in accepted:
+        return None
+    named = "no Content-Type" if sent is None else f"Content-Type {sent[:80]!r}"
+    return problem(415, "Unsupported media type",
+                   f"{named}: send the body as {' or '.join(accepted)}", "unsupported-media-type",
+                   [{"field": "content-type", "location": "header", "message": f"must be {' or '.join(accepted)}"}])
 
 
 def _proxy_response(response: Response) -> dict[str, Any]:
@@ -155,7 +237,7 @@ def json_response(status: int, body: Any, version: int | None = None) -> Respons
 
 def json_text_response(status: int, text: str, version: int | None = None,
                        headers: dict[str, str] | None = None) -> Response:
-    if len(text.encode()) > MAX_RESPONSE_BYTES:
+    if not wire.fits(text, wire.MAX_RESPONSE_BODY_BYTES):
         raise errors.ResponseTooLarge(
             "the response would exceed Lambda's 6 MB limit: read the session with include_runs=false "
             "and page through GET /sessions/{session_id}/runs"
@@ -288,11 +370,17 @@ def parse_if_match(value: str | None) -> int | None:
     if value is None:
         return None
     text = value.strip()
-    if len(text) < 3 or text[0] != '"' or text[-1] != '"' or not text[1:-1].isdigit() or len(text) > 20:
+    # Opaque tags compare character by character: only the exact spelling we issue (etag()) can
+    # match, so `"01"` or `"١"` (digits int() would accept) never match version 1.
+    if _ISSUED_ETAG.fullmatch(text) is None:
         raise errors.PreconditionFailed(
             f"If-Match {value[:64]!r} names no version of this session: send one strong ETag, as returned"
         )
     return int(text[1:-1])
+
+
+# What etag() writes: a quoted version in canonical decimal (no sign, no leading zero), ASCII only.
+_ISSUED_ETAG = re.compile(r'"(?:0|[1-9][0-9]{0,17})"', re.ASCII)
 
 
 def parse_if_none_match(value: str | None) -> bool:

@@ -34,6 +34,12 @@ class Route:
         return tuple(_PATH_PARAMETER.findall(self.path))
 
 
+# `?user_id=` on a write route: the owner the caller expects the session to have.
+OWNER_QUERY_DESCRIPTION = (
+    "The owner the caller expects: if the session (as this write leaves it) belongs to another user, "
+    "the write is refused with 403 and changes nothing"
+)
+
 SESSION = "/sessions/{session_id}"
 RUNS = "/sessions/{session_id}/runs"
 RUN = "/sessions/{session_id}/runs/{run_id}"

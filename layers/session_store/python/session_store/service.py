@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from session_store import errors, items, keys, names, writes
+from session_store import errors, items, keys, names, wire, writes
 from session_store.expressions import Expression, all_of
 from session_store.items import StoredSession
 from session_store.models import (
@@ -50,6 +50,36 @@ def validate_identifier(value: str, field: str) -> str:
         raise errors.ValidationFailed(
             f"{field} is invalid: {message}", errors=[{"field": field, "location": "path", "message": message}]
         ) from None
+
+
+def refuse_foreign_owner(session_id: str, owner: str | None, named: list[tuple[str, str, Any]]) -> None:
+    """SPEC sections 3 and 7, on every write path: a write that names a user_id other than the
+    session's owner (the stored one, or the one this write gives a new session) changes nothing
+    and is a 403. `named` holds (field, location, user_id) for each place a write names a user:
+    the body's user_id, each run's user_id, the `?user_id=` of the request."""
+    if owner is None:
+        return
+    for field, location, user_id in named:
+        if user_id is not None and user_id != owner:
+            raise errors.Forbidden(
+                f"session {session_id!r} belongs to another user: {field} names another owner",
+                errors=[{"field": field, "location": location, "message": "is not the session's owner"}],
+            )
+
+
+def _refuse_foreign_runs(session_id: str, runs: list[dict[str, Any]], field: str) -> None:
+    """A run is stored under the session it is written to: one naming another session (Agno's
+    RunOutput carries a session_id) would be served as that session's from this one (422), and
+    every run must be readable once stored (413, see wire.py)."""
+    for index, run in enumerate(runs):
+        where = f"{field}.{index}" if field == "runs" else field
+        if "session_id" in run and run["session_id"] is not None and run["session_id"] != session_id:
+            raise errors.ValidationFailed(
+                "a run names another session than the one it is written to",
+                errors=[{"field": f"{where}.session_id".removeprefix("body."), "location": "body",
+                         "message": "must be null or equal the path's session_id"}],
+            )
+        wire.refuse_unservable_run(run, where)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -123,16 +153,21 @@ class SessionService:
         write: SessionWrite,
         preconditions: Preconditions | None = None,
         creation_defaults: dict[str, Any] | None = None,
+        user_id: str | None = None,
+        runs_field: str = "runs",
     ) -> UpsertResult:
-        """PUT semantics of SPEC section 3: sent fields replace, absent fields stay, runs merge."""
+        """PUT semantics of SPEC section 3: sent fields replace, absent fields stay, runs merge.
+        `user_id`: the owner the request names (`?user_id=`), checked like the body's."""
         validate_identifier(session_id, "session_id")
         if write.session_id is not None and write.session_id != session_id:
             raise errors.ValidationFailed(
                 "session_id in the body differs from the path's",
                 errors=[{"field": "session_id", "location": "body", "message": "must equal the path's session_id"}],
             )
+        _refuse_foreign_runs(session_id, write.runs or [], runs_field)
         return self._with_retries(
-            lambda: self._upsert_once(session_id, write, preconditions or Preconditions(), creation_defaults or {})
+            lambda: self._upsert_once(session_id, write, preconditions or Preconditions(), creation_defaults or {},
+                                      user_id, runs_field)
         )
 
     def _with_retries(self, attempt: Callable[[], Any]) -> Any:
@@ -145,16 +180,23 @@ class SessionService:
         raise errors.ServiceUnavailable("the session is being written by many writers at once; retry")
 
     def _upsert_once(
-        self, session_id: str, write: SessionWrite, preconditions: Preconditions, defaults: dict[str, Any]
+        self, session_id: str, write: SessionWrite, preconditions: Preconditions, defaults: dict[str, Any],
+        named_owner: str | None = None, runs_field: str = "runs",
     ) -> UpsertResult:
         now = self.now()
         stored = self.repository.get_session(session_id)
         alive = stored if stored is not None and not is_expired(stored.expires_at, now) else None
         self._check_preconditions(session_id, alive, preconditions)
-        if alive is not None and write.user_id is not None and alive.user_id not in (None, write.user_id):
-            raise errors.Forbidden(f"session {session_id!r} belongs to another user")
         sent = set(write.model_fields_set)
         after = self._session_after(session_id, alive, stored, write, sent, defaults, now)
+        owner = alive.user_id if alive is not None and alive.user_id is not None else after.user_id
+        refuse_foreign_owner(session_id, owner, [
+            ("user_id", "body", write.user_id),
+            ("user_id", "query", named_owner),
+            *((f"{runs_field}.{index}.user_id" if runs_field == "runs" else "user_id", "body", run.get("user_id"))
+              for index, run in enumerate(write.runs or [])),
+        ])
+        wire.refuse_unservable_session(after.public())
         runs = list({run["run_id"]: run for run in write.runs or []}.values())
         locations = (
             self.repository.run_locations(session_id, after.incarnation, [run["run_id"] for run in runs])
@@ -252,11 +294,13 @@ class SessionService:
     def patch_session(
         self, session_id: str, patch: SessionPatch, preconditions: Preconditions, user_id: str | None = None
     ) -> StoredSession:
-        """RFC 7396 merge of the object fields, as an upsert of the merged values."""
+        """RFC 7396 merge of the object fields, as an upsert of the merged values. `user_id` names
+        the owner the request expects: another owner's session is a 403, as on every write."""
         validate_identifier(session_id, "session_id")
 
         def attempt() -> StoredSession:
-            current = self.live_session(session_id, user_id)
+            current = self.live_session(session_id)
+            refuse_foreign_owner(session_id, current.user_id, [("user_id", "query", user_id)])
             merged: dict[str, Any] = {}
             for name in patch.model_fields_set:
                 if name == "expires_at":
@@ -265,10 +309,11 @@ class SessionService:
                     merged[name] = merge_patch(current.record.get(name), getattr(patch, name))
             write = SessionWrite(**merged)
             if preconditions.if_match is not None:
-                return self._upsert_once(session_id, write, preconditions, {}).session
+                return self._upsert_once(session_id, write, preconditions, {}, user_id).session
             try:
                 # The merge was computed from `current`: write it only onto that version.
-                return self._upsert_once(session_id, write, Preconditions(if_match=current.version), {}).session
+                return self._upsert_once(session_id, write, Preconditions(if_match=current.version), {},
+                                         user_id).session
             except errors.PreconditionFailed as error:
                 raise errors.ConcurrentUpdate("the session changed during the patch") from error
 
@@ -294,7 +339,7 @@ class SessionService:
     # --- runs -----------------------------------------------------------------------------------
     def put_run(
         self, session_id: str, run_id: str, run: dict[str, Any], session_type: SessionType | None,
-        preconditions: Preconditions,
+        preconditions: Preconditions, user_id: str | None = None,
     ) -> UpsertResult:
         """Create or replace one run; a missing session is created from the run's ids."""
         validate_identifier(run_id, "run_id")
@@ -311,7 +356,7 @@ class SessionService:
                             "agent")
         defaults = {**ids, "session_type": session_type or derived_type}
         write = SessionWrite(runs=[run], user_id=ids.get("user_id"))
-        return self.upsert_session(session_id, write, preconditions, defaults)
+        return self.upsert_session(session_id, write, preconditions, defaults, user_id, runs_field="body")
 
     def get_run(self, session_id: str, run_id: str, user_id: str | None = None) -> dict[str, Any]:
         session = self.live_session(session_id, user_id)
