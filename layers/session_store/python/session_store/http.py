@@ -112,6 +112,7 @@ class SessionStoreResolver(APIGatewayRestResolver):
         if refused is not None:
             response = _proxy_response(refused)
         else:
+            event = _lowercase_media_type(event)
             self.current_event, self.lambda_context = self._to_proxy_event(event), context
             response = super().resolve(event, context)
         headers = response.setdefault("headers", {}) or {}
@@ -202,6 +203,18 @@ def _media_type_problem(event: dict[str, Any]) -> Response | None:
     return problem(415, "Unsupported media type",
                    f"{named}: send the body as {' or '.join(accepted)}", "unsupported-media-type",
                    [{"field": "content-type", "location": "header", "message": f"must be {' or '.join(accepted)}"}])
+
+
+def _lowercase_media_type(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its Content-Type reduced to the bare, lower-case media type: accepted in any
+    case (RFC 9110), while Powertools' body parser compares it case-sensitively."""
+    if str(event.get("httpMethod") or "").upper() not in WRITE_MEDIA_TYPES:
+        return event
+    headers = {key: media_type(value) if key.lower() == "content-type" else value
+               for key, value in (event.get("headers") or {}).items()}
+    multi = {key: [media_type(value) for value in values] if key.lower() == "content-type" else values
+             for key, values in (event.get("multiValueHeaders") or {}).items()}
+    return {**event, "headers": headers, "multiValueHeaders": multi}
 
 
 def _proxy_response(response: Response) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import heapq
 from itertools import islice
 from typing import Any
 
-from session_store import cursor, errors, keys, names
+from session_store import codec, cursor, errors, keys, names, wire
 from session_store.items import StoredSession
 from session_store.models import SESSION_TYPES, RunListQuery, SessionListQuery
 from session_store.repository import SessionRepository
@@ -131,7 +131,18 @@ def list_runs(
         if not isinstance(after, str):
             raise errors.InvalidRequest("the cursor is malformed")
     found, last = repository.query_runs(session_id, incarnation, query.limit, query.order == "asc", after)
+    runs, used = [], 0
+    for item in found:
+        run = repository.decode_run(item)
+        used += wire.string_bytes(codec.dumps(run))
+        if runs and used > wire.MAX_RUN_BYTES:
+            # The page shrinks to what one response can carry (every run fits alone: see wire.py);
+            # the cursor continues after the last run it holds.
+            last = runs_last_key
+            break
+        runs.append(run)
+        runs_last_key = item[names.SORT_KEY]["S"]
     return {
-        "runs": [repository.decode_run(item) for item in found],
+        "runs": runs,
         "next_cursor": cursor.encode({"after": last}, cursor_key, scope) if last else None,
     }
