@@ -23,9 +23,13 @@ def openapi_document():
     return json_response(200, json.loads(app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION)))
 
 
-_api_routers = [
-    importlib.import_module(f"handlers.{name}").router for name in routes.functions() if name != "api_docs"
-]
-app = build_app(router, *_api_routers)
+_api_modules = [importlib.import_module(f"handlers.{name}") for name in routes.functions() if name != "api_docs"]
+app = build_app(router, *(module.router for module in _api_modules))
+# Including a router makes this app its resolver, so the router's handler would read the current
+# event of *this* function: where functions share a process (the local runtime), a PATCH read the
+# docs' GET and answered 400/422. Each router answers to its own function's app again; the routes
+# copied into this app (all the document needs) stay.
+for module in _api_modules:
+    module.router.api_resolver = module.app
 app.enable_swagger(path=routes.SWAGGER_UI.resolver_path, title=API_TITLE, version=API_VERSION)
 lambda_handler = lambda_handler_for(app)

@@ -108,3 +108,41 @@ def test_runs_page_in_first_write_order(client, tag):
     assert client.get_run(session_id, "x1").to_dict() == {"run_id": "x1", "replaced": True}
     page = client.list_sessions(user_id=user_id, include_total=True)
     assert page.total == 1 and page.sessions[0].run_count == 6
+
+
+# Characters JSON escapes (and the proxy JSON escapes again): a body under 6 MB may not fit once
+# it is a string inside the Lambda event or result (issue 15, SPEC section 7).
+ESCAPE_HEAVY = '"\\\n\x01\u00e9\U0001F916 '
+
+
+@pytest.mark.parametrize("megabytes", [1, 3, 4.7, 5.9])
+def test_an_escape_heavy_run_is_readable_through_every_route_or_refused_up_front(client, local_api_url, tag,
+                                                                                megabytes):
+    import json
+
+    import requests
+
+    from session_store_client import PayloadTooLarge
+
+    content = ESCAPE_HEAVY * int(megabytes * 1024 * 1024 / len(json.dumps(ESCAPE_HEAVY, ensure_ascii=False)))
+    for route in ("run", "session"):
+        session_id = f"escapes-{route}-{tag}"
+        run = {"run_id": "big", "content": content}
+        try:
+            if route == "run":
+                assert client.put_run(session_id, run).content == content
+            else:
+                client.put_session(session_id, {"session_type": "agent", "runs": [run]})
+        except PayloadTooLarge as refused:
+            assert refused.status == 413
+            assert requests.get(f"{local_api_url}/sessions/{session_id}", timeout=60).status_code == 404
+            continue
+        assert client.get_run(session_id, "big").content == content
+        assert [r.content for r in client.iter_runs(session_id)] == [content]
+        assert [r.content for r in client.get_session(session_id).runs] == [content]  # pages if it must
+        whole = requests.get(f"{local_api_url}/sessions/{session_id}", timeout=60)
+        assert whole.status_code in (200, 413), whole.text[:300]
+        if whole.status_code == 413:
+            assert "/runs" in whole.json()["detail"]
+        one = requests.get(f"{local_api_url}/sessions/{session_id}/runs/big", timeout=60)
+        assert one.status_code == 200 and one.json()["content"] == content

@@ -64,15 +64,23 @@ def session_id(local_api_url) -> str:
     return sid
 
 
+PATCHERS = 4
+
+
 def test_32_concurrent_appenders_lose_no_run_and_agree_on_one_order(local_api_url, session_id):
+    """With merge patches among them: each function reads its own request, however many run at
+    once (Powertools kept the current event process-wide, and a PATCH once read a PUT's body)."""
     def append(http: requests.Session, index: int) -> requests.Response:
+        if index >= WRITERS:
+            return http.patch(session_url(local_api_url, session_id), json={"metadata": {f"w{index}": index}},
+                              headers={"Content-Type": "application/merge-patch+json"}, timeout=TIMEOUT)
         run = {"run_id": f"run-{index:02d}", "writer": index, "content": "x" * (index * 37)}
         if index % 2:  # half through the run route, half through the session route (another function)
             return http.put(run_url(local_api_url, session_id, run["run_id"]), json=run, timeout=TIMEOUT)
         return http.put(session_url(local_api_url, session_id), json={"runs": [run]}, timeout=TIMEOUT)
 
-    responses = together(WRITERS, append)
-    assert sorted(r.status_code for r in responses) == [200] * (WRITERS // 2) + [201] * (WRITERS // 2), \
+    responses = together(WRITERS + PATCHERS, append)
+    assert sorted(r.status_code for r in responses) == [200] * (WRITERS // 2 + PATCHERS) + [201] * (WRITERS // 2), \
         [(r.status_code, r.text) for r in responses if r.status_code not in (200, 201)]
 
     first = requests.get(session_url(local_api_url, session_id), timeout=TIMEOUT).json()
@@ -80,7 +88,8 @@ def test_32_concurrent_appenders_lose_no_run_and_agree_on_one_order(local_api_ur
     order = [run["run_id"] for run in first["runs"]]
     assert sorted(order) == [f"run-{index:02d}" for index in range(WRITERS)]
     assert [run["run_id"] for run in second["runs"]] == order
-    assert first["run_count"] == WRITERS and first["version"] == 1 + WRITERS
+    assert first["run_count"] == WRITERS and first["version"] == 1 + WRITERS + PATCHERS
+    assert first["metadata"] == {f"w{index}": index for index in range(WRITERS, WRITERS + PATCHERS)}
     for run in first["runs"]:
         assert run["content"] == "x" * (run["writer"] * 37)
     # Paging the runs (another function, another query) gives the same order.

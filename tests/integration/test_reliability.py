@@ -359,3 +359,17 @@ def test_a_patch_reads_its_own_body_while_another_function_starts_a_request(sess
     assert interleaved and patched.status == 200, patched.text
     after = call("GET", session_path("s1")).json()
     assert after["metadata"] == {"w1": 1} and [run["run_id"] for run in after["runs"]] == ["r0", "r1"]
+
+
+def test_each_router_reads_its_own_function_s_event_after_the_docs_function_loaded(session):
+    """The docs function includes every API router in its own app; a router must still answer to
+    its own function, or a PATCH reads whatever the docs function last served."""
+    import importlib
+
+    from session_store import routes
+
+    assert call("GET", "/openapi.json").status == 200
+    for name in routes.functions():
+        module = importlib.import_module(f"handlers.{name}")
+        assert module.router.api_resolver is module.app, name
+    assert call("PATCH", session_path("s1"), {"metadata": {"w": 1}}, headers=MERGE_PATCH).status == 200
