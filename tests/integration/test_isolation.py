@@ -169,6 +169,9 @@ class World:
             if mine and not foreign:
                 assert response.status == 200, response.text
                 stored.metadata = {**(stored.metadata or {}), **marker}
+            elif foreign or stored is not None:
+                # A write naming another owner (SPEC sections 3 and 7): 403, like PUT.
+                assert response.status == 403, (operation, response.text)
             else:
                 assert response.status == 404, (operation, response.text)
         elif operation == "delete":
@@ -238,7 +241,7 @@ def test_jwt_mode_owner_comes_from_the_token_and_others_reach_nothing(table_name
         assert api.call("GET", "/sessions/s1/runs").status == 404
         assert api.call("PUT", session_path("s1"), {"metadata": {"v": 2}}).status == 403
         assert api.call("PUT", session_path("s1"), {"user_id": "alice-sub", "metadata": {"v": 2}}).status == 403
-        assert api.call("PATCH", session_path("s1"), {"metadata": {"v": 2}}, headers=MERGE_PATCH).status == 404
+        assert api.call("PATCH", session_path("s1"), {"metadata": {"v": 2}}, headers=MERGE_PATCH).status == 403
         assert api.call("PUT", run_path("s1", "r2"), {"user_id": "bob-sub"}).status == 403
         assert api.call("PUT", run_path("s1", "r2"), {"user_id": "alice-sub"}).status == 403
         assert api.call("PUT", run_path("s1", "r2"), {"content": "no owner named"}).status == 422
