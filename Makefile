@@ -61,7 +61,7 @@ deploy:
 # prefix against URL, signed with SigV4 (AUTH=iam, the default) or a bearer token (AUTH=jwt, TOKEN).
 smoke: install
 	@if [ -z "$(URL)" ]; then echo "make smoke needs URL=<the API's base URL> (the stack's ApiUrl output)" >&2; exit 2; fi
-	$(PY) -m session_store_client.smoke "$(URL)" --auth $${AUTH:-iam}
+	$(PY) -m session_store_client.smoke "$(URL)" --auth $(or $(AUTH),iam) $(if $(TOKEN),--token "$(TOKEN)")
 
 test: install layers
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q -p no:cacheprovider
