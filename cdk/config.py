@@ -105,7 +105,8 @@ class StackConfig:
         per_env = (get(ENVIRONMENTS_KEY) or {}).get(env) or {}
         if not isinstance(per_env, Mapping):
             raise ConfigError(f"invalid context: {ENVIRONMENTS_KEY}.{env} must be an object of settings")
-        raw = {**per_env, **{field.name: get(field.name) for field in fields(cls)}}
+        given = {field.name: get(field.name) for field in fields(cls)}
+        raw = {**per_env, **{key: value for key, value in given.items() if value is not None}}
         return cls.from_mapping({key: value for key, value in raw.items() if value is not None})
 
     @classmethod

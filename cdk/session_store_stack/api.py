@@ -44,12 +44,12 @@ GATEWAY_ERRORS: dict[str, int | None] = {
     "UNAUTHORIZED": 401,
     "UNSUPPORTED_MEDIA_TYPE": 415,
     "WAF_FILTERED": 403,
-    # No status of their own: API Gateway's status passes through. Above all a request whose proxy
+    # DEFAULT_4XX has no status of its own: API Gateway's passes through. Above all a request whose proxy
     # event exceeds Lambda's 6 MB invocation limit (a body of about 5.9-10 MB passes the gateway's
     # own 10 MB check): the invoke fails with 413 and API Gateway answers that 413 through
     # DEFAULT_4XX; a status set here would turn it into a 400.
     "DEFAULT_4XX": None,
-    "DEFAULT_5XX": None,
+    "DEFAULT_5XX": 500,
 }
 
 RETRY_AFTER_SECONDS = 1
@@ -266,10 +266,7 @@ class RestApi(Construct):
         }
         if status == HTTPStatus.TOO_MANY_REQUESTS:
             headers["Retry-After"] = f"'{RETRY_AFTER_SECONDS}'"
-        if status is None:
-            template = default_4xx_template() if response_type == "DEFAULT_4XX" else problem_template(500)
-        else:
-            template = problem_template(status)
+        template = default_4xx_template() if status is None else problem_template(status)
         self.api.add_gateway_response(
             response_type,
             type=apigateway.ResponseType.of(response_type),
