@@ -128,6 +128,8 @@ def _print_banner(runtime: LocalRuntime) -> None:
         f"; buckets (moto S3 on {runtime.s3.endpoint_url}): {', '.join(runtime.buckets.values()) or '-'}",
         f"  data: {data if data else 'in memory (gone when stopped)'}",
         "  routes: " + ", ".join(f"{method} {path}" for method, path in runtime.routes),
+        *(["  auth: JWT, tokens signed with the local test key (docs/local.md): "
+           "TOKEN=$(.venv/bin/python -m local_runtime token alice)"] if runtime.options.auth == "jwt" else []),
         "Try:",
         f"  curl -s -X PUT {url}/sessions/demo -H 'Content-Type: application/json' "
         """-d '{"session_type": "agent", "agent_id": "demo-agent", "user_id": "alice"}'""",
