@@ -49,7 +49,7 @@ layers: install
 	$(PY) -m cdk.layers
 
 synth: layers
-	npx cdk synth --quiet -c env=$${ENV:-dev}
+	npx cdk synth --quiet -c env=$(or $(ENV),dev)
 
 # One stack per environment (SessionStore-<env>), and no default: a deploy always names its target.
 deploy:
@@ -79,7 +79,7 @@ test-e2e: install layers
 	$(PY) -m pytest tests/e2e -q
 
 local: install layers
-	$(PY) -m local_runtime serve --port $${PORT:-3000} --auth $${AUTH:-none}
+	$(PY) -m local_runtime serve --port $${PORT:-3000} --auth $(or $(AUTH),none)
 
 local-reset:
 	rm -rf .local
