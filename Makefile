@@ -19,13 +19,16 @@ export AGNO_TELEMETRY := false
 export CDK_DISABLE_VERSION_CHECK := 1
 PYTEST_WORKERS ?= 2
 
-.PHONY: help install test test-unit test-integration test-infra test-e2e local local-reset layers synth deploy bench soak clean
+.PHONY: help install test test-unit test-integration test-infra test-e2e local local-reset layers synth deploy smoke bench soak clean
 
 help:
 	@echo "make test    install everything and run every test"
 	@echo "make local   run the whole service on http://127.0.0.1:\$${PORT:-3000} (DynamoDB Local, no Docker)"
 	@echo "make bench   benchmarks against Agno's DynamoDb adapter -> bench/results/latest.json"
-	@echo "make synth   synthesize the CDK app (offline);  make deploy   deploy it"
+	@echo "make local AUTH=jwt   the same, every request needing a locally signed token (docs/local.md)"
+	@echo "make synth [ENV=dev]  synthesize the CDK app (offline)"
+	@echo "make deploy ENV=dev|prod   deploy the stack SessionStore-\$$ENV (ENV is required)"
+	@echo "make smoke URL=... [AUTH=iam|jwt]   check a deployed API end to end (TOKEN=... for jwt)"
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -46,10 +49,19 @@ layers: install
 	$(PY) -m cdk.layers
 
 synth: layers
-	npx cdk synth --quiet
+	npx cdk synth --quiet -c env=$(or $(ENV),dev)
 
-deploy: layers
-	npx cdk deploy --require-approval never
+# One stack per environment (SessionStore-<env>), and no default: a deploy always names its target.
+deploy:
+	@if [ -z "$(ENV)" ]; then echo "make deploy needs ENV=dev or ENV=prod (the stack SessionStore-<ENV>)" >&2; exit 2; fi
+	$(MAKE) layers
+	npx cdk deploy -c env=$(ENV) --require-approval never SessionStore-$(ENV)
+
+# A post-deploy check: creates, reads, lists, pages, patches and deletes sessions under a unique
+# prefix against URL, signed with SigV4 (AUTH=iam, the default) or a bearer token (AUTH=jwt, TOKEN).
+smoke: install
+	@if [ -z "$(URL)" ]; then echo "make smoke needs URL=<the API's base URL> (the stack's ApiUrl output)" >&2; exit 2; fi
+	$(PY) -m session_store_client.smoke "$(URL)" --auth $(or $(AUTH),iam) $(if $(TOKEN),--token "$(TOKEN)")
 
 test: install layers
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q -p no:cacheprovider
@@ -67,7 +79,7 @@ test-e2e: install layers
 	$(PY) -m pytest tests/e2e -q
 
 local: install layers
-	$(PY) -m local_runtime serve --port $${PORT:-3000}
+	$(PY) -m local_runtime serve --port $${PORT:-3000} --auth $(or $(AUTH),none)
 
 local-reset:
 	rm -rf .local

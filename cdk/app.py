@@ -1,7 +1,10 @@
 """The CDK app: `.venv/bin/python -m cdk.app` (cdk.json's "app").
 
-Synthesis is offline (no lookups, an environment-agnostic stack) and runs the AWS Solutions and
-Serverless cdk-nag packs as validation plugins: any finding not acknowledged in the code fails it.
+One stack per environment, the environment in its name (`SessionStore-dev`, `SessionStore-prod`):
+a command run with the wrong (or no) `-c env=` names another stack and can never switch a
+deployed stack's protections off. Synthesis is offline (no lookups, an environment-agnostic stack)
+and runs the AWS Solutions and Serverless cdk-nag packs as validation plugins: any finding not
+acknowledged in the code fails it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,12 @@ from cdk.config import ConfigError, StackConfig
 from cdk.layers import LayerNotBuiltError
 from cdk.session_store_stack import SessionStoreStack
 
-STACK_NAME = "SessionStore"
+STACK_NAME_PREFIX = "SessionStore"
+
+
+def stack_name(env: str) -> str:
+    """The stack of one environment: `make deploy ENV=prod` deploys SessionStore-prod."""
+    return f"{STACK_NAME_PREFIX}-{env}"
 
 
 def add_nag_checks(app: App) -> None:
@@ -29,7 +37,9 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
     """The app with its one stack; `context` adds to (and overrides) cdk.json's context."""
     app = App(context=dict(context or {}), outdir=outdir)
     config = StackConfig.from_context(app.node.try_get_context)
-    stack = SessionStoreStack(app, STACK_NAME, config=config)
+    stack = SessionStoreStack(
+        app, stack_name(config.env), config=config, termination_protection=config.is_prod
+    )
     add_nag_checks(app)
     return app, stack
 

@@ -17,6 +17,14 @@ from session_store import names
 
 ENVIRONMENTS = ("dev", "prod")
 AUTH_MODES = ("iam", "jwt", "none")
+# "full": a dashboard and alarms per function; "lean": the few alarms that cover every failure a
+# client sees (API 5xx) plus the cascade's, no dashboard: within CloudWatch's free tier of 10
+# alarm metrics. docs/deploy.md prices both.
+MONITORING_PROFILES = ("full", "lean")
+# cdk.json's "context" holds the settings of each environment under this key:
+# {"environments": {"dev": {...}, "prod": {...}}}; `-c key=value` overrides one for one command.
+ENVIRONMENTS_KEY = "environments"
+ENV_KEY = "env"
 # The finite retention periods CloudWatch Logs accepts, in days (logs are never kept forever). The
 # jsii enum carries only member names in Python, so the day counts are spelled here.
 LOG_RETENTION: dict[int, logs.RetentionDays] = {
@@ -57,7 +65,9 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class StackConfig:
     env: str = "dev"
-    session_table: str = names.DEFAULT_TABLE_NAME
+    # None: CloudFormation names the table (<stack>-SessionTable...-<suffix>), so no deploy collides
+    # with a table of that name left by another stack, a retained prod table or Agno's own adapter.
+    session_table: str | None = None
     retention_days: int = names.DEFAULT_RETENTION_DAYS
     stage: str = "v1"
     kms_key_arn: str | None = None
@@ -68,10 +78,16 @@ class StackConfig:
     throttle_rate_limit: int = 200
     throttle_burst_limit: int = 400
     reserved_concurrency: int | None = None
+    waf_rate_limit: int = 3000
+    monitoring: str = "full"
 
     @property
     def is_prod(self) -> bool:
         return self.env == "prod"
+
+    @property
+    def lean_monitoring(self) -> bool:
+        return self.monitoring == "lean"
 
     @property
     def log_retention(self) -> logs.RetentionDays:
@@ -79,8 +95,18 @@ class StackConfig:
 
     @classmethod
     def from_context(cls, get: Callable[[str], Any]) -> StackConfig:
-        """Read every setting with `get(key)` (e.g. `app.node.try_get_context`); None means default."""
-        raw = {field.name: get(field.name) for field in fields(cls)}
+        """Read every setting with `get(key)` (e.g. `app.node.try_get_context`); None means default.
+
+        The environment's own block (`environments.<env>` in cdk.json) comes first, then any
+        setting given on its own (`-c key=value`) overrides it.
+        """
+        env = get(ENV_KEY)
+        env = ENVIRONMENTS[0] if env is None else str(env).strip().lower()
+        per_env = (get(ENVIRONMENTS_KEY) or {}).get(env) or {}
+        if not isinstance(per_env, Mapping):
+            raise ConfigError(f"invalid context: {ENVIRONMENTS_KEY}.{env} must be an object of settings")
+        given = {field.name: get(field.name) for field in fields(cls)}
+        raw = {**per_env, **{key: value for key, value in given.items() if value is not None}}
         return cls.from_mapping({key: value for key, value in raw.items() if value is not None})
 
     @classmethod
@@ -171,7 +197,7 @@ def _log_retention(value: Any) -> int:
 
 _PARSERS: dict[str, Callable[[Any], Any]] = {
     "env": _choice(ENVIRONMENTS),
-    "session_table": _pattern(_TABLE_NAME, "a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)"),
+    "session_table": _optional(_pattern(_TABLE_NAME, "a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)")),
     "retention_days": _integer(0, 36_500),
     "stage": _pattern(_STAGE_NAME, "an API Gateway stage name (1-128 of A-Z a-z 0-9 _)"),
     "kms_key_arn": _optional(_pattern(_KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")),
@@ -182,5 +208,8 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "throttle_rate_limit": _integer(1, 1_000_000),
     "throttle_burst_limit": _integer(1, 1_000_000),
     "reserved_concurrency": _optional(_integer(1, 10_000)),
+    # AWS WAF's rate-based rules take 10 to 2e9 requests per 5 minutes.
+    "waf_rate_limit": _integer(10, 2_000_000_000),
+    "monitoring": _choice(MONITORING_PROFILES),
 }
 assert set(_PARSERS) == {field.name for field in fields(StackConfig)}, "every setting needs a parser"

@@ -11,6 +11,11 @@ Event format 1.0, as API Gateway REST delivers it (checked against live captures
   `multiValueHeaders` every value;
 - `body` is the body as text, or base64 with `isBase64Encoded: true` when it is not valid UTF-8;
   null when there is no body.
+
+Sizes: API Gateway REST takes bodies up to 10 MB; Lambda takes an invocation payload (the whole
+proxy event as JSON, the body escaped inside it) up to 6,291,456 bytes. A request between the two
+passes the gateway and fails the invoke with 413, which API Gateway answers itself (status 413,
+message "Request Too Long", through DEFAULT_4XX); the function never runs.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import time
 import uuid
 from dataclasses import dataclass
@@ -25,6 +31,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from local_runtime.intrinsics import LOCAL_ACCOUNT_ID
+
+GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024
+LAMBDA_MAX_INVOKE_BYTES = 6 * 1024 * 1024
 from local_runtime.router import RouteMatch
 
 # What the client sends that API Gateway answers for itself or recomputes.
@@ -92,7 +101,10 @@ def build_event(request: IncomingRequest, route: RouteMatch, request_id: str | N
             "httpMethod": request.method,
             "extendedRequestId": request_id,
             "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "path": f"/{request.stage}{path}",
+            # The path the client asked for. On API Gateway that has the stage in front (/v1/...);
+            # the local server serves the API at the root, so here it equals `path`. api_docs
+            # derives the OpenAPI servers entry from the difference.
+            "path": path,
             "accountId": LOCAL_ACCOUNT_ID,
             "protocol": "HTTP/1.1",
             "stage": request.stage,
@@ -119,6 +131,11 @@ def build_event(request: IncomingRequest, route: RouteMatch, request_id: str | N
         "body": body,
         "isBase64Encoded": is_base64,
     }
+
+
+def event_size(event: dict[str, Any]) -> int:
+    """The invocation payload's size as Lambda counts it: the event serialized as JSON."""
+    return len(json.dumps(event, separators=(",", ":")).encode())
 
 
 def _text(raw: str) -> str:

@@ -47,11 +47,23 @@ def parser() -> argparse.ArgumentParser:
         help="seconds between TTL expiry sweeps (0 turns expiry off)",
     )
     serve.add_argument("--quiet", action="store_true", help="log warnings only")
+    serve.add_argument(
+        "--auth", choices=("none", "jwt"), default="none",
+        help="jwt: the stack as deployed with auth=jwt; every request needs a token of `token` (docs/local.md)",
+    )
+    token = commands.add_parser("token", help="print a token for USER that `serve --auth jwt` accepts")
+    token.add_argument("user", help="the token's subject: the user_id every request acts as")
+    token.add_argument("--lifetime", type=int, default=3600, help="seconds until it expires")
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "token":
+        from local_runtime.jwt_auth import issue_token
+
+        print(issue_token(args.user, args.lifetime))
+        return 0
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -70,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         template=args.template.resolve() if args.template else None,
         stack=args.stack,
         ttl_sweep_interval=args.ttl_sweep_interval,
+        auth=args.auth,
     )
     return serve(options)
 
@@ -115,6 +128,8 @@ def _print_banner(runtime: LocalRuntime) -> None:
         f"; buckets (moto S3 on {runtime.s3.endpoint_url}): {', '.join(runtime.buckets.values()) or '-'}",
         f"  data: {data if data else 'in memory (gone when stopped)'}",
         "  routes: " + ", ".join(f"{method} {path}" for method, path in runtime.routes),
+        *(["  auth: JWT, tokens signed with the local test key (docs/local.md): "
+           "TOKEN=$(.venv/bin/python -m local_runtime token alice)"] if runtime.options.auth == "jwt" else []),
         "Try:",
         f"  curl -s -X PUT {url}/sessions/demo -H 'Content-Type: application/json' "
         """-d '{"session_type": "agent", "agent_id": "demo-agent", "user_id": "alice"}'""",

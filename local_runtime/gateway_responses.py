@@ -8,7 +8,8 @@ customization the local server answers with a problem+json of its own.
 
 Only the VTL the templates use is supported: `$context.<variable>` / `${context.<variable>}`
 references, with `error.message`, `error.messageString` (the message as a quoted JSON string),
-`error.responseType` and `requestId`.
+`error.responseType` and `requestId`; and `#if($context.<variable> == "text")...#else...#end`
+(`#{else}` / `#{end}` too), without nesting.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from local_runtime.stack import GatewayResponseSpec
 log = logging.getLogger(__name__)
 
 RESOURCE_NOT_FOUND = "RESOURCE_NOT_FOUND"
+UNAUTHORIZED = "UNAUTHORIZED"
 REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
 BAD_REQUEST_PARAMETERS = "BAD_REQUEST_PARAMETERS"
 DEFAULT_4XX = "DEFAULT_4XX"
@@ -41,6 +43,9 @@ KNOWN_TYPES = frozenset({
 })
 _CONTEXT_REFERENCE = re.compile(r"\$(\{)?context\.([A-Za-z0-9_.]*[A-Za-z0-9_])(?(1)\})")
 _HEADER_PREFIX = "gatewayresponse.header."
+_CONDITION = re.compile(
+    r'#if\(\s*\$\{?context\.([A-Za-z0-9_.]+)\}?\s*==\s*"([^"]*)"\s*\)(.*?)(?:#\{?else\}?(.*?))?#\{?end\}?', re.S
+)
 
 
 class GatewayResponses:
@@ -93,6 +98,11 @@ class GatewayResponses:
 
 
 def _render(template: str, variables: Mapping[str, str]) -> str:
+    def branch(match: re.Match[str]) -> str:
+        chosen = match.group(3) if variables.get(match.group(1), "") == match.group(2) else match.group(4)
+        return chosen or ""
+
+    template = _CONDITION.sub(branch, template)
     # An unknown variable renders empty, as in API Gateway.
     return _CONTEXT_REFERENCE.sub(lambda m: variables.get(m.group(2), ""), template)
 

@@ -24,7 +24,16 @@ from werkzeug.wrappers import Response
 from werkzeug.wsgi import get_input_stream
 
 from local_runtime import gateway_responses as gateway
-from local_runtime.apigateway import IncomingRequest, MalformedResponseError, build_event, parse_response
+from local_runtime import jwt_auth
+from local_runtime.apigateway import (
+    GATEWAY_MAX_BODY_BYTES,
+    LAMBDA_MAX_INVOKE_BYTES,
+    IncomingRequest,
+    MalformedResponseError,
+    build_event,
+    event_size,
+    parse_response,
+)
 from local_runtime.functions import InvocationError, LocalFunction
 from local_runtime.router import PathDecodeError, Router
 from local_runtime.stack import ApiSpec
@@ -36,7 +45,7 @@ _RAW_HEADERS = "local_runtime.raw_headers"
 _UNDRAINED = "local_runtime.undrained"
 _FUNCTION = "local_runtime.function"
 # Past this much, an oversized body is not read to the end; the connection is closed instead.
-_DRAIN_LIMIT = 8 * names.MAX_REQUEST_BYTES
+_DRAIN_LIMIT = 8 * GATEWAY_MAX_BODY_BYTES
 _CHUNK = 1024 * 1024
 
 
@@ -88,7 +97,7 @@ class ApiApplication:
         if body is None:
             response = self._error(
                 gateway.REQUEST_TOO_LARGE, HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                f"The request body exceeds the {names.MAX_REQUEST_BYTES} byte limit.", request_id,
+                f"The request body exceeds the {GATEWAY_MAX_BODY_BYTES} byte limit.", request_id,
             )
             if environ.get(_UNDRAINED):
                 response.headers["Connection"] = "close"
@@ -116,10 +125,27 @@ class ApiApplication:
         if route.method.mock is not None:
             mock = route.method.mock
             return _ProxyResponse(mock.body, status=mock.status_code, headers=list(mock.headers.items()))
+        claims = None
+        if route.method.authorization_type == jwt_auth.COGNITO_AUTHORIZER:
+            authorization = next((v for n, v in reversed(request.headers) if n.lower() == "authorization"), None)
+            try:
+                claims = jwt_auth.claims_of(authorization)
+            except jwt_auth.Unauthorized:
+                return self._error(gateway.UNAUTHORIZED, HTTPStatus.UNAUTHORIZED, "Unauthorized", request_id)
         function = self.functions[route.method.function_id]
         environ[_FUNCTION] = function.name
+        event = build_event(request, route, request_id)
+        if claims is not None:
+            event["requestContext"]["authorizer"] = {"claims": claims}
+        if event_size(event) > LAMBDA_MAX_INVOKE_BYTES:
+            # The body passed the gateway's 10 MB, but the proxy event (the body escaped into JSON,
+            # with headers and parameters) is over what Lambda accepts: the invoke fails with 413,
+            # which API Gateway answers through DEFAULT_4XX, status kept.
+            return self._error(gateway.DEFAULT_4XX, HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                               names.GATEWAY_LAMBDA_TOO_LARGE_MESSAGE,
+                               request_id)
         try:
-            proxy = parse_response(function.invoke(build_event(request, route, request_id)))
+            proxy = parse_response(function.invoke(event))
         except InvocationError as error:
             return self._error(gateway.DEFAULT_5XX, HTTPStatus.BAD_GATEWAY, f"Internal server error ({error.error_type})", request_id)
         except MalformedResponseError as error:
@@ -149,7 +175,7 @@ class ApiApplication:
 
 def _read_body(environ) -> bytes | None:
     """The request body, or None when it is over the limit (then it is drained, not kept)."""
-    limit = names.MAX_REQUEST_BYTES
+    limit = GATEWAY_MAX_BODY_BYTES
     stream = get_input_stream(environ)
     declared = environ.get("CONTENT_LENGTH", "")
     if declared.isdigit() and int(declared) > limit:

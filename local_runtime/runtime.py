@@ -51,6 +51,7 @@ class Options:
     stack: str | None = None
     ttl_sweep_interval: float = DEFAULT_SWEEP_INTERVAL_SECONDS
     stream_poll_interval: float = 0.25
+    auth: str = "none"  # "jwt": synthesize with auth=jwt and check locally signed tokens (jwt_auth.py)
 
 
 class LocalRuntime:
@@ -162,7 +163,7 @@ class LocalRuntime:
             return load_stack(options.template, options.stack)
         if options.synth:
             log.info("synthesizing the CDK app into %s", options.assembly_dir)
-            synthesize(options.assembly_dir)
+            synthesize(options.assembly_dir, context={"auth": options.auth} if options.auth == "jwt" else None)
         name, template_path = find_template(options.assembly_dir, options.stack)
         return load_stack(template_path, name)
 

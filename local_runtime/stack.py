@@ -75,6 +75,7 @@ class ApiMethod:
     resource_path: str  # API Gateway form: /sessions/{session_id}
     function_id: str | None  # the Lambda function of an AWS_PROXY integration
     mock: MockIntegration | None = None
+    authorization_type: str = "NONE"  # NONE, AWS_IAM, COGNITO_USER_POOLS, CUSTOM
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,8 @@ def _method(resources: dict[str, Any], logical_id: str, properties: dict[str, An
         function_id = _function_behind(resources, integration.get("Uri"))
         if function_id is None:
             raise TemplateError(f"method {logical_id}: the integration URI names no Lambda function")
-        return ApiMethod(http_method, path, function_id)
+        return ApiMethod(http_method, path, function_id,
+                         authorization_type=str(properties.get("AuthorizationType") or "NONE"))
     if kind == "MOCK":
         return ApiMethod(http_method, path, None, _mock(integration))
     raise TemplateError(f"method {logical_id}: integration type {kind!r} is not supported locally")

@@ -18,7 +18,7 @@ class SynthError(RuntimeError):
     pass
 
 
-def synthesize(output_dir: Path, repo_root: Path = REPO_ROOT) -> None:
+def synthesize(output_dir: Path, repo_root: Path = REPO_ROOT, context: dict[str, str] | None = None) -> None:
     """`cdk synth` into `output_dir` (the CLI reads cdk.json, so the app and its context are the ones
     `cdk deploy` would use). A separate output directory per caller keeps parallel synths (tests,
     `make synth`) from tripping over each other's cdk.out lock."""
@@ -33,6 +33,8 @@ def synthesize(output_dir: Path, repo_root: Path = REPO_ROOT) -> None:
         "CDK_DISABLE_VERSION_CHECK": "1",
     }
     command = [npx, "--no-install", "cdk", "synth", "--quiet", "--output", str(output_dir)]
+    for key, value in (context or {}).items():
+        command += ["-c", f"{key}={value}"]
     result = subprocess.run(command, cwd=repo_root, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise SynthError(f"`{' '.join(command[1:])}` failed:\n{result.stdout}{result.stderr}")

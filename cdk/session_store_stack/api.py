@@ -14,7 +14,7 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-from session_store import names, routes
+from session_store import errors, names, routes
 
 from cdk.config import StackConfig
 from cdk.session_store_stack.nag import acknowledge
@@ -24,7 +24,7 @@ MIN_COMPRESSION_SIZE = Size.bytes(1024)
 
 # Errors API Gateway answers itself, with their statuses, rewritten as RFC 9457 problem details
 # carrying X-Request-Id like the functions' own errors. The defaults catch any other type.
-GATEWAY_ERRORS: dict[str, int] = {
+GATEWAY_ERRORS: dict[str, int | None] = {
     "ACCESS_DENIED": 403,
     "API_CONFIGURATION_ERROR": 500,
     "AUTHORIZER_CONFIGURATION_ERROR": 500,
@@ -44,14 +44,19 @@ GATEWAY_ERRORS: dict[str, int] = {
     "UNAUTHORIZED": 401,
     "UNSUPPORTED_MEDIA_TYPE": 415,
     "WAF_FILTERED": 403,
-    "DEFAULT_4XX": 400,
+    # DEFAULT_4XX has no status of its own: API Gateway's passes through. Above all a request whose proxy
+    # event exceeds Lambda's 6 MB invocation limit (a body of about 5.9-10 MB passes the gateway's
+    # own 10 MB check): the invoke fails with 413 and API Gateway answers that 413 through
+    # DEFAULT_4XX; a status set here would turn it into a 400.
+    "DEFAULT_4XX": None,
     "DEFAULT_5XX": 500,
 }
+
 RETRY_AFTER_SECONDS = 1
 
 
 def problem_template(status: int) -> str:
-    """A gateway response body: plain $context substitution, no VTL ($...messageString is quoted)."""
+    """A gateway response body: plain $context substitution ($...messageString is quoted)."""
     fields = {
         "type": f"{names.PROBLEM_TYPE_BASE}gateway-$context.error.responseType",
         "title": HTTPStatus(status).phrase,
@@ -61,12 +66,28 @@ def problem_template(status: int) -> str:
     return body[:-1] + ', "detail": $context.error.messageString}'
 
 
+def default_4xx_template() -> str:
+    """DEFAULT_4XX keeps API Gateway's status; the one 4xx that reaches it in practice is the Lambda
+    invoke's 413, told apart by its message (one #if, the only VTL the templates use)."""
+    too_large = json.dumps({
+        "type": f"{names.PROBLEM_TYPE_BASE}{errors.PayloadTooLarge.slug}",
+        "title": errors.PayloadTooLarge.title,
+        "status": errors.PayloadTooLarge.status,
+        "detail": "the request is over Lambda's 6 MB invocation limit (the body, escaped, with the "
+                  "request's headers and parameters)",
+    })
+    return (f'#if($context.error.message == "{names.GATEWAY_LAMBDA_TOO_LARGE_MESSAGE}"){too_large}'
+            f"#{{else}}{problem_template(HTTPStatus.BAD_REQUEST)}#end")
+
+
 class RestApi(Construct):
     def __init__(
         self, scope: Construct, id: str, *, config: StackConfig, functions: dict[str, lambda_.IFunction]
     ) -> None:
         super().__init__(scope, id)
         prod = config.is_prod
+        self.user_pool: cognito.IUserPool | None = None
+        self.user_pool_client: cognito.UserPoolClient | None = None
         self.access_logs = logs.LogGroup(
             self,
             "AccessLogs",
@@ -176,11 +197,20 @@ class RestApi(Construct):
             )
             return apigateway.MethodOptions(authorization_type=apigateway.AuthorizationType.IAM)
         if config.auth == "jwt":
-            pool = (
-                cognito.UserPool.from_user_pool_arn(self, "UserPool", config.jwt_user_pool_arn)
-                if config.jwt_user_pool_arn
-                else self._user_pool()
-            )
+            if config.jwt_user_pool_arn:
+                pool = cognito.UserPool.from_user_pool_arn(self, "UserPool", config.jwt_user_pool_arn)
+            else:
+                pool = self._user_pool(config.is_prod)
+                # A public client (no secret: agents run where a secret could not be kept) that signs
+                # users in with SRP or a refresh token; its ID tokens carry the `sub` the functions
+                # scope every request to.
+                self.user_pool_client = pool.add_client(
+                    "AppClient",
+                    generate_secret=False,
+                    auth_flows=cognito.AuthFlow(user_srp=True),
+                    prevent_user_existence_errors=True,
+                )
+            self.user_pool = pool
             authorizer = apigateway.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[pool])
             return apigateway.MethodOptions(
                 authorization_type=apigateway.AuthorizationType.COGNITO, authorizer=authorizer
@@ -190,7 +220,7 @@ class RestApi(Construct):
         acknowledge(self.api, ("AwsSolutions-APIG4", reason), ("AwsSolutions-COG4", reason))
         return apigateway.MethodOptions(authorization_type=apigateway.AuthorizationType.NONE)
 
-    def _user_pool(self) -> cognito.UserPool:
+    def _user_pool(self, prod: bool) -> cognito.UserPool:
         pool = cognito.UserPool(
             self,
             "UserPool",
@@ -202,7 +232,9 @@ class RestApi(Construct):
             mfa=cognito.Mfa.REQUIRED,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             feature_plan=cognito.FeaturePlan.ESSENTIALS,
-            removal_policy=RemovalPolicy.RETAIN,
+            # Users are the prod deployment's data; a dev stack takes its pool with it.
+            removal_policy=RemovalPolicy.RETAIN if prod else RemovalPolicy.DESTROY,
+            deletion_protection=prod,
         )
         acknowledge(
             pool,
@@ -227,17 +259,18 @@ class RestApi(Construct):
             request_validator=self._validator if parameters else None,
         )
 
-    def _add_problem_response(self, response_type: str, status: int) -> None:
+    def _add_problem_response(self, response_type: str, status: int | None) -> None:
         headers = {
             "Content-Type": f"'{names.PROBLEM_CONTENT_TYPE}'",
             names.REQUEST_ID_HEADER: "context.requestId",
         }
         if status == HTTPStatus.TOO_MANY_REQUESTS:
             headers["Retry-After"] = f"'{RETRY_AFTER_SECONDS}'"
+        template = default_4xx_template() if status is None else problem_template(status)
         self.api.add_gateway_response(
             response_type,
             type=apigateway.ResponseType.of(response_type),
-            status_code=str(status),
+            status_code=None if status is None else str(status),
             response_headers=headers,
-            templates={"application/json": problem_template(status)},
+            templates={"application/json": template},
         )

@@ -13,6 +13,9 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from session_store import names
+from session_store.items import PAYLOAD_OBJECT_ATTRIBUTE, REPLACED_INCARNATION
+
 from cdk.session_store_stack.nag import acknowledge
 
 BATCH_SIZE = 100
@@ -24,6 +27,17 @@ RETRY_ATTEMPTS = 5
 # Stream records live 24 hours; giving up well before that leaves time to act on the alarm.
 MAX_RECORD_AGE = Duration.hours(6)
 FAILURE_RETENTION = Duration.days(14)  # the longest SQS keeps a message
+# Only the records the cascade acts on invoke it (Lambda drops the rest before invoking, at no
+# charge): a session item removed (deleted, or expired by TTL), a session item replaced by a new
+# incarnation (the write marks it, see items.REPLACED_INCARNATION), and a run item with an
+# offloaded payload removed or rewritten. Every turn's session update and run write is filtered
+# out. The handler (session_store/cascade.py) still checks each record: the filter narrows, it
+# does not decide. The local runtime applies the same filters (local_runtime/filters.py).
+STREAM_FILTERS = (
+    {"eventName": ["REMOVE"], "dynamodb": {"OldImage": {"entity": {"S": [names.ENTITY_SESSION]}}}},
+    {"eventName": ["MODIFY"], "dynamodb": {"NewImage": {REPLACED_INCARNATION: {"S": [{"exists": True}]}}}},
+    {"eventName": ["REMOVE", "MODIFY"], "dynamodb": {"OldImage": {PAYLOAD_OBJECT_ATTRIBUTE: {"S": [{"exists": True}]}}}},
+)
 STREAM_READ_ACTIONS = (
     "dynamodb:DescribeStream",
     "dynamodb:GetRecords",
@@ -64,8 +78,6 @@ class StreamCascade(Construct):
             max_record_age=MAX_RECORD_AGE,
             report_batch_item_failures=True,
             on_failure=event_sources.SqsDlq(self.failures),
-            # No event filter: the handler decides which records matter (a session removed or
-            # re-incarnated, a run whose offloaded payload went or changed), and a filter here
-            # would be a second copy of that logic. Batching keeps the invocations few instead.
             max_batching_window=BATCHING_WINDOW,
+            filters=[lambda_.FilterCriteria.filter(pattern) for pattern in STREAM_FILTERS],
         )

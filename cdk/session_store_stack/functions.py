@@ -45,6 +45,11 @@ class Access:
     read_indexes: bool = True  # whether table_reads also apply to the table's indexes
     table_writes: tuple[str, ...] = ()  # on the table only
     bucket: tuple[str, ...] = ()
+    # s3:ListBucket on the bucket: without it S3 answers a GET of a missing object with 403
+    # AccessDenied instead of 404 NoSuchKey, and a payload the cascade already removed (a run
+    # replaced while it was read) must read as "missing", a 503 the client retries. No s3:prefix
+    # condition: a GetObject request carries no prefix, so a conditioned grant would not count.
+    list_bucket: bool = False
     key: tuple[str, ...] = ()  # only when a customer-managed key is configured
 
 
@@ -53,17 +58,20 @@ _TABLE_READS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "
 _TABLE_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 
 NO_ACCESS = Access()
-READ_ACCESS = Access(table_reads=_TABLE_READS, bucket=("s3:GetObject",), key=("kms:Decrypt",))
+READ_ACCESS = Access(table_reads=_TABLE_READS, bucket=("s3:GetObject",), list_bucket=True, key=("kms:Decrypt",))
 WRITE_ACCESS = Access(
     table_reads=_TABLE_READS,
     table_writes=_TABLE_WRITES,
     bucket=("s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
+    list_bucket=True,
     key=("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
 )
 CASCADE_ACCESS = Access(
     table_reads=("dynamodb:Query",),  # a session's own item collection, never an index
     read_indexes=False,
-    table_writes=("dynamodb:BatchWriteItem", "dynamodb:DeleteItem"),
+    # Runs and lookups go in BatchWriteItem DeleteRequests (repository.purge_incarnation); it never
+    # calls DeleteItem.
+    table_writes=("dynamodb:BatchWriteItem",),
     bucket=("s3:DeleteObject",),
     key=("kms:Decrypt",),
 )
@@ -204,6 +212,7 @@ class Functions(Construct):
             (access.table_reads, [table_arn, f"{table_arn}/index/*"] if access.read_indexes else [table_arn]),
             (access.table_writes, [table_arn]),
             (access.bucket, [self._bucket.arn_for_objects("*")]),
+            (("s3:ListBucket",) if access.list_bucket else (), [self._bucket.bucket_arn]),
             (access.key, [self._key.key_arn] if self._key else []),
         ]
         for actions, resources in statements:

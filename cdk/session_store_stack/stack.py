@@ -32,11 +32,12 @@ class SessionStoreStack(Stack):
         self.cascade = StreamCascade(self, "StreamCascade", table=self.table, function=self.functions.cascade)
         self.api = RestApi(self, "RestApi", config=config, functions=self.functions.api_functions)
         if config.waf:
-            RegionalWebAcl(self, "WebAcl", stage=self.api.stage)
+            RegionalWebAcl(self, "WebAcl", stage=self.api.stage, rate_limit=config.waf_rate_limit)
         monitoring = Monitoring(
             self,
             "Monitoring",
             prod=config.is_prod,
+            lean=config.lean_monitoring,
             api=self.api.api,
             stage_name=config.stage,
             table=self.table,
@@ -51,3 +52,9 @@ class SessionStoreStack(Stack):
         CfnOutput(
             self, "AlarmTopicArn", value=monitoring.topic.topic_arn, description="Subscribe to receive the alarms"
         )
+        if self.api.user_pool is not None:
+            CfnOutput(self, "UserPoolId", value=self.api.user_pool.user_pool_id,
+                      description="auth=jwt: the Cognito user pool whose ID tokens the API accepts")
+        if self.api.user_pool_client is not None:
+            CfnOutput(self, "UserPoolClientId", value=self.api.user_pool_client.user_pool_client_id,
+                      description="auth=jwt: the app client to sign users in with (no secret)")

@@ -21,12 +21,14 @@ class SessionTable(Construct):
     reads it) and every GSI of `session_store.table.INDEXES`.
 
     In prod the table has deletion protection and survives `cdk destroy` (RETAIN); in dev it is
-    deleted with the stack. Encryption uses the customer-managed key when one is given, else the
+    deleted with the stack. Without an explicit `table_name` CloudFormation names it from the
+    stack, so a deploy never fails on a table left by another stack (or by Agno's own DynamoDB
+    adapter, whose default is `agno_sessions`); docs/deploy.md shows how to adopt a retained one. Encryption uses the customer-managed key when one is given, else the
     AWS-owned key (no KMS charge).
     """
 
     def __init__(
-        self, scope: Construct, id: str, *, table_name: str, prod: bool, encryption_key: kms.IKey | None
+        self, scope: Construct, id: str, *, table_name: str | None, prod: bool, encryption_key: kms.IKey | None
     ) -> None:
         super().__init__(scope, id)
         attribute_types = design.key_attributes()

@@ -6,13 +6,16 @@ from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-# Requests per client IP per 5-minute window before WAF blocks that IP (about 10 per second); far
-# above one agent's traffic, low enough to cut off a runaway client before the stage throttle does.
-RATE_LIMIT_PER_5_MINUTES = 3000
 # Session bodies are agents' transcripts: code, URLs, file paths and HTML are normal content there,
 # so the managed rules that inspect bodies only count; headers, URI and query string stay blocked.
 # SizeRestrictions_BODY would block any body over 8 KB, and the API accepts up to 6 MB.
+# The size rules of URI path (1,024 bytes) and query string (2,048 bytes) only count too: a valid
+# id is up to 256 characters, about 3 KB percent-encoded, a run's path holds two of them, and list
+# cursors are signed keys of such ids. The API bounds both itself (ids 1..256, a tamper-evident
+# cursor), so these limits would only refuse valid requests.
 COUNT_ONLY_COMMON_RULES = (
+    "SizeRestrictions_URIPATH",
+    "SizeRestrictions_QUERYSTRING",
     "SizeRestrictions_BODY",
     "CrossSiteScripting_BODY",
     "GenericLFI_BODY",
@@ -28,7 +31,10 @@ def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
 
 
 class RegionalWebAcl(Construct):
-    def __init__(self, scope: Construct, id: str, *, stage: apigateway.Stage) -> None:
+    def __init__(self, scope: Construct, id: str, *, stage: apigateway.Stage, rate_limit: int) -> None:
+        """`rate_limit`: requests per client IP per 5-minute window before WAF blocks that IP
+        (context waf_rate_limit). A fleet of agents behind one NAT shares one IP: size it for the
+        fleet, not for one agent."""
         super().__init__(scope, id)
         common_rules = wafv2.CfnWebACL.RuleProperty(
             name="AWSManagedRulesCommonRuleSet",
@@ -48,13 +54,13 @@ class RegionalWebAcl(Construct):
             ),
             visibility_config=_visibility("CommonRules"),
         )
-        rate_limit = wafv2.CfnWebACL.RuleProperty(
+        rate_rule = wafv2.CfnWebACL.RuleProperty(
             name="RateLimitPerIp",
             priority=1,
             action=wafv2.CfnWebACL.RuleActionProperty(block={}),
             statement=wafv2.CfnWebACL.StatementProperty(
                 rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                    limit=RATE_LIMIT_PER_5_MINUTES, aggregate_key_type="IP"
+                    limit=rate_limit, aggregate_key_type="IP"
                 )
             ),
             visibility_config=_visibility("RateLimitPerIp"),
@@ -64,7 +70,7 @@ class RegionalWebAcl(Construct):
             "WebAcl",
             scope="REGIONAL",
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            rules=[common_rules, rate_limit],
+            rules=[common_rules, rate_rule],
             visibility_config=_visibility("SessionStoreApi"),
         )
         # The stage ARN refers to the stage, so the association is created after it.

@@ -8,6 +8,7 @@ import importlib
 import json
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.models import Server
 
 from session_store import routes
 from session_store.api import build_app, lambda_handler_for
@@ -20,7 +21,23 @@ router = Router()
 
 @router.get(routes.OPENAPI_DOCUMENT.resolver_path, summary=routes.OPENAPI_DOCUMENT.summary, include_in_schema=False)
 def openapi_document():
-    return json_response(200, json.loads(app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION)))
+    return json_response(200, json.loads(app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION,
+                                                                     servers=servers())))
+
+
+def servers() -> list[Server]:
+    """Where "Try it out" sends requests: the stage's path on API Gateway (/v1), `/` where the API is
+    served at the root (the local runtime, a custom domain). Powertools' rule, the one its Swagger
+    UI at /docs applies to the same event, so both documents agree."""
+    return [Server(url=app._get_base_path() or "/")]
+
+
+def _tag_operations() -> None:
+    """Group the operations in /docs by routes.Route.tag. Tags are set here, from the one routes
+    table, rather than in each handler's decorator, so a new route is grouped with no other change."""
+    tags = {(route.method, route.resolver_path): [route.tag] for route in routes.ROUTES}
+    for route in (*app._static_routes, *app._dynamic_routes):
+        route.tags = tags.get((route.method.upper(), route.path), route.tags)
 
 
 _api_modules = [importlib.import_module(f"handlers.{name}") for name in routes.functions() if name != "api_docs"]
@@ -31,5 +48,6 @@ app = build_app(router, *(module.router for module in _api_modules))
 # copied into this app (all the document needs) stay.
 for module in _api_modules:
     module.router.api_resolver = module.app
+_tag_operations()
 app.enable_swagger(path=routes.SWAGGER_UI.resolver_path, title=API_TITLE, version=API_VERSION)
 lambda_handler = lambda_handler_for(app)

@@ -1,4 +1,5 @@
-"""SigV4 signing of API Gateway requests (IAM auth) with botocore's own signer.
+"""How requests prove who sends them: SigV4 signing with botocore's own signer (auth="iam"), or a
+bearer token (auth="jwt").
 
 Credentials come from botocore's default chain (environment, shared config and credentials files,
 SSO, container and instance roles) and are re-read per request so refreshed role credentials are
@@ -8,7 +9,7 @@ picked up.
 from __future__ import annotations
 
 import re
-from typing import Dict, Mapping, Optional
+from typing import Callable, Dict, Mapping, Optional, Union
 from urllib.parse import urlsplit
 
 import botocore.session
@@ -52,3 +53,29 @@ class SigV4Signer:
         request = AWSRequest(method=method, url=url, data=body or b"", headers=dict(headers))
         SigV4Auth(self._credentials.get_frozen_credentials(), SERVICE_NAME, self.region).add_auth(request)
         return dict(request.headers.items())
+
+
+TokenSource = Union[str, Callable[[], str]]
+
+
+class BearerToken:
+    """JWT auth (a stack deployed with auth=jwt): `Authorization: Bearer <token>` on every request.
+
+    `token` is a token (e.g. a Cognito ID token) or a callable returning the current one. The
+    callable is asked before every attempt, so a provider that refreshes expiring tokens (a
+    Cognito refresh-token flow, an identity provider's SDK) keeps a long-lived client working.
+    """
+
+    def __init__(self, token: TokenSource):
+        if not callable(token) and not (isinstance(token, str) and token.strip()):
+            raise ValueError("auth='jwt' needs token=... (a token string, or a callable returning one)")
+        self._token = token
+
+    def current(self) -> str:
+        token = self._token() if callable(self._token) else self._token
+        if not isinstance(token, str) or not token.strip():
+            raise ValueError("the token provider returned no token")
+        return token.strip()
+
+    def sign(self, method: str, url: str, headers: Mapping[str, str], body: Optional[bytes]) -> Dict[str, str]:
+        return {**headers, "Authorization": f"Bearer {self.current()}"}

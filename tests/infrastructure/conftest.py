@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.infrastructure.synth import PROD_CONTEXT, Synthesized, synthesize
+from tests.infrastructure.synth import LEAN_JWT_CONTEXT, PROD_CONTEXT, Synthesized, synthesize
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +20,8 @@ def default_stack(tmp_path_factory) -> Synthesized:
 @pytest.fixture(scope="session")
 def prod_stack(tmp_path_factory) -> Synthesized:
     return synthesize(tmp_path_factory.mktemp("cdk-prod"), PROD_CONTEXT)
+
+
+@pytest.fixture(scope="session")
+def lean_jwt_stack(tmp_path_factory) -> Synthesized:
+    return synthesize(tmp_path_factory.mktemp("cdk-lean-jwt"), LEAN_JWT_CONTEXT)

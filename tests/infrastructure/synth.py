@@ -23,7 +23,10 @@ PROD_CONTEXT = {
     "stage": "prod",
     "log_retention_days": "90",
     "reserved_concurrency": "5",
+    "waf_rate_limit": "20000",
 }
+# A dev stack in JWT mode (a created user pool) with the lean monitoring profile.
+LEAN_JWT_CONTEXT = {"monitoring": "lean", "auth": "jwt"}
 
 
 @dataclass
@@ -31,6 +34,7 @@ class Synthesized:
     outdir: Path
     stack_name: str
     template: dict[str, Any]
+    termination_protection: bool = False
 
     @property
     def assertions(self) -> Template:
@@ -54,4 +58,7 @@ def synthesize(outdir: Path, context: dict[str, str]) -> Synthesized:
     # synthesize a second time.
     assembly = app.synth()
     template = json.loads(Path(assembly.get_stack_by_name(stack.stack_name).template_full_path).read_text())
-    return Synthesized(outdir=outdir, stack_name=stack.stack_name, template=template)
+    manifest = json.loads((Path(outdir) / "manifest.json").read_text())
+    properties = manifest["artifacts"][stack.artifact_id]["properties"]
+    return Synthesized(outdir=outdir, stack_name=stack.stack_name, template=template,
+                       termination_protection=bool(properties.get("terminationProtection")))

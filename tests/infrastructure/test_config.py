@@ -16,7 +16,8 @@ pytestmark = [pytest.mark.xdist_group("infra"), pytest.mark.infra]
 
 def test_defaults():
     config = StackConfig.from_mapping({})
-    assert config.session_table == names.DEFAULT_TABLE_NAME
+    assert config.session_table is None  # CloudFormation names the table (docs/deploy.md)
+    assert config.monitoring == "full" and config.waf_rate_limit == 3000
     assert config.retention_days == names.DEFAULT_RETENTION_DAYS
     assert (config.env, config.stage, config.auth, config.waf) == ("dev", "v1", "iam", False)
     assert config.kms_key_arn is None and config.log_retention_days == 30

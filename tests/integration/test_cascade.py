@@ -94,3 +94,35 @@ def test_a_failing_record_is_reported_alone(table_name, dynamodb_local, monkeypa
     monkeypatch.setattr(runtime.repository(), "purge_incarnation", broken)
     result = run_cascade(records)
     assert result == {"batchItemFailures": [{"itemIdentifier": removal["dynamodb"]["SequenceNumber"]}]}
+
+
+def test_only_the_records_the_stacks_filter_passes_suffice(table_name, dynamodb_local, dynamodb_client):
+    """The event source mapping's filters (cdk/session_store_stack/cascade.py), applied to the real
+    stream: deletes, re-incarnations and offload changes get through and do their whole job; the
+    records of ordinary turns do not reach the function."""
+    from cdk.session_store_stack.cascade import STREAM_FILTERS
+    from local_runtime.filters import compile_criteria
+
+    passes = compile_criteria({"Filters": [{"Pattern": pattern} for pattern in STREAM_FILTERS]})
+    call("PUT", session_path("gone"), {"session_type": "agent", "runs": [{"run_id": "a"}]})
+    call("PUT", session_path("reborn"), {"session_type": "agent", "runs": [{"run_id": "old"}]})
+    for turn in range(3):  # ordinary turns: MODIFYs of the session item, INSERTs of runs
+        call("PUT", session_path("reborn"), {"session_type": "agent", "runs": [{"run_id": f"t{turn}"}]})
+    turns = stream_records(dynamodb_local, table_name)
+    assert not [r for r in turns if passes(r)]
+
+    dynamodb_client.update_item(TableName=table_name, Key=items.session_key("reborn"),
+                                UpdateExpression="SET expires_at = :past",
+                                ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 5)}})
+    call("PUT", session_path("reborn"), {"session_type": "agent", "runs": [{"run_id": "new"}]})
+    call("PUT", session_path("reborn"), {"session_type": "agent", "runs": [{"run_id": "newer"}]})
+    call("DELETE", session_path("gone"))
+    records = stream_records(dynamodb_local, table_name)[len(turns):]
+    passed = [r for r in records if passes(r)]
+    # The re-incarnating write and the delete; not the expiry edit, nor the turn after the rebirth.
+    assert [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in passed] == [
+        ("MODIFY", "SESSION#reborn"), ("REMOVE", "SESSION#gone")]
+    assert run_cascade(passed) == {"batchItemFailures": []}
+    assert collection(dynamodb_client, table_name, "gone") == []
+    assert len(collection(dynamodb_client, table_name, "reborn")) == 5  # META, 2 runs, 2 lookups
+    assert [r["run_id"] for r in call("GET", session_path("reborn")).json()["runs"]] == ["new", "newer"]

@@ -142,6 +142,21 @@ def test_a_payload_gone_from_s3_is_a_503_to_retry(bucket, s3):
     assert response.headers.get("Retry-After")
 
 
+def test_a_payload_s3_refuses_to_show_is_a_503_too(bucket, s3):
+    """Without s3:ListBucket, AWS answers a GET of a missing object with 403 AccessDenied (moto
+    answers 404, hence the stub): it must read as missing too, never as a 500."""
+    from botocore.stub import Stubber
+
+    call("PUT", run_path("s1", "r1"), big_run("r1", MB))
+    client = runtime.repository().payloads._s3_client()
+    with Stubber(client) as stubber:
+        stubber.add_client_error("get_object", service_error_code="AccessDenied", http_status_code=403)
+        response = call("GET", run_path("s1", "r1"))
+    assert response.status == 503
+    assert response.headers.get("Retry-After")
+    assert response.json()["type"] == names.PROBLEM_TYPE_BASE + "service-unavailable"
+
+
 def test_object_keys_fit_s3_whatever_the_session_id(bucket, s3, dynamodb_client, table_name):
     # 255 characters whose escaped form (1,005 bytes) just fits DynamoDB's 1,024-byte sort keys
     # (the list indexes hold `<time>#<escaped id>`), but not S3's 1,024-byte object keys.

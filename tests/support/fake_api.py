@@ -25,7 +25,7 @@ SERVICE_FIELDS = ("version", "expires_at", "run_count")
 OBJECT_FIELDS = ("session_data", "agent_data", "team_data", "workflow_data", "metadata", "summary")
 STRING_FIELDS = ("agent_id", "team_id", "workflow_id", "user_id")
 SESSION_TYPES = ("agent", "team", "workflow")
-PROBLEM_BASE = "https://session-store.dev/problems/"
+PROBLEM_BASE = "/problems/"
 
 
 class Problem(Exception):

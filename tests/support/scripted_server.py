@@ -23,7 +23,7 @@ class Reply:
     def problem(
         cls, status: int, title: str, detail: str = "", headers: Optional[Dict[str, str]] = None, **extra: Any
     ) -> "Reply":
-        body = {"type": f"https://session-store.dev/problems/{title.lower().replace(' ', '-')}", "title": title,
+        body = {"type": f"/problems/{title.lower().replace(' ', '-')}", "title": title,
                 "status": status, "detail": detail, **extra}
         return cls(status=status, body=body, headers=headers or {}, content_type="application/problem+json")
 

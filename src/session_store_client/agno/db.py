@@ -14,6 +14,7 @@ from agno.db.utils import deserialize_run, deserialize_session, filter_context_r
 from agno.session import Session
 from agno.utils.log import log_debug
 
+from session_store_client.auth import TokenSource
 from session_store_client._json import dumps
 from session_store_client.agno.known_runs import KnownRuns, run_digest
 from session_store_client.agno.paging import read_window
@@ -51,22 +52,23 @@ def _batches_under(runs: List[Row], budget: int) -> Iterator[List[Row]]:
 class SessionStoreDb(BaseDb):
     """agno storage backed by the Session Store API: ``Agent(db=SessionStoreDb(base_url=...))``.
 
-    Give either ``base_url`` (with ``auth="iam"`` to sign requests, and optionally ``region``) or
-    a ready ``client``.
+    Give either ``base_url`` (with ``auth="iam"`` to sign requests, and optionally ``region``; or
+    ``auth="jwt"`` with ``token``, a JWT or a callable returning the current one) or a ready ``client``.
     """
 
     def __init__(
         self,
         base_url: Optional[str] = None,
-        auth: Optional[Literal["iam"]] = None,
+        auth: Optional[Literal["iam", "jwt"]] = None,
         region: Optional[str] = None,
         client: Optional[SessionStoreClient] = None,
         id: Optional[str] = None,
+        token: Optional[TokenSource] = None,
     ):
         if client is None:
             if base_url is None:
                 raise ValueError("SessionStoreDb needs base_url=... or client=...")
-            client = SessionStoreClient(base_url, auth=auth, region=region)
+            client = SessionStoreClient(base_url, auth=auth, region=region, token=token)
         super().__init__(id=id)
         self.client = client
         self._known_runs = KnownRuns()

@@ -444,6 +444,28 @@ def request_json(event: Any) -> Any:
 # route can answer with, its body and its headers, and schemathesis holds the functions to it.
 
 
+# Every problem `type` the API answers with: a relative URI reference, PROBLEM_TYPE_BASE + slug,
+# and what it means. The OpenAPI document lists them on the Problem schema.
+PROBLEM_TYPES: dict[str, str] = {
+    errors.InvalidRequest.slug: "the request is malformed (a header, a parameter or the body as a whole)",
+    "malformed-json": "the body is not valid JSON (or not UTF-8 text)",
+    errors.ValidationFailed.slug: "the request does not match the schema; `errors` names each field",
+    errors.Forbidden.slug: "the session belongs to another user",
+    errors.NotFound.slug: "no such session or run (missing, expired, or another user's)",
+    "no-route": "no such route",
+    errors.PreconditionFailed.slug: "If-Match or If-None-Match did not hold; nothing was written",
+    errors.PayloadTooLarge.slug: "the request is over the size limit, or what it holds does not fit the store",
+    errors.ResponseTooLarge.slug: "the answer would be over Lambda's 6 MB; ask for less (include_runs=false, pages)",
+    "unsupported-media-type": "the body is not of a content type the route takes",
+    errors.IdempotencyConflict.slug: "the Idempotency-Key was first used with another request",
+    "idempotency-request-in-progress": "the first request with this Idempotency-Key is still running",
+    errors.ServiceUnavailable.slug: "DynamoDB or S3 was throttling or out of reach; retry after Retry-After",
+    errors.SessionStoreError.slug: "an unexpected error, logged under the request id",
+    "gateway-{RESPONSE_TYPE}": "answered by API Gateway itself, e.g. gateway-THROTTLED, gateway-UNAUTHORIZED, "
+                               "gateway-ACCESS_DENIED (its gateway response types)",
+}
+
+
 class ProblemField(BaseModel):
     field: str
     location: str
@@ -453,7 +475,8 @@ class ProblemField(BaseModel):
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
-    type: str
+    type: str = Field(description="A relative URI reference naming the problem: " + "; ".join(
+        f"`{names.PROBLEM_TYPE_BASE}{slug}`: {meaning}" for slug, meaning in PROBLEM_TYPES.items()))
     title: str
     status: int
     detail: str

@@ -24,6 +24,10 @@ from session_store.table import (
 RUN_ATTRIBUTE = "run"
 RUN_LOCATION_ATTRIBUTE = "run_sk"
 PAYLOAD_OBJECT_ATTRIBUTE = "payload_s3_key"
+# On a session item written over an expired one (a new incarnation): the incarnation it replaced.
+# It marks that write in the table's stream, so the cascade's event filter lets through the one
+# MODIFY that needs a purge and none of the turns (the next update removes it).
+REPLACED_INCARNATION = "replaced_incarnation"
 
 
 @dataclass

@@ -112,6 +112,11 @@ class PayloadStore:
             code = str(error.response.get("Error", {}).get("Code", ""))
             if code in ("NoSuchKey", "404"):
                 raise _MissingObject() from error
+            # S3 answers a GET of a missing object with 403 to a caller without s3:ListBucket. The
+            # stack grants ListBucket, so AWS answers 404; should a bucket policy or an SCP take it
+            # away, a payload the cascade removed still reads as missing (a 503 to retry), not a 500.
+            if operation == "get_object" and code in ("AccessDenied", "403"):
+                raise _MissingObject() from error
             if code in _TRANSIENT_S3_CODES:
                 raise errors.ServiceUnavailable(f"could not {purpose} S3 ({code}); retry") from error
             raise

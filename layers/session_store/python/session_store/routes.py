@@ -26,6 +26,11 @@ class Route:
         return _PATH_PARAMETER.sub(r"<\1>", self.path)
 
     @property
+    def tag(self) -> str:
+        """The OpenAPI tag grouping the operation in /docs: "runs" for run routes, else "sessions"."""
+        return "runs" if "/runs" in self.path else "sessions"
+
+    @property
     def handler(self) -> str:
         return f"handlers.{self.function}.lambda_handler"
 

@@ -64,6 +64,7 @@ def run_operations(
 def session_put(session: StoredSession, replaced: StoredSession | None) -> dict[str, Any]:
     """Create the session item: it must not exist, or must still be the expired one we read."""
     expression = Expression()
+    item = items.session_item(session)
     if replaced is None:
         condition = f"attribute_not_exists({expression.name(names.PARTITION_KEY)})"
     else:
@@ -71,7 +72,8 @@ def session_put(session: StoredSession, replaced: StoredSession | None) -> dict[
             expression.equals_or_absent("incarnation", items.s(replaced.incarnation)),
             expression.equals_or_absent("version", items.n(replaced.version)),
         )
-    return {"Put": {"Item": items.session_item(session), **expression.arguments(ConditionExpression=condition)}}
+        item[items.REPLACED_INCARNATION] = items.s(replaced.incarnation)
+    return {"Put": {"Item": item, **expression.arguments(ConditionExpression=condition)}}
 
 
 def session_update(
@@ -89,7 +91,7 @@ def session_update(
     changed |= {name for name in sent_fields if name in (*ID_FIELDS, *OBJECT_FIELDS, "session_type")}
     if "session_data" not in sent_fields:
         changed -= {"session_name", "session_name_lc"}
-    sets, removes = [], []
+    sets, removes = [], [expression.name(items.REPLACED_INCARNATION)]
     for name in sorted(changed):
         value = attributes.get(name)
         if value is None:

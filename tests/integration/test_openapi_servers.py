@@ -1,0 +1,80 @@
+"""The OpenAPI document and Swagger UI name the server the API is served at (the stage's path on API
+Gateway, `/` locally), group the operations by tag, and document every problem type, all relative."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+
+from local_runtime.apigateway import IncomingRequest, build_event
+from session_store import http, names, routes
+
+from tests.support.api import _ROUTER, FakeContext, call
+
+
+def _get(path: str, requested_path: str) -> dict:
+    """GET `path` as API Gateway delivers it when the client asked for `requested_path`."""
+    match = _ROUTER.match("GET", path)
+    request = IncomingRequest("GET", path, [], b"", "127.0.0.1", "abc123", "v1")
+    event = build_event(request, match)
+    event["requestContext"]["path"] = requested_path
+    return importlib.import_module("handlers.api_docs").lambda_handler(event, FakeContext())
+
+
+def test_on_api_gateway_the_server_is_the_stage():
+    document = json.loads(_get("/openapi.json", "/v1/openapi.json")["body"])
+    assert document["servers"] == [{"url": "/v1"}]
+
+
+def test_served_at_the_root_the_server_is_the_root():
+    document = json.loads(_get("/openapi.json", "/openapi.json")["body"])
+    assert document["servers"] == [{"url": "/"}]
+
+
+def test_the_swagger_ui_embeds_the_same_server():
+    page = _get("/docs", "/v1/docs")["body"]
+    assert re.search(r'"servers":\s*\[\s*\{\s*"url":\s*"/v1"', page), page[:500]
+
+
+def test_every_operation_is_tagged_from_the_routes_table():
+    document = call("GET", "/openapi.json").json()
+    for route in routes.ROUTES:
+        if route.function == routes.OPENAPI_DOCUMENT.function:
+            continue
+        operation = document["paths"][route.path][route.method.lower()]
+        assert operation["tags"] == [route.tag], (route.method, route.path)
+    assert {route.tag for route in routes.ROUTES} >= {"sessions", "runs"}
+
+
+def test_problem_types_are_relative_and_documented(table_name):
+    response = call("GET", "/sessions/never-written")
+    assert response.status == 404
+    problem_type = response.json()["type"]
+    assert problem_type == names.PROBLEM_TYPE_BASE + "not-found" and problem_type.startswith("/")
+    documented = call("GET", "/openapi.json").json()["components"]["schemas"]["Problem"]["properties"]["type"]
+    for slug in http.PROBLEM_TYPES:
+        assert f"`{names.PROBLEM_TYPE_BASE}{slug}`" in documented["description"], slug
+
+
+def test_every_domain_error_has_a_documented_type():
+    from session_store import errors
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    for error in (errors.SessionStoreError, *subclasses(errors.SessionStoreError)):
+        assert error.slug in http.PROBLEM_TYPES, error
+
+
+def test_every_literal_problem_slug_in_the_code_is_documented():
+    """The slugs http.py and the handlers pass to problem() by hand are in the catalogue too."""
+    from pathlib import Path
+
+    sources = [Path(http.__file__), *Path(importlib.import_module("handlers").__file__).parent.glob("*.py")]
+    called = re.compile(r'(?:problem|_retry_later)\((?:[^()]|\([^()]*\))*?"([a-z]+(?:-[a-z]+)+)"\s*[,)]', re.S)
+    slugs = {slug for source in sources for slug in called.findall(source.read_text())}
+    assert {"malformed-json", "no-route", "unsupported-media-type"} <= slugs
+    assert slugs <= set(http.PROBLEM_TYPES), slugs - set(http.PROBLEM_TYPES)
