@@ -24,6 +24,8 @@ from session_store.table import (
 RUN_ATTRIBUTE = "run"
 RUN_LOCATION_ATTRIBUTE = "run_sk"
 PAYLOAD_OBJECT_ATTRIBUTE = "payload_s3_key"
+# "gzip" on a run item whose `run` is gzipped JSON (a Binary attribute); absent when it is text.
+PAYLOAD_ENCODING_ATTRIBUTE = "payload_encoding"
 
 
 @dataclass

@@ -30,7 +30,7 @@ from urllib.parse import quote
 from botocore.exceptions import BotoCoreError, ClientError
 
 from session_store import codec, errors
-from session_store.items import PAYLOAD_OBJECT_ATTRIBUTE, RUN_ATTRIBUTE
+from session_store.items import PAYLOAD_ENCODING_ATTRIBUTE, PAYLOAD_OBJECT_ATTRIBUTE, RUN_ATTRIBUTE
 
 OBJECT_PREFIX = "runs/"
 # S3 error codes that mean "try again later", as opposed to a fault of this request or setup.
@@ -49,9 +49,11 @@ class PayloadStore:
 
     def encode_run(self, session_id: str, run_sk: str, run: dict[str, Any]) -> dict[str, Any]:
         """The run's payload attribute: inline, or the key of the S3 object just written."""
-        attribute = codec.encode(run)
+        attribute = codec.encode(run, gzip_above=codec.RUN_GZIP_THRESHOLD_BYTES)
         size = codec.encoded_size(attribute)
         if size <= codec.MAX_INLINE_PAYLOAD_BYTES:
+            if "B" in attribute:
+                return {RUN_ATTRIBUTE: attribute, PAYLOAD_ENCODING_ATTRIBUTE: {"S": codec.GZIP_ENCODING}}
             return {RUN_ATTRIBUTE: attribute}
         if not self.offloads:
             raise errors.PayloadTooLarge(

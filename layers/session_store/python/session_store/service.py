@@ -35,6 +35,13 @@ MAX_WRITE_ATTEMPTS = 8
 _identifier = TypeAdapter(Identifier)
 
 
+@dataclass(frozen=True)
+class NotModified:
+    """A conditional read found the version the caller already holds: only the session item was read."""
+
+    version: int
+
+
 @dataclass
 class UpsertResult:
     session: StoredSession
@@ -103,8 +110,13 @@ class SessionService:
         session_type: str | None = None,
         include_runs: bool = True,
         runs_limit: int | None = None,
-    ) -> dict[str, Any]:
+        cached_versions: frozenset[int] | str | None = None,
+    ) -> dict[str, Any] | NotModified:
+        """The session with its runs; `NotModified` when `cached_versions` (the caller's
+        If-None-Match: versions, or "*" for any) names its version, having read the session item only."""
         session = self.live_session(session_id, user_id, session_type)
+        if cached_versions is not None and (cached_versions == "*" or session.version in cached_versions):
+            return NotModified(session.version)
         body = session.public()
         if include_runs:
             if runs_limit is not None:
