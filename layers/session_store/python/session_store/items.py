@@ -16,6 +16,7 @@ from session_store.models import COMPONENT_FIELDS, ID_FIELDS, OBJECT_FIELDS
 from session_store.retention import ExpiryPolicy
 from session_store.table import (
     CREATED_ORDER_ATTRIBUTE,
+    INDEXED_EXPIRY_ATTRIBUTE,
     SCOPE_ATTRIBUTES,
     SESSION_NAME_SEARCH_ATTRIBUTE,
     UPDATED_ORDER_ATTRIBUTE,
@@ -42,6 +43,10 @@ class StoredSession:
     expiry_policy: ExpiryPolicy
     expires_at: int | None
     record: dict[str, Any] = field(default_factory=dict)  # ids and object fields
+    # When the updated-at index entries last moved, and the expiry they then got (table.py): they
+    # trail updated_at / expires_at by less than UPDATED_INDEX_SLACK_SECONDS.
+    indexed_at: int = 0
+    indexed_expires_at: int | None = None
 
     def public(self) -> dict[str, Any]:
         """The session as the API returns it, without runs."""
@@ -106,7 +111,8 @@ def index_attributes(session: StoredSession) -> dict[str, dict[str, Any] | None]
         SCOPE_ATTRIBUTES["user_component"]: (
             s(keys.user_component_partition(user, kind, component)) if user and component else None
         ),
-        UPDATED_ORDER_ATTRIBUTE: s(keys.order_key(session.updated_at, session_id)),
+        UPDATED_ORDER_ATTRIBUTE: s(keys.order_key(session.indexed_at, session_id)),
+        INDEXED_EXPIRY_ATTRIBUTE: n(session.indexed_expires_at) if session.indexed_expires_at is not None else None,
         CREATED_ORDER_ATTRIBUTE: s(keys.order_key(session.created_at, session_id)),
         SESSION_NAME_SEARCH_ATTRIBUTE: s(name.casefold()) if name else None,
         "session_name": s(name) if name else None,
@@ -144,6 +150,7 @@ def session_from_item(item: dict[str, Any]) -> StoredSession:
 
     record: dict[str, Any] = {name: item[name]["S"] if name in item else None for name in ID_FIELDS}
     record.update({name: codec.decode(item.get(name)) for name in OBJECT_FIELDS})
+    updated_key = item.get(UPDATED_ORDER_ATTRIBUTE, {}).get("S")
     return StoredSession(
         session_id=item["session_id"]["S"],
         session_type=item["session_type"]["S"],
@@ -155,6 +162,8 @@ def session_from_item(item: dict[str, Any]) -> StoredSession:
         expiry_policy=item.get("expiry_policy", {}).get("S", "sliding"),
         expires_at=number(names.TTL_ATTRIBUTE),
         record=record,
+        indexed_at=keys.order_key_time(updated_key) if updated_key else number("updated_at") or 0,
+        indexed_expires_at=number(INDEXED_EXPIRY_ATTRIBUTE),
     )
 
 

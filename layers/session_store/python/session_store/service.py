@@ -30,6 +30,7 @@ from session_store.models import (
 )
 from session_store.repository import ConditionFailed, SessionRepository
 from session_store.retention import default_policy, expiry_after_write, is_expired
+from session_store.table import UPDATED_INDEX_SLACK_SECONDS
 
 MAX_WRITE_ATTEMPTS = 8
 _identifier = TypeAdapter(Identifier)
@@ -57,6 +58,23 @@ def validate_identifier(value: str, field: str) -> str:
         raise errors.ValidationFailed(
             f"{field} is invalid: {message}", errors=[{"field": field, "location": "path", "message": message}]
         ) from None
+
+
+def with_index_time(before: StoredSession | None, after: StoredSession, now: int) -> StoredSession:
+    """`after` with its updated-at index entries' time: moved to `now` when the session is new,
+    when they are UPDATED_INDEX_SLACK_SECONDS old, or when the expiry stops sliding or changes
+    otherwise than by sliding (a pinned or never-expiring session's entries hold its exact expiry);
+    else kept, so the write touches no index (docs/design.md, "Turn cost")."""
+    moves = (
+        before is None
+        or now - before.indexed_at >= UPDATED_INDEX_SLACK_SECONDS
+        or now < before.indexed_at  # a clock behind the last move: keep indexed_at <= updated_at
+        or after.expiry_policy != before.expiry_policy
+        or (after.expiry_policy != "sliding" and after.expires_at != before.indexed_expires_at)
+    )
+    if moves:
+        return replace(after, indexed_at=now, indexed_expires_at=after.expires_at)
+    return replace(after, indexed_at=before.indexed_at, indexed_expires_at=before.indexed_expires_at)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -236,7 +254,7 @@ class SessionService:
             base.expiry_policy = "never" if write.expires_at is None else "pinned"
         pinned = write.expires_at if "expires_at" in sent else (alive.expires_at if alive else None)
         base.expires_at = expiry_after_write(base.expiry_policy, pinned, now, self.retention_days)
-        return base
+        return with_index_time(alive, base, now)
 
     def _create(self, replaced: StoredSession | None, after: StoredSession, groups: list) -> None:
         chunks = writes.chunk(groups)
@@ -345,6 +363,7 @@ class SessionService:
             now = self.now()
             after = replace(session, updated_at=now, version=session.version + 1)
             after.expires_at = expiry_after_write(session.expiry_policy, session.expires_at, now, self.retention_days)
+            after = with_index_time(session, after, now)
             update = writes.session_update(session, after, set(), -1, if_match)
             run_key = {names.PARTITION_KEY: items.s(keys.session_pk(session_id)), names.SORT_KEY: items.s(location)}
             lookup_key = items.run_lookup_key(session_id, session.incarnation, run_id)
