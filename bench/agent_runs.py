@@ -3,9 +3,9 @@ tools and answers in natural language, so the runs it stores have the shape, siz
 compressibility of a production agent's (messages, tool calls and results, metrics).
 
 Two run shapes, as `TURN_RUNS` names them:
-- realistic: one tool call per turn (user, assistant tool call, tool result, answer: 5 messages
-  with the system prompt), about 7 KB of JSON;
-- tool_heavy: nine tool calls per turn (21 messages), about 30 KB.
+- realistic: one tool call per turn (system, user, assistant tool call, tool result, answer: 5
+  messages), about 7 KB of JSON;
+- tool_heavy: nine tool calls per turn (21 messages), about 34 KB.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from agno.models.base import Model
 from agno.models.message import Message
 from agno.models.response import ModelResponse
 
-# run label -> tool calls per turn
-TURN_RUNS = {"realistic": 1, "tool_heavy": 9}
+# run label -> (tool calls per turn, records each call returns)
+TURN_RUNS = {"realistic": (1, 7), "tool_heavy": (9, 4)}
 
 _SUBJECTS = ("the invoice for March", "the shipment to Lyon", "tomorrow's weather in Oslo", "the code review",
              "the budget meeting", "Anna's travel plan", "the quarterly summary", "the support ticket")
@@ -55,6 +55,7 @@ class ToolCallingModel(Model):
     name: Optional[str] = "ScriptedModel"
     provider: Optional[str] = "Scripted"
     tool_calls: int = 1
+    rows: int = 5
     seed: int = 0
     _calls_this_turn: int = field(default=0, repr=False)
 
@@ -65,7 +66,7 @@ class ToolCallingModel(Model):
             subject = rng.choice(_SUBJECTS)
             return ModelResponse(role="assistant", content="", tool_calls=[{
                 "id": f"call_{rng.getrandbits(64):016x}", "type": "function",
-                "function": {"name": "lookup_records", "arguments": json.dumps({"query": subject, "limit": 5})},
+                "function": {"name": "lookup_records", "arguments": json.dumps({"query": subject, "limit": self.rows})},
             }], input_tokens=400 + len(messages) * 50, output_tokens=30, total_tokens=430 + len(messages) * 50)
         opening = f"I {rng.choice(_VERBS)} {rng.choice(_SUBJECTS)} and {rng.choice(_SUBJECTS)}. "
         return ModelResponse(role="assistant", content=opening + _FILLER, input_tokens=600 + len(messages) * 50,
@@ -96,18 +97,18 @@ class ToolCallingModel(Model):
 
 
 def agent(db: Any, run_label: str, session_id: str, user_id: str, seed: int = 0) -> Agent:
-    """An agent as an application builds one: instructions, a tool, history in context."""
+    """An agent as an application builds one: instructions and a tool. Without history in the
+    context: agno would copy the history's messages into every run it stores, and how many is a
+    setting (num_history_runs), not a property of the store."""
     return Agent(
         id="bench-agent",
         name="Bench agent",
-        model=ToolCallingModel(tool_calls=TURN_RUNS[run_label], seed=seed),
+        model=ToolCallingModel(tool_calls=TURN_RUNS[run_label][0], rows=TURN_RUNS[run_label][1], seed=seed),
         tools=[lookup_records],
         instructions="You are a careful assistant for a small company's back office. Use the tools.",
         db=db,
         session_id=session_id,
         user_id=user_id,
-        add_history_to_context=True,
-        num_history_runs=3,
         telemetry=False,
     )
 

@@ -21,15 +21,16 @@ from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from typing import Any
 
-from bench import data, init_time, report, targets
+from bench import data, init_time, report, targets, turns
 from bench.agno_adapter import Agno
 from bench.capacity import CapacityMeter
 from bench.engines import cache_describe_table, local_s3
 from bench.loader import loader_client
 from bench.measure import Sample, measure, wait_for_next_second
 from bench.ours import TABLE_NAME, Ours
+from bench.pricing import PRICES, Pricer
 from local_runtime.dynamodb_local import DynamoDBLocal
-from session_store import items, names
+from session_store import items, names, runtime
 
 BUCKET = "bench-payloads"
 PAGE = 20
@@ -55,10 +56,11 @@ class Plan:
     agno_list_repeats: int = 5
     agno_large_list_repeats: int = 3  # each reads the whole type index and every listed session's runs
     turn_repeats: int = 7
+    turn_cost_turns: tuple[int, ...] = (1, 100, 1000)  # the turn numbers turn_cost measures
 
 
 QUICK = Plan(small=200, large=600, conversation_turns=120, init_rounds=1, first_call_rounds=1, cheap_repeats=3,
-             agno_list_repeats=2, agno_large_list_repeats=1, turn_repeats=3)
+             agno_list_repeats=2, agno_large_list_repeats=1, turn_repeats=3, turn_cost_turns=(1, 10, 30))
 
 
 @dataclass
@@ -106,7 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     with DynamoDBLocal() as engine, local_s3(BUCKET) as s3_endpoint:
         meter = CapacityMeter()
         ours = Ours(engine.endpoint_url, s3_endpoint, BUCKET, meter)
-        agno = Agno(cache_describe_table(meter.attach(engine.client())))
+        pricer = Pricer(engine.client())
+        agno_client = pricer.attach(cache_describe_table(meter.attach(engine.client())))
+        agno = Agno(agno_client)
+        runtime.client_observers.append(lambda name, client: pricer.attach(client) if name == "dynamodb" else None)
+        runtime.reset()
         bench = Bench(plan, meter, loader_client(engine.endpoint_url), (ours, agno), started)
         for system in bench.systems:
             system.create_table(engine.client())
@@ -115,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         results.update(turn_results)
         results.update(_recent_runs(bench, conversation_id))
         results.update(_big_runs(bench))
+        say(f"turn cost: real agents, turns {plan.turn_cost_turns}, warm and cold")
+        results.update(turns.measure(pricer, bench.loader, agno_client, plan.turn_cost_turns, say))
+        results["turn_cost_prices"] = PRICES
         say(f"first calls: {plan.first_call_rounds} interleaved rounds")
         endpoints = {names.ENV_DYNAMODB_ENDPOINT: engine.endpoint_url, names.ENV_S3_ENDPOINT: s3_endpoint}
         results["cold_start_ms"] = init_time.first_call_times(
