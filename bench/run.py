@@ -59,7 +59,7 @@ class Plan:
     turn_cost_turns: tuple[int, ...] = (1, 100, 1000)  # the turn numbers turn_cost measures
 
 
-QUICK = Plan(small=200, large=600, conversation_turns=120, init_rounds=1, first_call_rounds=1, cheap_repeats=3,
+QUICK = Plan(small=500, large=1_000, conversation_turns=120, init_rounds=1, first_call_rounds=1, cheap_repeats=3,
              agno_list_repeats=2, agno_large_list_repeats=1, turn_repeats=3, turn_cost_turns=(1, 10, 30))
 
 

@@ -39,6 +39,7 @@ from bench.ours import TABLE_NAME, _CollectingRepository, record_of
 from bench.pricing import Priced, Pricer, usd_per_million
 from session_store.models import SessionWrite
 from session_store.service import SessionService
+from session_store.table import UPDATED_INDEX_SLACK_SECONDS
 from session_store_client.agno import SessionStoreDb
 from tests.support.api import call, run_path
 from tests.support.inprocess import in_process_client
@@ -88,9 +89,10 @@ def describe(captured: Captured) -> dict[str, Any]:
 class _OursTurns:
     label = "ours"
 
-    def seed(self, loader: Any, captured: Captured, session_id: str, runs: list[dict[str, Any]]) -> None:
+    def seed(self, loader: Any, captured: Captured, session_id: str, runs: list[dict[str, Any]],
+             seconds_ago: int = 0) -> None:
         collector = _CollectingRepository()
-        service = SessionService(collector, 30)
+        service = SessionService(collector, 30, clock=lambda: time.time() - seconds_ago)
         record = record_of({**captured.session, "session_id": session_id}, runs)
         service.upsert_session(session_id, SessionWrite.model_validate(record))
         put_all(loader, TABLE_NAME, collector.items)
@@ -128,6 +130,7 @@ def measure(pricer: Pricer, loader: Any, agno_client: Any, turn_numbers: tuple[i
             log: Callable[[str], None]) -> dict[str, Any]:
     """turn_cost.<run>.<shape>.<system>_t<N> = {rru, wru, usd_per_million}, and what each was."""
     costs: dict[str, Any] = {}
+    moved: dict[str, Any] = {}
     calls: dict[str, Any] = {}
     runs: dict[str, Any] = {}
     for run_label in agent_runs.TURN_RUNS:
@@ -163,4 +166,25 @@ def measure(pricer: Pricer, loader: Any, agno_client: Any, turn_numbers: tuple[i
                     if number > 1 and shape == "cold":
                         system.remove_run(sid, output.run_id)
         costs[run_label] = per_shape
-    return {"turn_cost": costs, "turn_cost_calls": calls, "turn_cost_runs": runs}
+        moved[run_label] = _turn_moving_index_entries(pricer, loader, captured, run_label, turn_numbers[1])
+        log(f"turn cost {run_label}/warm/ours_t{turn_numbers[1]}, index entries moving: {moved[run_label]}")
+    return {"turn_cost": costs, "turn_cost_calls": calls, "turn_cost_runs": runs,
+            "turn_cost_index_move": {"turn": turn_numbers[1], "previous_write_seconds_ago": UPDATED_INDEX_SLACK_SECONDS,
+                                     "ours_warm": moved}}
+
+
+def _turn_moving_index_entries(pricer: Pricer, loader: Any, captured: Captured, run_label: str,
+                               number: int) -> dict[str, float]:
+    """Our warm turn `number` when the previous write was UPDATED_INDEX_SLACK_SECONDS ago: this one
+    moves the session's updated-at index entries (at most once per that many seconds)."""
+    ours = _OursTurns()
+    session_id = f"ours-{run_label}-moving-{number}-{uuid.uuid4().hex[:6]}"
+    ours.seed(loader, captured, session_id, captured.seeded_runs(session_id, number - 1),
+              seconds_ago=UPDATED_INDEX_SLACK_SECONDS)
+    db = ours.new_db()
+    db.get_session(session_id, session_type=SessionType.AGENT, user_id=USER)
+    agent = agent_runs.agent(db, run_label, session_id, USER, seed=number)
+    pricer.take()
+    agent.run(agent_runs.question(number))
+    priced = pricer.take()
+    return {"rru": priced.rru, "wru": priced.wru, "usd_per_million": usd_per_million(priced.rru, priced.wru)}
