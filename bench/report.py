@@ -33,8 +33,8 @@ def markdown(results: dict[str, Any]) -> str:
     rows = [
         ("List a user's 20 newest sessions, 1k sessions", "list", "1k"),
         ("List a user's 20 newest sessions, 10k sessions", "list", "10k"),
-        ("Write turn 1 (session + run)", "turn", "t1"),
-        ("Write turn 1,000 (session + run)", "turn", "t1000"),
+        ("Write turn 1 (session + run), priced", "turn", "t1"),
+        ("Write turn 1,000 (session + run), priced", "turn", "t1000"),
     ]
     unit = {"list": "RCU", "turn": "WCU"}
     lines = [
