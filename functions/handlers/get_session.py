@@ -16,7 +16,7 @@ from session_store.http import (
     parse_cached_versions,
 )
 from session_store.models import Identifier, SessionType
-from session_store.service import NotModified
+from session_store.results import NotModified
 
 router = Router()
 

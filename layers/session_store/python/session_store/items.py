@@ -27,6 +27,8 @@ RUN_LOCATION_ATTRIBUTE = "run_sk"
 PAYLOAD_OBJECT_ATTRIBUTE = "payload_s3_key"
 # "gzip" on a run item whose `run` is gzipped JSON (a Binary attribute); absent when it is text.
 PAYLOAD_ENCODING_ATTRIBUTE = "payload_encoding"
+# Set while a large update holds the session (writes.py, "large updates").
+LEASE_UNTIL_ATTRIBUTE = "lease_until"
 
 
 @dataclass
@@ -47,6 +49,8 @@ class StoredSession:
     # trail updated_at / expires_at by less than UPDATED_INDEX_SLACK_SECONDS.
     indexed_at: int = 0
     indexed_expires_at: int | None = None
+    # Until when a large update holds the session (writes.LEASE_SECONDS), None when none does.
+    lease_until: int | None = None
 
     def public(self) -> dict[str, Any]:
         """The session as the API returns it, without runs."""
@@ -164,6 +168,7 @@ def session_from_item(item: dict[str, Any]) -> StoredSession:
         record=record,
         indexed_at=keys.order_key_time(updated_key) if updated_key else number("updated_at") or 0,
         indexed_expires_at=number(INDEXED_EXPIRY_ATTRIBUTE),
+        lease_until=number(LEASE_UNTIL_ATTRIBUTE),
     )
 
 

@@ -69,6 +69,20 @@ class PayloadStore:
                  Metadata={"session-id": quote(session_id, safe=""), "run-sk": run_sk})
         return {PAYLOAD_OBJECT_ATTRIBUTE: {"S": object_key}}
 
+    def copy_payload(self, session_id: str, run_sk: str, item: dict[str, Any]) -> dict[str, Any]:
+        """The payload attributes of a copy of run `item` at `run_sk`: inline ones are the item's
+        own; an offloaded payload is copied to a new object (the stream cascade deletes the old
+        one with the old item)."""
+        object_key = offloaded_object_key(item)
+        if object_key is None:
+            return {}
+        new_key = self.new_object_key(session_id, run_sk)
+        self._s3("copy run payloads in", "copy_object", Bucket=self._bucket, Key=new_key,
+                 CopySource={"Bucket": self._bucket, "Key": object_key}, MetadataDirective="REPLACE",
+                 ContentEncoding="gzip", ContentType="application/json",
+                 Metadata={"session-id": quote(session_id, safe=""), "run-sk": run_sk})
+        return {PAYLOAD_OBJECT_ATTRIBUTE: {"S": new_key}}
+
     def decode_run(self, item: dict[str, Any]) -> dict[str, Any]:
         if RUN_ATTRIBUTE in item:
             return codec.decode(item[RUN_ATTRIBUTE])

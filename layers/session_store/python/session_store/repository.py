@@ -174,6 +174,10 @@ class SessionRepository:
             **expression.arguments(ConditionExpression=condition),
         )
 
+    def update_session(self, arguments: dict[str, Any]) -> None:
+        """One conditional UpdateItem of a session item (arguments from writes.py)."""
+        self._call("update_item", TableName=self.table_name, **arguments)
+
     def transact(self, operations: list[dict[str, Any]]) -> None:
         """One TransactWriteItems; each operation is {"Put"|"Update"|"Delete"|"ConditionCheck": {...}}."""
         for operation in operations:
