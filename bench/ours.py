@@ -24,6 +24,7 @@ from session_store.service import SessionService
 from tests.support.api import call, run_path, session_path
 
 TABLE_NAME = "bench_session_store"
+POPULATION_RETENTION_DAYS = 365
 # The session fields the project's Agno adapter sends with every turn (everything but the runs
 # it already stored).
 RECORD_FIELDS = ("session_type", "agent_id", "team_id", "workflow_id", "user_id", "session_data",
@@ -83,8 +84,10 @@ class Ours:
 
     def populate(self, loader: Any, sessions: list[dict[str, Any]]) -> int:
         collector = _CollectingRepository()
-        service = SessionService(collector, names.DEFAULT_RETENTION_DAYS)
         for session in sessions:
+            # Each session written at its own last-update time, as a table filled over months is
+            # (lists order by it), kept for a year so that none of them expires during the bench.
+            service = SessionService(collector, POPULATION_RETENTION_DAYS, clock=lambda: session["updated_at"])
             service.upsert_session(session["session_id"], SessionWrite.model_validate(record_of(session, session["runs"])))
         return put_all(loader, TABLE_NAME, collector.items)
 

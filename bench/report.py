@@ -33,8 +33,8 @@ def markdown(results: dict[str, Any]) -> str:
     rows = [
         ("List a user's 20 newest sessions, 1k sessions", "list", "1k"),
         ("List a user's 20 newest sessions, 10k sessions", "list", "10k"),
-        ("Write turn 1 (session + run)", "turn", "t1"),
-        ("Write turn 1,000 (session + run)", "turn", "t1000"),
+        ("Write turn 1 (session + run), priced", "turn", "t1"),
+        ("Write turn 1,000 (session + run), priced", "turn", "t1000"),
     ]
     unit = {"list": "RCU", "turn": "WCU"}
     lines = [
@@ -69,12 +69,36 @@ def markdown(results: dict[str, Any]) -> str:
         lines += ["", f"To the first answer (import, init and one request; tracing on, as deployed): floor with one "
                       f"GetItem {_fmt(first['floor'])} ms, `GET /sessions/{{id}}?runs_limit=5` "
                       f"{_fmt(first['get_session'])} ms (wall, median)."]
+    if "turn_cost" in results:
+        lines += ["", *turn_cost_table(results)]
     lines += ["", "Targets (ratios within this run):", "", "| Target | Value | Limit | Pass |", "|---|---:|---|---|"]
     for name, target in results["targets"].items():
         lines.append(f"| {name} | {target['value']} | {target['limit']} | {_fmt(target['pass'])} |")
     lines += ["", f"Run of {results['generated_at']} on {results['environment']['machine']}, "
               f"{results['duration_s']:.0f} s. Capacity as DynamoDB Local reports it: see docs/bench.md.", ""]
     return "\n".join(lines)
+
+
+def turn_cost_table(results: dict[str, Any]) -> list[str]:
+    """A whole agent turn (get_session, upsert_session, upsert_run) priced by AWS's rules."""
+    numbers = results["plan"]["turn_cost_turns"]
+    prices = results["turn_cost_prices"]
+    lines = [f"A whole Agno turn, priced per AWS's rules from the items' sizes (USD per million turns at "
+             f"${prices['usd_per_million_read_request_units']}/M read and "
+             f"${prices['usd_per_million_write_request_units']}/M write request units, on-demand):", "",
+             "| run | shape | turn | Session Store | Agno DynamoDb | ours / Agno |", "|---|---|---:|---:|---:|---:|"]
+    for run, shapes in results["turn_cost"].items():
+        described = results["turn_cost_runs"][run]
+        run_label = f"{run} ({described['run_json_bytes'] / 1024:.1f} KB, {described['messages_per_run']} messages)"
+        for shape in ("warm", "cold"):
+            for number in numbers:
+                ours, agno = shapes[shape][f"ours_t{number}"], shapes[shape][f"agno_t{number}"]
+                ratio = ours["usd_per_million"] / agno["usd_per_million"] if agno["usd_per_million"] else float("inf")
+                lines.append(
+                    f"| {run_label} | {shape} | {number:,} | ${_fmt(ours['usd_per_million'])} "
+                    f"({_fmt(ours['rru'])} R + {_fmt(ours['wru'])} W) | ${_fmt(agno['usd_per_million'])} "
+                    f"({_fmt(agno['rru'])} R + {_fmt(agno['wru'])} W) | {ratio:.2f} |")
+    return lines
 
 
 def plots(results: dict[str, Any]) -> list[Path]:

@@ -14,6 +14,7 @@ import datetime
 import os
 import platform
 import random
+import statistics
 import sys
 import time
 import warnings
@@ -21,15 +22,16 @@ from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from typing import Any
 
-from bench import data, init_time, report, targets
+from bench import data, init_time, report, targets, turns
 from bench.agno_adapter import Agno
 from bench.capacity import CapacityMeter
 from bench.engines import cache_describe_table, local_s3
 from bench.loader import loader_client
 from bench.measure import Sample, measure, wait_for_next_second
 from bench.ours import TABLE_NAME, Ours
+from bench.pricing import PRICES, Pricer
 from local_runtime.dynamodb_local import DynamoDBLocal
-from session_store import items, names
+from session_store import items, names, runtime
 
 BUCKET = "bench-payloads"
 PAGE = 20
@@ -55,16 +57,18 @@ class Plan:
     agno_list_repeats: int = 5
     agno_large_list_repeats: int = 3  # each reads the whole type index and every listed session's runs
     turn_repeats: int = 7
+    turn_cost_turns: tuple[int, ...] = (1, 100, 1000)  # the turn numbers turn_cost measures
 
 
-QUICK = Plan(small=200, large=600, conversation_turns=120, init_rounds=1, first_call_rounds=1, cheap_repeats=3,
-             agno_list_repeats=2, agno_large_list_repeats=1, turn_repeats=3)
+QUICK = Plan(small=500, large=1_000, conversation_turns=120, init_rounds=1, first_call_rounds=1, cheap_repeats=3,
+             agno_list_repeats=2, agno_large_list_repeats=1, turn_repeats=3, turn_cost_turns=(1, 10, 30))
 
 
 @dataclass
 class Bench:
     plan: Plan
     meter: CapacityMeter
+    pricer: Pricer
     loader: Any
     systems: tuple[Any, ...]
     started: float
@@ -106,8 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     with DynamoDBLocal() as engine, local_s3(BUCKET) as s3_endpoint:
         meter = CapacityMeter()
         ours = Ours(engine.endpoint_url, s3_endpoint, BUCKET, meter)
-        agno = Agno(cache_describe_table(meter.attach(engine.client())))
-        bench = Bench(plan, meter, loader_client(engine.endpoint_url), (ours, agno), started)
+        pricer = Pricer(engine.client())
+        agno_client = pricer.attach(cache_describe_table(meter.attach(engine.client())))
+        agno = Agno(agno_client)
+        runtime.client_observers.append(lambda name, client: pricer.attach(client) if name == "dynamodb" else None)
+        runtime.reset()
+        bench = Bench(plan, meter, pricer, loader_client(engine.endpoint_url), (ours, agno), started)
         for system in bench.systems:
             system.create_table(engine.client())
         results.update(_lists(bench))
@@ -115,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         results.update(turn_results)
         results.update(_recent_runs(bench, conversation_id))
         results.update(_big_runs(bench))
+        say(f"turn cost: real agents, turns {plan.turn_cost_turns}, warm and cold")
+        results.update(turns.measure(pricer, bench.loader, agno_client, plan.turn_cost_turns, say))
+        results["turn_cost_prices"] = PRICES
         say(f"first calls: {plan.first_call_rounds} interleaved rounds")
         endpoints = {names.ENV_DYNAMODB_ENDPOINT: engine.endpoint_url, names.ENV_S3_ENDPOINT: s3_endpoint}
         results["cold_start_ms"] = init_time.first_call_times(
@@ -180,7 +191,9 @@ def _lists(bench: Bench) -> dict[str, Any]:
 
 def _turns(bench: Bench) -> tuple[str, dict[str, Any]]:
     """Turn 1 of fresh conversations, then turns 1,000.. of one long conversation (each in a new
-    second, so our write moves the session in its updated-at indexes: the dearest case)."""
+    second; our index entries move at most once per 300 s, so these do not move them: a turn that
+    does is priced in turn_cost_index_move). Write units priced by AWS's rules (bench/pricing.py),
+    DynamoDB Local's own report kept as turn_wcu_dynamodb_local."""
     plan = bench.plan
     rng = random.Random(1_000)
     created = int(time.time()) - 86_400
@@ -190,19 +203,29 @@ def _turns(bench: Bench) -> tuple[str, dict[str, Any]]:
                                           runs=plan.conversation_turns - 1 + plan.turn_repeats)
     imported = plan.conversation_turns - 1
     units: dict[str, float] = {}
+    reported: dict[str, float] = {}
     reads: dict[str, float] = {}
     times: dict[str, float] = {}
     for system in bench.systems:
         pending: list[Any] = []
+        priced: list[float] = []
+
+        def turn(_: int) -> None:
+            # Priced by AWS's rules too: DynamoDB Local under-reports transactions of equal items.
+            bench.pricer.take()
+            pending.pop()()
+            priced.append(bench.pricer.take().wru)
 
         def first(index: int) -> None:
             record = {**firsts[index], "session_id": scoped(system.label, firsts[index]["session_id"])}
             pending.append(system.prepare_turn({**record, "runs": []}, record["runs"][0]))
 
-        sample = measure(bench.meter, lambda _: pending.pop()(), plan.turn_repeats, before_each=first)
+        sample = measure(bench.meter, turn, plan.turn_repeats, before_each=first)
         _record(bench, f"turn_{system.label}_t1", sample)
         units[f"{system.label}_t1"], reads[f"{system.label}_t1"], times[f"{system.label}_t1"] = (
-            sample.wcu, sample.rcu, sample.ms)
+            statistics.median(priced), sample.rcu, sample.ms)
+        reported[f"{system.label}_t1"] = sample.wcu
+        priced.clear()
 
         session = {**long_conversation, "session_id": scoped(system.label, long_conversation["session_id"])}
         system.import_runs(bench.loader, {**session, "runs": []}, session["runs"][:imported])
@@ -212,12 +235,14 @@ def _turns(bench: Bench) -> tuple[str, dict[str, Any]]:
             pending.append(system.prepare_turn({**session, "runs": session["runs"][:turn]}, session["runs"][turn]))
             wait_for_next_second()
 
-        sample = measure(bench.meter, lambda _: pending.pop()(), plan.turn_repeats, before_each=later)
+        sample = measure(bench.meter, turn, plan.turn_repeats, before_each=later)
         _record(bench, f"turn_{system.label}_t1000", sample)
         units[f"{system.label}_t1000"], reads[f"{system.label}_t1000"], times[f"{system.label}_t1000"] = (
-            sample.wcu, sample.rcu, sample.ms)
+            statistics.median(priced), sample.rcu, sample.ms)
+        reported[f"{system.label}_t1000"] = sample.wcu
     bench.conversation_runs = long_conversation["runs"]
-    return long_conversation["session_id"], {"turn_wcu": units, "turn_ms": times, "turn_rcu": reads}
+    return long_conversation["session_id"], {"turn_wcu": units, "turn_wcu_dynamodb_local": reported,
+                                             "turn_ms": times, "turn_rcu": reads}
 
 
 def _recent_runs(bench: Bench, conversation: str) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterator, List, Literal, Mapping, Optional, Union
 
+import requests
+
 from session_store_client.auth import BearerToken, SigV4Signer, TokenSource
 from session_store_client.errors import ResponseTooLarge, RunNotFound, SessionNotFound
 from session_store_client.models import ApiModel, ResponseMeta, Run, RunPage, Session, SessionPage
@@ -44,6 +46,7 @@ class SessionStoreClient:
     default credential chain; ``auth="jwt"`` sends ``token`` (a JWT, or a callable returning the
     current one) as a bearer token (a stack deployed with auth=jwt, or ``make local AUTH=jwt``);
     ``auth=None`` sends unsigned requests (the local runtime).
+    ``http`` is the ``requests.Session`` to send through (proxies, adapters); one is made if absent.
     Requests answered 429 or 503, and requests that got no answer, are retried with exponential
     backoff and full jitter, honouring ``Retry-After``; other errors raise a
     :class:`~session_store_client.errors.SessionStoreError` subclass at once.
@@ -58,6 +61,7 @@ class SessionStoreClient:
         max_retries: int = 4,
         retry_policy: Optional[RetryPolicy] = None,
         token: Optional[TokenSource] = None,
+        http: Optional[requests.Session] = None,
     ):
         if auth not in (None, "iam", "jwt"):
             raise ValueError(f"auth must be 'iam', 'jwt' or None, not {auth!r}")
@@ -73,6 +77,7 @@ class SessionStoreClient:
             signer=signer,
             timeout=timeout,
             retry_policy=retry_policy or RetryPolicy(max_retries=max_retries),
+            http=http,
         )
 
     @property
@@ -126,14 +131,42 @@ class SessionStoreClient:
         A session too large for one response is read again without runs, and its runs fetched
         page by page: callers always get the whole answer.
         """
+        session = self._read_session(session_id, user_id, session_type, runs_limit, include_runs, None)
+        assert session is not None  # only a conditional read can answer "not modified"
+        return session
+
+    def get_session_if_changed(
+        self,
+        session_id: str,
+        etag: str,
+        *,
+        user_id: Optional[str] = None,
+        session_type: Optional[str] = None,
+    ) -> Optional[Session]:
+        """The session with all its runs, or None when it is still at ``etag`` (the server then
+        read only the session item: a 304). For a process that keeps a copy of the session."""
+        return self._read_session(session_id, user_id, session_type, None, True, etag)
+
+    def _read_session(
+        self,
+        session_id: str,
+        user_id: Optional[str],
+        session_type: Optional[str],
+        runs_limit: Optional[int],
+        include_runs: bool,
+        if_none_match: Optional[str],
+    ) -> Optional[Session]:
         query = {"user_id": user_id, "session_type": session_type, "runs_limit": runs_limit}
         try:
             response = self._transport.request(
                 "GET",
                 path("sessions", session_id),
                 query={**query, "include_runs": None if include_runs else False},
+                headers={"If-None-Match": if_none_match},
                 not_found=SessionNotFound,
             )
+            if response.status == 304:
+                return None
         except ResponseTooLarge:
             response = self._transport.request(
                 "GET", path("sessions", session_id), query={**query, "include_runs": False}, not_found=SessionNotFound

@@ -3,6 +3,7 @@
 import time
 
 from session_store import items, keys
+from session_store.table import INDEXED_EXPIRY_ATTRIBUTE
 from tests.support.api import call, session_path
 
 DAY = 86_400
@@ -28,10 +29,12 @@ def test_pinned_and_never_and_keeping_the_policy(table_name):
 
 def test_an_expired_session_is_invisible_and_a_put_starts_it_fresh(table_name, dynamodb_client):
     put("gone", {"session_type": "agent", "user_id": "u", "runs": [{"run_id": "old-1"}, {"run_id": "old-2"}]})
-    # Expire it in place, as time passing would: the item stays (DynamoDB deletes lazily).
+    # Expire it in place, as time passing would: the item stays (DynamoDB deletes lazily). Its
+    # index entries' expiry (as of their last move, never later than the session's) passes too.
     dynamodb_client.update_item(
         TableName=table_name, Key=items.session_key("gone"),
-        UpdateExpression="SET expires_at = :past", ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 10)}},
+        UpdateExpression="SET expires_at = :past, #indexed = :past", ExpressionAttributeNames={"#indexed": INDEXED_EXPIRY_ATTRIBUTE},
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 10)}},
     )
     assert call("GET", session_path("gone")).status == 404
     assert call("GET", "/sessions").json()["sessions"] == []

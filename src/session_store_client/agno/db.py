@@ -19,6 +19,7 @@ from session_store_client._json import dumps
 from session_store_client.agno.known_runs import KnownRuns, run_digest
 from session_store_client.agno.paging import read_window
 from session_store_client.agno.records import agno_row, api_record, run_to_dict, enum_value
+from session_store_client.agno.session_copies import SessionCopies
 from session_store_client.agno.unsupported import fail_unsupported_features
 from session_store_client.client import SessionStoreClient
 from session_store_client.errors import Forbidden, NotFound, PreconditionFailed
@@ -72,6 +73,7 @@ class SessionStoreDb(BaseDb):
         super().__init__(id=id)
         self.client = client
         self._known_runs = KnownRuns()
+        self._copies = SessionCopies()
 
     def close(self) -> None:
         self.client.close()
@@ -94,7 +96,15 @@ class SessionStoreDb(BaseDb):
 
         With ``runs_limit=N`` only the newest N context runs are attached (member runs and
         skipped statuses dropped first, as agno's history does); the server reads only those.
+        Without it, a session this process holds a current copy of costs the server one small
+        read (see session_copies.py).
         """
+        if runs_limit is None:
+            whole = self._read_whole(session_id, user_id, enum_value(session_type))
+            if whole is None:
+                return None
+            stored, runs = whole
+            return self._deliver(agno_row(stored, runs or None), session_type, deserialize)
         try:
             stored = self.client.get_session(
                 session_id,
@@ -105,11 +115,27 @@ class SessionStoreDb(BaseDb):
         except NotFound:
             return None
         runs = [run.to_dict() for run in stored.runs or []]
-        if runs_limit is not None:
-            row = agno_row(stored, self._context_window(stored, runs, runs_limit))
-        else:
-            row = agno_row(stored, runs or None)
-        return self._deliver(row, session_type, deserialize)
+        return self._deliver(agno_row(stored, self._context_window(stored, runs, runs_limit)), session_type, deserialize)
+
+    def _read_whole(
+        self, session_id: str, user_id: Optional[str], session_type: Optional[str]
+    ) -> Optional[Tuple[StoredSession, List[Row]]]:
+        """The session and all its runs: from this process's copy when the server says it is current."""
+        copy = self._copies.get(session_id)
+        try:
+            if copy is not None:
+                fresh = self.client.get_session_if_changed(
+                    session_id, copy.etag, user_id=user_id, session_type=session_type
+                )
+                if fresh is None:
+                    return copy.session, copy.run_dicts()
+            else:
+                fresh = self.client.get_session(session_id, user_id=user_id, session_type=session_type)
+        except NotFound:
+            self._copies.forget(session_id)
+            return None
+        kept = self._copies.keep(fresh)
+        return kept.session, kept.run_dicts()
 
     def _context_window(self, stored: StoredSession, runs: List[Row], runs_limit: int) -> List[Row]:
         window = filter_context_runs(runs)
@@ -229,9 +255,11 @@ class SessionStoreDb(BaseDb):
             except NotFound:
                 return None
             except PreconditionFailed:
+                self._copies.forget(session_id)
                 if attempt == RENAME_ATTEMPTS - 1:
                     raise
                 continue
+            self._copies.forget(session_id)
             row = agno_row(renamed, [run.to_dict() for run in current.runs or []] or None)
             return self._deliver(row, session_type, deserialize)
         return None  # unreachable: the last attempt returns or raises
@@ -254,6 +282,7 @@ class SessionStoreDb(BaseDb):
         try:
             for batch in _batches_under(changed, RUN_BYTES_PER_REQUEST):
                 stored = self.client.put_session(session_id, {**record, "runs": batch} if batch else record)
+                self._copies.advance(stored, batch)
         except Forbidden:
             log_debug(f"Session {session_id} belongs to another user; not written")
             return None
@@ -278,6 +307,7 @@ class SessionStoreDb(BaseDb):
 
     def delete_session(self, session_id: str, user_id: Optional[str] = None) -> bool:
         self._known_runs.forget_session(session_id)
+        self._copies.forget(session_id)
         try:
             self.client.delete_session(session_id, user_id=user_id)
         except NotFound:
@@ -313,6 +343,7 @@ class SessionStoreDb(BaseDb):
         if self._known_runs.is_current(session_id, run_id, digest):
             return
         # No session_type: should the session be missing, the server takes it from the run's ids.
+        self._copies.forget(session_id)  # the answer is the run, not the session: read it whole next time
         self.client.put_run(session_id, run_dict)
         self._known_runs.remember(session_id, {run_id: digest})
 
@@ -398,6 +429,7 @@ class SessionStoreDb(BaseDb):
             log_debug(f"Run {run_id}: no session known for it in this process; pass session_id=")
             return False
         self._known_runs.forget_run(session_id, run_id)
+        self._copies.forget(session_id)
         try:
             self.client.delete_run(session_id, run_id)
         except NotFound:

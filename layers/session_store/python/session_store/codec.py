@@ -15,9 +15,14 @@ import re
 from decimal import Decimal
 from typing import Any
 
-# Below this a payload stays as text so people can read it in the console; above it gzip usually
-# saves more than half the write units (measured in docs/design.md).
+# Below this a session field stays as text so people can read it in the console; above it gzip
+# usually saves more than half the write units (measured in docs/design.md).
 GZIP_THRESHOLD_BYTES = 16 * 1024
+# Runs are what a turn writes and what a session read returns, so they are gzipped from 1 KB, where
+# gzip starts to save a write unit: an Agno run of 7 KB becomes about 2 KB (docs/design.md, "Turn
+# cost"). Their items say so in `payload_encoding`, for people reading the console.
+RUN_GZIP_THRESHOLD_BYTES = 1024
+GZIP_ENCODING = "gzip"
 # What one item may spend on its payload: the 400 KB item limit less room for keys and attributes.
 MAX_INLINE_PAYLOAD_BYTES = 380 * 1024
 
@@ -131,12 +136,12 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def encode(value: Any) -> dict[str, Any]:
+def encode(value: Any, gzip_above: int = GZIP_THRESHOLD_BYTES) -> dict[str, Any]:
     """A JSON value as a DynamoDB AttributeValue: text (S), gzipped text (B) or NULL."""
     if value is None:
         return {"NULL": True}
     text = dumps(value).encode()
-    if len(text) <= GZIP_THRESHOLD_BYTES:
+    if len(text) <= gzip_above:
         return {"S": text.decode()}
     return {"B": gzip.compress(text, compresslevel=6, mtime=0)}
 

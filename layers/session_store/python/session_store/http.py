@@ -408,6 +408,27 @@ def parse_if_none_match(value: str | None) -> bool:
     )
 
 
+def parse_cached_versions(value: str | None) -> frozenset[int] | str | None:
+    """`If-None-Match` on a read: the versions the caller holds (RFC 9110 13.1.2, weak comparison,
+    so `W/"7"` matches version 7; `*` matches any). None when absent. A tag we never issued simply
+    matches nothing: the caller gets the session, as with no header."""
+    if value is None:
+        return None
+    if value.strip() == "*":
+        return "*"
+    versions = set()
+    for tag in value.split(","):
+        tag = tag.strip().removeprefix("W/")
+        if 3 <= len(tag) <= 20 and tag[0] == tag[-1] == '"' and tag[1:-1].isdigit():
+            versions.add(int(tag[1:-1]))
+    return frozenset(versions)
+
+
+def not_modified(version: int) -> Response:
+    """304: the caller's copy (named by If-None-Match) is the current version."""
+    return Response(status_code=304, body="", headers={"ETag": etag(version)})
+
+
 def describe(error: ValidationError, location: str = "body") -> list[dict[str, Any]]:
     """Pydantic errors as the problem's `errors` list: one entry per offending field."""
     return [

@@ -16,6 +16,7 @@ from session_store.models import COMPONENT_FIELDS, ID_FIELDS, OBJECT_FIELDS
 from session_store.retention import ExpiryPolicy
 from session_store.table import (
     CREATED_ORDER_ATTRIBUTE,
+    INDEXED_EXPIRY_ATTRIBUTE,
     SCOPE_ATTRIBUTES,
     SESSION_NAME_SEARCH_ATTRIBUTE,
     UPDATED_ORDER_ATTRIBUTE,
@@ -28,6 +29,10 @@ PAYLOAD_OBJECT_ATTRIBUTE = "payload_s3_key"
 # It marks that write in the table's stream, so the cascade's event filter lets through the one
 # MODIFY that needs a purge and none of the turns (the next update removes it).
 REPLACED_INCARNATION = "replaced_incarnation"
+# "gzip" on a run item whose `run` is gzipped JSON (a Binary attribute); absent when it is text.
+PAYLOAD_ENCODING_ATTRIBUTE = "payload_encoding"
+# Set while a large update holds the session (writes.py, "large updates").
+LEASE_UNTIL_ATTRIBUTE = "lease_until"
 
 
 @dataclass
@@ -44,6 +49,12 @@ class StoredSession:
     expiry_policy: ExpiryPolicy
     expires_at: int | None
     record: dict[str, Any] = field(default_factory=dict)  # ids and object fields
+    # When the updated-at index entries last moved, and the expiry they then got (table.py): they
+    # trail updated_at / expires_at by less than UPDATED_INDEX_SLACK_SECONDS.
+    indexed_at: int = 0
+    indexed_expires_at: int | None = None
+    # Until when a large update holds the session (writes.LEASE_SECONDS), None when none does.
+    lease_until: int | None = None
 
     def public(self) -> dict[str, Any]:
         """The session as the API returns it, without runs."""
@@ -108,7 +119,8 @@ def index_attributes(session: StoredSession) -> dict[str, dict[str, Any] | None]
         SCOPE_ATTRIBUTES["user_component"]: (
             s(keys.user_component_partition(user, kind, component)) if user and component else None
         ),
-        UPDATED_ORDER_ATTRIBUTE: s(keys.order_key(session.updated_at, session_id)),
+        UPDATED_ORDER_ATTRIBUTE: s(keys.order_key(session.indexed_at, session_id)),
+        INDEXED_EXPIRY_ATTRIBUTE: n(session.indexed_expires_at) if session.indexed_expires_at is not None else None,
         CREATED_ORDER_ATTRIBUTE: s(keys.order_key(session.created_at, session_id)),
         SESSION_NAME_SEARCH_ATTRIBUTE: s(name.casefold()) if name else None,
         "session_name": s(name) if name else None,
@@ -146,6 +158,7 @@ def session_from_item(item: dict[str, Any]) -> StoredSession:
 
     record: dict[str, Any] = {name: item[name]["S"] if name in item else None for name in ID_FIELDS}
     record.update({name: codec.decode(item.get(name)) for name in OBJECT_FIELDS})
+    updated_key = item.get(UPDATED_ORDER_ATTRIBUTE, {}).get("S")
     return StoredSession(
         session_id=item["session_id"]["S"],
         session_type=item["session_type"]["S"],
@@ -157,6 +170,9 @@ def session_from_item(item: dict[str, Any]) -> StoredSession:
         expiry_policy=item.get("expiry_policy", {}).get("S", "sliding"),
         expires_at=number(names.TTL_ATTRIBUTE),
         record=record,
+        indexed_at=keys.order_key_time(updated_key) if updated_key else number("updated_at") or 0,
+        indexed_expires_at=number(INDEXED_EXPIRY_ATTRIBUTE),
+        lease_until=number(LEASE_UNTIL_ATTRIBUTE),
     )
 
 

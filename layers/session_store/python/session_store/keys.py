@@ -94,6 +94,11 @@ def order_key(timestamp: int, session_id: str) -> str:
     return f"{timestamp:0{_TIMESTAMP_WIDTH}d}{_SEP}{bounded(session_id)}"
 
 
+def order_key_time(order_key_text: str) -> int:
+    """The Unix seconds an order key starts with."""
+    return int(order_key_text[:_TIMESTAMP_WIDTH])
+
+
 def order_key_bound(timestamp: int, upper: bool) -> str:
     """The smallest (or largest) order key of any session at `timestamp`."""
     # `<ts>#` is a prefix of (so sorts before) every key of that second; U+10FFFF is the largest

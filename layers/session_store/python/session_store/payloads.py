@@ -30,7 +30,7 @@ from urllib.parse import quote
 from botocore.exceptions import BotoCoreError, ClientError
 
 from session_store import codec, errors
-from session_store.items import PAYLOAD_OBJECT_ATTRIBUTE, RUN_ATTRIBUTE
+from session_store.items import PAYLOAD_ENCODING_ATTRIBUTE, PAYLOAD_OBJECT_ATTRIBUTE, RUN_ATTRIBUTE
 
 OBJECT_PREFIX = "runs/"
 # S3 error codes that mean "try again later", as opposed to a fault of this request or setup.
@@ -49,9 +49,11 @@ class PayloadStore:
 
     def encode_run(self, session_id: str, run_sk: str, run: dict[str, Any]) -> dict[str, Any]:
         """The run's payload attribute: inline, or the key of the S3 object just written."""
-        attribute = codec.encode(run)
+        attribute = codec.encode(run, gzip_above=codec.RUN_GZIP_THRESHOLD_BYTES)
         size = codec.encoded_size(attribute)
         if size <= codec.MAX_INLINE_PAYLOAD_BYTES:
+            if "B" in attribute:
+                return {RUN_ATTRIBUTE: attribute, PAYLOAD_ENCODING_ATTRIBUTE: {"S": codec.GZIP_ENCODING}}
             return {RUN_ATTRIBUTE: attribute}
         if not self.offloads:
             raise errors.PayloadTooLarge(
@@ -66,6 +68,20 @@ class PayloadStore:
                  ContentType="application/json",
                  Metadata={"session-id": quote(session_id, safe=""), "run-sk": run_sk})
         return {PAYLOAD_OBJECT_ATTRIBUTE: {"S": object_key}}
+
+    def copy_payload(self, session_id: str, run_sk: str, item: dict[str, Any]) -> dict[str, Any]:
+        """The payload attributes of a copy of run `item` at `run_sk`: inline ones are the item's
+        own; an offloaded payload is copied to a new object (the stream cascade deletes the old
+        one with the old item)."""
+        object_key = offloaded_object_key(item)
+        if object_key is None:
+            return {}
+        new_key = self.new_object_key(session_id, run_sk)
+        self._s3("copy run payloads in", "copy_object", Bucket=self._bucket, Key=new_key,
+                 CopySource={"Bucket": self._bucket, "Key": object_key}, MetadataDirective="REPLACE",
+                 ContentEncoding="gzip", ContentType="application/json",
+                 Metadata={"session-id": quote(session_id, safe=""), "run-sk": run_sk})
+        return {PAYLOAD_OBJECT_ATTRIBUTE: {"S": new_key}}
 
     def decode_run(self, item: dict[str, Any]) -> dict[str, Any]:
         if RUN_ATTRIBUTE in item:

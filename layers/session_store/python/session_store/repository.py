@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from session_store import errors, items, keys, names
 from session_store.expressions import Expression
 from session_store.payloads import PayloadStore, offloaded_keys
-from session_store.table import SESSION_NAME_SEARCH_ATTRIBUTE, IndexDefinition
+from session_store.table import INDEXED_EXPIRY_ATTRIBUTE, SESSION_NAME_SEARCH_ATTRIBUTE, IndexDefinition
 
 _UNAVAILABLE_CODES = {
     "ProvisionedThroughputExceededException",
@@ -94,10 +94,16 @@ def _translate_cancellation(reasons: list[dict[str, Any]]) -> Exception:
     return errors.ServiceUnavailable(f"the transaction was cancelled ({', '.join(codes)}); retry")
 
 
-def _list_filter(expression: Expression, now: int, name_contains: str | None) -> str:
-    """Expired sessions stay in the indexes until DynamoDB's TTL removes them: filter them out."""
-    ttl = expression.name(names.TTL_ATTRIBUTE)
-    condition = f"(attribute_not_exists({ttl}) OR {ttl} > {expression.value(items.n(now))})"
+def _list_filter(expression: Expression, expiring_after: int, expiring_by: int | None, name_contains: str | None) -> str:
+    """Expired sessions stay in the indexes until DynamoDB's TTL removes them: filter out entries
+    whose expiry (as of the entry's last move) is at or before `expiring_after`, and, with
+    `expiring_by`, those expiring later than it."""
+    ttl = expression.name(INDEXED_EXPIRY_ATTRIBUTE)
+    floor = expression.value(items.n(expiring_after))
+    if expiring_by is None:
+        condition = f"(attribute_not_exists({ttl}) OR {ttl} > {floor})"
+    else:
+        condition = f"{ttl} > {floor} AND {ttl} <= {expression.value(items.n(expiring_by))}"
     if name_contains:
         search = expression.name(SESSION_NAME_SEARCH_ATTRIBUTE)
         condition += f" AND contains({search}, {expression.value(items.s(name_contains.casefold()))})"
@@ -167,6 +173,10 @@ class SessionRepository:
             Key=items.session_key(session_id),
             **expression.arguments(ConditionExpression=condition),
         )
+
+    def update_session(self, arguments: dict[str, Any]) -> None:
+        """One conditional UpdateItem of a session item (arguments from writes.py)."""
+        self._call("update_item", TableName=self.table_name, **arguments)
 
     def transact(self, operations: list[dict[str, Any]]) -> None:
         """One TransactWriteItems; each operation is {"Put"|"Update"|"Delete"|"ConditionCheck": {...}}."""
@@ -243,12 +253,18 @@ class SessionRepository:
         now: int,
         name_contains: str | None,
         exclude: str | None = None,
+        expiring_by: int | None = None,
     ) -> Iterator[tuple[str, str]]:
         """(order key, session id) of one index partition within inclusive `bounds`, in order, page
         by page, skipping `exclude` (the previous page's last key) and, where the index projects
-        what it takes, expired sessions and sessions whose name does not contain `name_contains`."""
+        what it takes, sessions expired at `now` (allowing for the entries' slack: their expiry may
+        trail the session's by that much), sessions whose name does not contain `name_contains`,
+        and with `expiring_by` those that expire after it."""
         expression = Expression()
-        filter_expression = _list_filter(expression, now, name_contains) if index.filters_in_query else None
+        filter_expression = (
+            _list_filter(expression, now - index.slack_seconds, expiring_by, name_contains)
+            if index.filters_in_query else None
+        )
         condition = _partition_range(expression, index, partition, bounds)
         start_key = None
         while True:
@@ -273,10 +289,12 @@ class SessionRepository:
     def count_index(
         self, index: IndexDefinition, partition: str, bounds: tuple[str, str], now: int, name_contains: str | None
     ) -> int:
+        """How many entries within `bounds` are surely live at `now` (their expiry, as of their last
+        move, is after `now`: the session's own is no earlier) and match the name."""
         if not index.filters_in_query:
             raise ValueError(f"{index.name} cannot filter expired sessions: count on an updated-at index")
         expression = Expression()
-        filter_expression = _list_filter(expression, now, name_contains)
+        filter_expression = _list_filter(expression, now, None, name_contains)
         condition = _partition_range(expression, index, partition, (bounds[0], bounds[1]))
         total, start_key = 0, None
         while True:

@@ -8,6 +8,7 @@ that matters changed in between; a lost race is retried from the read.
 from __future__ import annotations
 
 import random
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -28,10 +29,14 @@ from session_store.models import (
     SessionType,
     SessionWrite,
 )
+from session_store.payloads import offloaded_keys
+from session_store.results import NotModified
 from session_store.repository import ConditionFailed, SessionRepository
 from session_store.retention import default_policy, expiry_after_write, is_expired
+from session_store.table import UPDATED_INDEX_SLACK_SECONDS
 
 MAX_WRITE_ATTEMPTS = 8
+MAX_READ_ATTEMPTS = 3
 _identifier = TypeAdapter(Identifier)
 
 
@@ -80,6 +85,23 @@ def _refuse_foreign_runs(session_id: str, runs: list[dict[str, Any]], field: str
                          "message": "must be null or equal the path's session_id"}],
             )
         wire.refuse_unservable_run(run, where)
+
+
+def with_index_time(before: StoredSession | None, after: StoredSession, now: int) -> StoredSession:
+    """`after` with its updated-at index entries' time: moved to `now` when the session is new,
+    when they are UPDATED_INDEX_SLACK_SECONDS old, or when the expiry stops sliding or changes
+    otherwise than by sliding (a pinned or never-expiring session's entries hold its exact expiry);
+    else kept, so the write touches no index (docs/design.md, "Turn cost")."""
+    moves = (
+        before is None
+        or now - before.indexed_at >= UPDATED_INDEX_SLACK_SECONDS
+        or now < before.indexed_at  # a clock behind the last move: keep indexed_at <= updated_at
+        or after.expiry_policy != before.expiry_policy
+        or (after.expiry_policy != "sliding" and after.expires_at != before.indexed_expires_at)
+    )
+    if moves:
+        return replace(after, indexed_at=now, indexed_expires_at=after.expires_at)
+    return replace(after, indexed_at=before.indexed_at, indexed_expires_at=before.indexed_expires_at)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -133,18 +155,30 @@ class SessionService:
         session_type: str | None = None,
         include_runs: bool = True,
         runs_limit: int | None = None,
-    ) -> dict[str, Any]:
-        session = self.live_session(session_id, user_id, session_type)
-        body = session.public()
-        if include_runs:
+        cached_versions: frozenset[int] | str | None = None,
+    ) -> dict[str, Any] | NotModified:
+        """The session with its runs; `NotModified` when `cached_versions` (the caller's
+        If-None-Match: versions, or "*" for any) names its version, having read the session item only."""
+        for attempt in range(MAX_READ_ATTEMPTS):
+            session = self.live_session(session_id, user_id, session_type)
+            if cached_versions is not None and (cached_versions == "*" or session.version in cached_versions):
+                return NotModified(session.version)
+            body = session.public()
+            if not include_runs:
+                return body
             if runs_limit is not None:
                 # Read only the newest N (newest first), then put them back in chronological order.
                 found, _ = self.repository.query_runs(session_id, session.incarnation, runs_limit, False, None)
                 found.reverse()
             else:
                 found, _ = self.repository.query_runs(session_id, session.incarnation, None, True, None)
-            body["runs"] = [self.repository.decode_run(item) for item in found]
-        return body
+            # Fewer runs than the session counts: a large update may have published a new
+            # incarnation since the session item was read, and the cascade be removing the runs
+            # read under the old one. Read again, rather than return part of a version.
+            if len(found) >= min(session.run_count, runs_limit or session.run_count) or attempt == MAX_READ_ATTEMPTS - 1:
+                body["runs"] = [self.repository.decode_run(item) for item in found]
+                return body
+        raise AssertionError("unreachable: the last attempt returns")
 
     # --- writes ------------------------------------------------------------------------------------
     def upsert_session(
@@ -186,6 +220,8 @@ class SessionService:
         now = self.now()
         stored = self.repository.get_session(session_id)
         alive = stored if stored is not None and not is_expired(stored.expires_at, now) else None
+        if alive is not None and alive.lease_until is not None and alive.lease_until >= now:
+            raise errors.ConcurrentUpdate("a large update of the session is being written")
         self._check_preconditions(session_id, alive, preconditions)
         sent = set(write.model_fields_set)
         after = self._session_after(session_id, alive, stored, write, sent, defaults, now)
@@ -211,8 +247,15 @@ class SessionService:
         after.run_count = (alive.run_count if alive else 0) + len(new_run_ids)
         if alive is None:
             self._create(stored, after, groups)
+        elif len(writes.chunk(groups)) == 1:
+            self.repository.transact([
+                writes.session_update(alive, after, sent, len(new_run_ids), preconditions.if_match),
+                *[operation for group in groups for operation in group],
+            ])
         else:
-            self._update(alive, after, sent, groups, new_run_ids, preconditions.if_match)
+            # Its payloads are written again under the new incarnation: these are nobody's.
+            self.repository.payloads.delete_objects(offloaded_keys(op for group in groups for op in group))
+            new_run_ids = self._update_large(alive, after, sent, runs, preconditions.if_match)
         return UpsertResult(session=after, created=alive is None, new_run_ids=new_run_ids)
 
     @staticmethod
@@ -266,7 +309,7 @@ class SessionService:
             base.expiry_policy = "never" if write.expires_at is None else "pinned"
         pinned = write.expires_at if "expires_at" in sent else (alive.expires_at if alive else None)
         base.expires_at = expiry_after_write(base.expiry_policy, pinned, now, self.retention_days)
-        return base
+        return with_index_time(alive, base, now)
 
     def _create(self, replaced: StoredSession | None, after: StoredSession, groups: list) -> None:
         chunks = writes.chunk(groups)
@@ -275,21 +318,52 @@ class SessionService:
             self.repository.transact([op for group in chunk for op in group])
         self.repository.transact([writes.session_put(after, replaced), *[op for g in chunks[-1] for op in g]])
 
-    def _update(
-        self, before: StoredSession, after: StoredSession, sent: set[str], groups: list,
-        new_run_ids: list[str], if_match: int | None,
-    ) -> None:
-        chunks = writes.chunk(groups)
-        written_new = 0
-        for index, chunk in enumerate(chunks[:-1]):
-            added = sum(1 for group in chunk if len(group) == 2)  # a new run is a run and its lookup
-            counters = writes.counters_update(before, added, after.updated_at, if_match if index == 0 else None)
-            self.repository.transact([counters, *[op for group in chunk for op in group]])
-            written_new += added
-            after.version += 1
-        final = writes.session_update(before, after, sent, len(new_run_ids) - written_new,
-                                      if_match if len(chunks) == 1 else None)
-        self.repository.transact([final, *[op for group in chunks[-1] for op in group]])
+    def _update_large(
+        self, before: StoredSession, after: StoredSession, sent: set[str], runs: list[dict[str, Any]],
+        if_match: int | None,
+    ) -> list[str]:
+        """An update too large for one transaction, made atomic (writes.py, "large updates"): under
+        the session's lease, every run is written under a new incarnation, and one update of the
+        session item publishes them all (one version step). Until then readers see the session as
+        it was; if the write fails, they never see any of it."""
+        session_id, token, now = before.session_id, secrets.token_hex(8), after.updated_at
+        self.repository.update_session(writes.take_lease(before, token, now, if_match))
+        incarnation = items.new_incarnation()
+        try:
+            existing, _ = self.repository.query_runs(session_id, before.incarnation, None, True, None)
+            known = {item["run_id"]["S"] for item in existing}
+            new_run_ids = [run["run_id"] for run in runs if run["run_id"] not in known]
+            groups, total = writes.rebuilt_runs(session_id, incarnation, existing, runs,
+                                                items.new_run_order_ids(len(new_run_ids)), self.repository.payloads)
+            for chunk in writes.chunk(groups):
+                self.repository.transact([writes.lease_held(session_id, token),
+                                          *[operation for group in chunk for operation in group]])
+            after.incarnation, after.run_count = incarnation, total
+            self.repository.transact([
+                writes.session_update(before, after, sent, total - before.run_count, if_match, lease_token=token)
+            ])
+        except Exception:
+            self._abandon(session_id, token, incarnation)
+            raise
+        return new_run_ids
+
+    def _abandon(self, session_id: str, token: str, incarnation: str) -> None:
+        """After a failed large update: unless it was published after all (a timeout can hide
+        that), remove what it wrote and release the lease, so that a retry can start at once.
+        Best effort: should this fail too, the runs stay invisible (no session item names their
+        incarnation) and the lease lapses after LEASE_SECONDS."""
+        # Any failure here is swallowed on purpose: the caller re-raises the write's own error.
+        try:
+            current = self.repository.get_session(session_id)
+            if current is not None and current.incarnation == incarnation:
+                return
+            self.repository.update_session(writes.release_lease(session_id, token))
+        except Exception:  # noqa: BLE001 - best effort, see above
+            return
+        try:
+            self.repository.purge_incarnation(session_id, incarnation)
+        except Exception:  # noqa: BLE001 - best effort, see above
+            return
 
     def patch_session(
         self, session_id: str, patch: SessionPatch, preconditions: Preconditions, user_id: str | None = None
@@ -378,6 +452,7 @@ class SessionService:
             now = self.now()
             after = replace(session, updated_at=now, version=session.version + 1)
             after.expires_at = expiry_after_write(session.expiry_policy, session.expires_at, now, self.retention_days)
+            after = with_index_time(session, after, now)
             update = writes.session_update(session, after, set(), -1, if_match)
             run_key = {names.PARTITION_KEY: items.s(keys.session_pk(session_id)), names.SORT_KEY: items.s(location)}
             lookup_key = items.run_lookup_key(session_id, session.incarnation, run_id)

@@ -9,8 +9,12 @@ Listing is served by four partition scopes, each with two sort orders:
 - user_component: one user's sessions with one component.
 Sort keys are `keys.order_key` strings. List pages fetch the session items by key afterwards, so
 indexes project little:
-- updated-at indexes project what list filters read (expiry, lower-cased name), so expired and
-  unmatched sessions are filtered inside the query. Every write moves a session in these anyway.
+- updated-at indexes project what list filters read (expiry at the entry's last move, lower-cased
+  name), so expired and unmatched sessions are filtered inside the query. Their sort key is the
+  time of the entry's last move, not of the session's last write: an entry moves only when it is
+  UPDATED_INDEX_SLACK_SECONDS old (or the session's expiry policy changes), so most turns write no
+  index. Lists read the few entries whose time may lag and order by the sessions' own updated_at
+  (listing.py), so their order stays exact.
 - created-at indexes project keys only: their sort key never changes, so with nothing else
   projected an update never writes to them (a turn costs the same as the first; see
   docs/design.md). Their pages are filtered after the fetch.
@@ -24,6 +28,12 @@ from typing import Any
 from session_store import names
 
 UPDATED_ORDER_ATTRIBUTE = "updated_key"
+# The session's expires_at as of its updated-at entries' last move (what their filters read).
+INDEXED_EXPIRY_ATTRIBUTE = "indexed_expires_at"
+# An updated-at entry's time trails the session's updated_at by less than this. Larger: fewer
+# writes move entries (a conversation at one turn per 30 s moves them every 10th turn); smaller:
+# lists read fewer extra entries (those within this of a page's boundary). See docs/design.md.
+UPDATED_INDEX_SLACK_SECONDS = 300
 CREATED_ORDER_ATTRIBUTE = "created_key"
 SESSION_NAME_SEARCH_ATTRIBUTE = "session_name_lc"
 
@@ -34,7 +44,7 @@ SCOPE_ATTRIBUTES = {
     "component": "gsi_component_pk",
     "user_component": "gsi_user_component_pk",
 }
-PROJECTED_ATTRIBUTES = (names.TTL_ATTRIBUTE, SESSION_NAME_SEARCH_ATTRIBUTE)
+PROJECTED_ATTRIBUTES = (INDEXED_EXPIRY_ATTRIBUTE, SESSION_NAME_SEARCH_ATTRIBUTE)
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,8 @@ class IndexDefinition:
     partition_key: str
     sort_key: str
     projected: tuple[str, ...]  # non-key attributes; empty means KEYS_ONLY
+    # How far an entry's sort-key time may trail the session's own time (0: exact).
+    slack_seconds: int = 0
 
     @property
     def filters_in_query(self) -> bool:
@@ -55,6 +67,7 @@ INDEXES: dict[tuple[str, str], IndexDefinition] = {
         partition_key=partition_attribute,
         sort_key=sort_attribute,
         projected=PROJECTED_ATTRIBUTES if sort_field == "updated_at" else (),
+        slack_seconds=UPDATED_INDEX_SLACK_SECONDS if sort_field == "updated_at" else 0,
     )
     for scope, partition_attribute in SCOPE_ATTRIBUTES.items()
     for sort_field, sort_attribute in SORT_ATTRIBUTES.items()

@@ -2,16 +2,17 @@
 
 A session item plus one item per run and a small lookup item per run_id (run_id -> the run's
 time-ordered sort key), so appending a run writes only that run and replacing one keeps its place.
-Transactions hold at most 100 items and 4 MB: a larger write is split. Chunks that update an
-existing session each carry the session's counters, so the session always matches its runs; a
-new session's runs are written first and the session item that makes them visible comes last.
+Transactions hold at most 100 items and 4 MB: a larger write is split. A new session's runs are
+written first and the session item that makes them visible comes last; a larger update of an
+existing session is written whole under a new incarnation and published by one session update
+("large updates" below). Either way readers see all of a write or none of it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from session_store import items, names
+from session_store import items, keys, names
 from session_store.expressions import Expression, all_of
 from session_store.items import StoredSession
 from session_store.models import ID_FIELDS, OBJECT_FIELDS
@@ -82,16 +83,29 @@ def session_update(
     sent_fields: set[str],
     added_runs: int,
     if_match: int | None,
+    lease_token: str | None = None,
 ) -> dict[str, Any]:
     """Update the session item in place: SET only what this write changes, ADD the counters, so
-    that concurrent writers of different fields or runs never undo each other."""
+    that concurrent writers of different fields or runs never undo each other.
+
+    Without `lease_token` the write needs the session free of a large update's lease (below);
+    with it, the write publishes that large update: it needs the lease to be its own, releases it,
+    and switches the session to the incarnation the update's runs were written under."""
     expression = Expression()
     attributes = items.session_attributes(after)
     changed = {"updated_at", "expiry_policy", *items.index_attributes(after)}
+    if lease_token is not None:
+        changed.add("incarnation")
     changed |= {name for name in sent_fields if name in (*ID_FIELDS, *OBJECT_FIELDS, "session_type")}
     if "session_data" not in sent_fields:
         changed -= {"session_name", "session_name_lc"}
-    sets, removes = [], [expression.name(items.REPLACED_INCARNATION)]
+    sets, removes = [], []
+    if lease_token is not None:
+        # Publishing a large update switches incarnations: mark it for the cascade's stream filter,
+        # as a re-creation is marked, so the old incarnation's runs are purged.
+        sets.append(f"{expression.name(items.REPLACED_INCARNATION)} = {expression.value(items.s(before.incarnation))}")
+    else:
+        removes.append(expression.name(items.REPLACED_INCARNATION))
     for name in sorted(changed):
         value = attributes.get(name)
         if value is None:
@@ -101,12 +115,16 @@ def session_update(
     adds = [f"{expression.name('version')} {expression.value(items.n(1))}"]
     if added_runs:
         adds.append(f"{expression.name('run_count')} {expression.value(items.n(added_runs))}")
+    if lease_token is not None:
+        removes += [expression.name(LEASE_TOKEN_ATTRIBUTE), expression.name(LEASE_UNTIL_ATTRIBUTE)]
     update = f"SET {', '.join(sets)} ADD {', '.join(adds)}"
     if removes:
         update += f" REMOVE {', '.join(removes)}"
     condition = all_of(
         *_unchanged_since_read(expression, before),
         expression.equals_or_absent("version", items.n(if_match)) if if_match is not None else None,
+        _lease_free(expression, after.updated_at) if lease_token is None
+        else expression.equals_or_absent(LEASE_TOKEN_ATTRIBUTE, items.s(lease_token)),
     )
     return {
         "Update": {
@@ -129,28 +147,83 @@ def _unchanged_since_read(expression: Expression, before: StoredSession) -> list
     ]
 
 
-def counters_update(
-    before: StoredSession, added_runs: int, updated_at: int, if_match: int | None = None
-) -> dict[str, Any]:
-    """The session's share of an intermediate chunk of a large update: counters and clock only."""
+# --- large updates -------------------------------------------------------------------------------
+# An update of an existing session too large for one transaction is written under a new
+# incarnation (every run of the session, the update's applied) and published by one update of the
+# session item that switches to it. While it is written, the session carries a lease that every
+# other write waits for (they retry, then answer 503 with Retry-After), so nothing changes under it.
+LEASE_TOKEN_ATTRIBUTE = "lease_token"
+LEASE_UNTIL_ATTRIBUTE = items.LEASE_UNTIL_ATTRIBUTE
+# Longer than an API function may run (API Gateway ends a request at 29 s): a writer that dies
+# holds the session at most this long.
+LEASE_SECONDS = 60
+
+
+def _lease_free(expression: Expression, now: int) -> str:
+    until = expression.name(LEASE_UNTIL_ATTRIBUTE)
+    return f"attribute_not_exists({until}) OR {until} < {expression.value(items.n(now))}"
+
+
+def take_lease(before: StoredSession, token: str, now: int, if_match: int | None) -> dict[str, Any]:
+    """UpdateItem arguments taking the session's lease, if it is still what the update read."""
     expression = Expression()
-    update = (
-        f"SET {expression.name('updated_at')} = {expression.value(items.n(updated_at))} "
-        f"ADD {expression.name('version')} {expression.value(items.n(1))}, "
-        f"{expression.name('run_count')} {expression.value(items.n(added_runs))}"
-    )
-    # Conditioned like the final chunk: were the owner to change between the read and this chunk,
-    # its runs would land in a session whose new owner the write was never checked against.
+    update = (f"SET {expression.name(LEASE_TOKEN_ATTRIBUTE)} = {expression.value(items.s(token))}, "
+              f"{expression.name(LEASE_UNTIL_ATTRIBUTE)} = {expression.value(items.n(now + LEASE_SECONDS))}")
     condition = all_of(
         *_unchanged_since_read(expression, before),
+        expression.equals_or_absent("version", items.n(before.version)),
         expression.equals_or_absent("version", items.n(if_match)) if if_match is not None else None,
+        _lease_free(expression, now),
     )
-    return {
-        "Update": {
-            "Key": items.session_key(before.session_id),
-            **expression.arguments(UpdateExpression=update, ConditionExpression=condition),
-        }
-    }
+    return {"Key": items.session_key(before.session_id),
+            **expression.arguments(UpdateExpression=update, ConditionExpression=condition)}
+
+
+def release_lease(session_id: str, token: str) -> dict[str, Any]:
+    """UpdateItem arguments releasing the lease, if it is still `token`'s."""
+    expression = Expression()
+    update = f"REMOVE {expression.name(LEASE_TOKEN_ATTRIBUTE)}, {expression.name(LEASE_UNTIL_ATTRIBUTE)}"
+    condition = expression.equals_or_absent(LEASE_TOKEN_ATTRIBUTE, items.s(token))
+    return {"Key": items.session_key(session_id),
+            **expression.arguments(UpdateExpression=update, ConditionExpression=condition)}
+
+
+def lease_held(session_id: str, token: str) -> dict[str, Any]:
+    """A transaction's check that the lease is still `token`'s: a writer that lost it stops."""
+    expression = Expression()
+    condition = expression.equals_or_absent(LEASE_TOKEN_ATTRIBUTE, items.s(token))
+    return {"ConditionCheck": {"Key": items.session_key(session_id),
+                               **expression.arguments(ConditionExpression=condition)}}
+
+
+def rebuilt_runs(
+    session_id: str, incarnation: str, existing: list[dict[str, Any]], runs: list[dict[str, Any]],
+    new_order_ids: list[str], payloads: PayloadStore,
+) -> tuple[list[list[dict[str, Any]]], int]:
+    """Operations writing every run of the session under `incarnation`: the existing run items in
+    their order (replaced by `runs` where run_ids match, else copied), then the new runs; with
+    their lookups. Returns the groups and the number of runs."""
+    sent = {run["run_id"]: run for run in runs}
+    order_ids = iter(new_order_ids)
+    groups: list[list[dict[str, Any]]] = []
+    for item in existing:
+        run_id = item["run_id"]["S"]
+        order_id = item[names.SORT_KEY]["S"].rsplit(names.KEY_SEPARATOR, 1)[1]
+        run_sk = keys.run_sk(incarnation, order_id)
+        if run_id in sent:
+            run = sent.pop(run_id)
+            copied = items.run_item(session_id, run_sk, run, payloads.encode_run(session_id, run_sk, run))
+        else:
+            copied = {**item, names.SORT_KEY: items.s(run_sk), **payloads.copy_payload(session_id, run_sk, item)}
+        groups.append([{"Put": {"Item": copied}},
+                       {"Put": {"Item": items.run_lookup_item(session_id, incarnation, run_id, run_sk)}}])
+    for run in sent.values():
+        run_sk = keys.run_sk(incarnation, next(order_ids))
+        groups.append([
+            {"Put": {"Item": items.run_item(session_id, run_sk, run, payloads.encode_run(session_id, run_sk, run))}},
+            {"Put": {"Item": items.run_lookup_item(session_id, incarnation, run["run_id"], run_sk)}},
+        ])
+    return groups, len(groups)
 
 
 def operation_size(operation: dict[str, Any]) -> int:
