@@ -24,6 +24,7 @@ from session_store.table import (
 RUN_ATTRIBUTE = "run"
 RUN_LOCATION_ATTRIBUTE = "run_sk"
 PAYLOAD_OBJECT_ATTRIBUTE = "payload_s3_key"
+_INCARNATION_ENTROPY_HEX = 6
 
 
 @dataclass
@@ -70,7 +71,12 @@ class StoredSession:
 
 def new_incarnation() -> str:
     """Changes each time a session is created anew, so runs of a predecessor stay out of it."""
-    return f"{int(time.time()):x}{secrets.token_hex(3)}"
+    return f"{int(time.time()):x}{secrets.token_hex(_INCARNATION_ENTROPY_HEX // 2)}"
+
+
+def incarnation_started_at(incarnation: str) -> int:
+    """The Unix second an incarnation began (new_incarnation's hex prefix; erasures compare it)."""
+    return int(incarnation[: -_INCARNATION_ENTROPY_HEX], 16)
 
 
 def new_run_order_ids(count: int) -> list[str]:

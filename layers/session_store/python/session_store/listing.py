@@ -14,11 +14,13 @@ from itertools import islice
 from typing import Any
 
 from session_store import cursor, errors, keys, names
+from session_store.erasure import ErasureGate
 from session_store.items import StoredSession
 from session_store.models import SESSION_TYPES, RunListQuery, SessionListQuery
 from session_store.repository import SessionRepository
 from session_store.retention import is_expired
 from session_store.table import index_for
+from session_store.user_repository import UserRepository
 
 _LOWEST = "0"
 _HIGHEST = "\U0010ffff"
@@ -75,12 +77,13 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
         if not batch:
             break
         found = repository.batch_get_sessions([session_id for _, session_id in batch])
+        erased = ErasureGate(UserRepository(repository)).erased_among(list(found.values()))
         for order_key, session_id in batch:
             last_key = order_key
             session = found.get(session_id)
             # The index is eventually consistent (and created-at indexes cannot filter): skip what
             # was deleted, has expired or does not match the name.
-            if session is not None and _matches(session, query, now):
+            if session is not None and session_id not in erased and _matches(session, query, now):
                 sessions.append(session.public())
     else:
         has_more = next(iter(merged), None) is not None

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from session_store import errors, items, keys, names, writes
+from session_store.erasure import ErasureGate
 from session_store.expressions import Expression, all_of
 from session_store.items import StoredSession
 from session_store.models import (
@@ -30,6 +31,7 @@ from session_store.models import (
 )
 from session_store.repository import ConditionFailed, SessionRepository
 from session_store.retention import default_policy, expiry_after_write, is_expired
+from session_store.user_repository import UserRepository
 
 MAX_WRITE_ATTEMPTS = 8
 _identifier = TypeAdapter(Identifier)
@@ -75,6 +77,8 @@ class SessionService:
     ) -> None:
         self.repository = repository
         self.retention_days = retention_days
+        # While a user is being erased, their older sessions read as gone (erasure.py).
+        self.erasures = ErasureGate(UserRepository(repository))
         self._clock = clock
         self._sleep = sleep
 
@@ -92,6 +96,7 @@ class SessionService:
             or is_expired(session.expires_at, self.now())
             or (user_id is not None and session.user_id != user_id)
             or (session_type is not None and session.session_type != session_type)
+            or self.erasures.erased(session)
         ):
             raise errors.NotFound(f"session {session_id!r} does not exist")
         return session
@@ -150,6 +155,8 @@ class SessionService:
         now = self.now()
         stored = self.repository.get_session(session_id)
         alive = stored if stored is not None and not is_expired(stored.expires_at, now) else None
+        if alive is not None and self.erasures.erased(alive):
+            alive = None  # an erased session: the write starts a fresh incarnation
         self._check_preconditions(session_id, alive, preconditions)
         if alive is not None and write.user_id is not None and alive.user_id not in (None, write.user_id):
             raise errors.Forbidden(f"session {session_id!r} belongs to another user")
@@ -168,6 +175,7 @@ class SessionService:
         )
         after.run_count = (alive.run_count if alive else 0) + len(new_run_ids)
         if alive is None:
+            self.erasures.check_new_incarnation(after.user_id, now)
             self._create(stored, after, groups)
         else:
             self._update(alive, after, sent, groups, new_run_ids, preconditions.if_match)
