@@ -24,6 +24,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -40,6 +41,9 @@ MAX_FAILURES = 5
 # or this many idempotency records read. Bounded, so an invocation ends well within its timeout.
 SESSIONS_PER_BATCH = 100
 RECORDS_PER_BATCH = 500
+# Sessions of a batch erased at once (boto3 clients are thread-safe); see docs/design.md for the
+# measured rate.
+ERASE_WORKERS = 8
 
 
 def new_erasure_id(now_ms: int) -> str:
@@ -148,8 +152,10 @@ class SessionsStep:
         upper = keys.order_key_bound(job.cutoff, upper=True)
         kind = names.SESSION_TYPES[cursor["type"]]
         session_ids, after = users.user_sessions(job.user_id, kind, upper, cursor["after"], SESSIONS_PER_BATCH)
-        for session_id in session_ids:
-            erase_session(users, job, session_id, progress)
+        with ThreadPoolExecutor(max_workers=ERASE_WORKERS) as pool:
+            for erased in pool.map(lambda session_id: erase_session(users, job, session_id), session_ids):
+                for name, amount in erased.counts.items():
+                    progress.add(name, amount)
         cursor["found"] += len(session_ids)
         if after is not None:
             cursor["after"] = after
@@ -164,10 +170,11 @@ class SessionsStep:
         return progress
 
 
-def erase_session(users: UserRepository, job: ErasureJob, session_id: str, progress: Progress) -> None:
+def erase_session(users: UserRepository, job: ErasureJob, session_id: str) -> Progress:
     """Delete every item of the session that belongs to an erased incarnation. The incarnation
     decides, not the moment: a fresh incarnation written concurrently began after the cutoff, so
     it is never touched, whatever the order of events."""
+    progress = Progress()
     latest = Latest(job.erasure_id, job.status, job.cutoff)
     session = users.sessions.get_session(session_id)
     # A session item that is not the user's (the id was reused by someone else) keeps its own
@@ -195,6 +202,7 @@ def erase_session(users: UserRepository, job: ErasureJob, session_id: str, progr
     progress.add("s3_objects", len(objects))
     if session is not None and keep is None and users.delete_session_item(session_id, session.incarnation):
         progress.add("sessions")
+    return progress
 
 
 def _incarnation_of(sort_key: str) -> str | None:
