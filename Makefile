@@ -86,6 +86,7 @@ local-reset:
 
 bench: install
 	$(PY) -m bench.run
+	$(PY) -m bench.lifecycle
 
 soak: install layers
 	$(PY) -m bench.soak

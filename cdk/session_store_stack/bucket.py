@@ -6,6 +6,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+from session_store import names
 
 from cdk.session_store_stack.nag import acknowledge
 
@@ -38,7 +39,9 @@ class PayloadBucket(Construct):
                 s3.LifecycleRule(
                     id="AbortIncompleteUploads",
                     abort_incomplete_multipart_upload_after=Duration.days(INCOMPLETE_UPLOAD_DAYS),
-                )
+                ),
+                # Staged exports are fetched through a 15-minute presigned URL: a day is plenty.
+                s3.LifecycleRule(id="ExpireExports", prefix=names.EXPORT_OBJECT_PREFIX, expiration=Duration.days(1)),
             ],
             removal_policy=RemovalPolicy.RETAIN if prod else RemovalPolicy.DESTROY,
             auto_delete_objects=not prod,

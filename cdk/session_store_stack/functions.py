@@ -34,6 +34,11 @@ MEMORY_MB = 512
 API_TIMEOUT = Duration.seconds(10)
 # The cascade is not behind API Gateway: deleting a 10,000-run session is a few hundred batch writes.
 CASCADE_TIMEOUT = Duration.seconds(120)
+# An export reads every session of a user (EXPORT_READERS at a time): up to API Gateway's 29 s.
+EXPORT_TIMEOUT = Duration.seconds(28)
+# One erasure batch (erasure.SESSIONS_PER_BATCH sessions with their item collections) takes
+# seconds; a session of 10,000 runs tens of seconds. A timed-out batch is retried and resumes.
+ERASURE_TIMEOUT = Duration.minutes(5)
 ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc"]
 
 
@@ -50,6 +55,7 @@ class Access:
     # replaced while it was read) must read as "missing", a 503 the client retries. No s3:prefix
     # condition: a GetObject request carries no prefix, so a conditioned grant would not count.
     list_bucket: bool = False
+    exports: tuple[str, ...] = ()  # on the bucket's staged export files only
     key: tuple[str, ...] = ()  # only when a customer-managed key is configured
 
 
@@ -75,12 +81,37 @@ CASCADE_ACCESS = Access(
     bucket=("s3:DeleteObject",),
     key=("kms:Decrypt",),
 )
+# The user routes and the erasure worker (session_store/erasure.py, user_data.py).
+ERASE_USER_ACCESS = Access(  # reads and writes the user's erasure items (a transaction of two puts)
+    table_reads=("dynamodb:GetItem",), read_indexes=False, table_writes=("dynamodb:PutItem",),
+    key=("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
+)
+GET_ERASURE_ACCESS = Access(table_reads=("dynamodb:GetItem",), read_indexes=False, key=("kms:Decrypt",))
+EXPORT_ACCESS = Access(
+    table_reads=("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"),
+    bucket=("s3:GetObject",),  # offloaded runs
+    exports=("s3:PutObject", "s3:GetObject"),  # stage the file; its presigned URL is signed as this role
+    key=("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
+)
+ERASURE_WORKER_ACCESS = Access(
+    table_reads=("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"),  # the user's index partitions
+    table_writes=("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem"),
+    bucket=("s3:DeleteObject",),
+    key=("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
+)
+_ROUTE_ACCESS = {
+    routes.ERASE_USER.function: ERASE_USER_ACCESS,
+    routes.GET_ERASURE.function: GET_ERASURE_ACCESS,
+    routes.EXPORT_USER.function: EXPORT_ACCESS,
+}
 
 
 def access_for(function: str, served: tuple[routes.Route, ...]) -> Access:
     """The docs function touches no data; any function serving a writing route may write."""
     if function == routes.OPENAPI_DOCUMENT.function:
         return NO_ACCESS
+    if function in _ROUTE_ACCESS:
+        return _ROUTE_ACCESS[function]
     return WRITE_ACCESS if any(route.writes for route in served) else READ_ACCESS
 
 
@@ -143,7 +174,7 @@ class Functions(Construct):
                 function,
                 handler=served[0].handler,
                 description="; ".join(route.summary for route in served),
-                timeout=API_TIMEOUT,
+                timeout=EXPORT_TIMEOUT if function == routes.EXPORT_USER.function else API_TIMEOUT,
                 access=access_for(function, served),
                 reserved_concurrency=config.reserved_concurrency,
             )
@@ -159,9 +190,18 @@ class Functions(Construct):
             reserved_concurrency=None,
         )
 
+        self.erasure_worker = self._function(
+            routes.ERASURE_FUNCTION,
+            handler=routes.ERASURE_HANDLER,
+            description="Erases a user's data, one bounded batch per erasure job update",
+            timeout=ERASURE_TIMEOUT,
+            access=ERASURE_WORKER_ACCESS,
+            reserved_concurrency=None,
+        )
+
     @property
     def all_functions(self) -> list[lambda_.Function]:
-        return [*self.api_functions.values(), self.cascade]
+        return [*self.api_functions.values(), self.cascade, self.erasure_worker]
 
     def _function(
         self,
@@ -213,6 +253,7 @@ class Functions(Construct):
             (access.table_writes, [table_arn]),
             (access.bucket, [self._bucket.arn_for_objects("*")]),
             (("s3:ListBucket",) if access.list_bucket else (), [self._bucket.bucket_arn]),
+            (access.exports, [self._bucket.arn_for_objects(f"{names.EXPORT_OBJECT_PREFIX}*")]),
             (access.key, [self._key.key_arn] if self._key else []),
         ]
         for actions, resources in statements:
@@ -236,6 +277,14 @@ class Functions(Construct):
                     f"AwsSolutions-IAM5[Resource::{_arn_of(self._table)}/index/*]",
                     "Reads on the table's own indexes: a list query goes to whichever GSI serves the "
                     "requested scope and order.",
+                ),
+            )
+        if access.exports:
+            acknowledge(
+                role,
+                (
+                    f"AwsSolutions-IAM5[Resource::{_arn_of(self._bucket)}/{names.EXPORT_OBJECT_PREFIX}*]",
+                    "Export files staged under the bucket's exports/ prefix, named at request time.",
                 ),
             )
         if access.bucket:

@@ -10,6 +10,7 @@ from cdk.config import StackConfig
 from cdk.session_store_stack.api import RestApi
 from cdk.session_store_stack.bucket import PayloadBucket
 from cdk.session_store_stack.cascade import StreamCascade
+from cdk.session_store_stack.erasure import ErasureWorker
 from cdk.session_store_stack.functions import Functions
 from cdk.session_store_stack.monitoring import Monitoring
 from cdk.session_store_stack.table import SessionTable
@@ -45,6 +46,8 @@ class SessionStoreStack(Stack):
             cascade=self.functions.cascade,
             cascade_failures=self.cascade.failures,
         )
+        ErasureWorker(self, "ErasureWorker", table=self.table, function=self.functions.erasure_worker,
+                      topic=monitoring.topic)
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the API (with the stage)")
         CfnOutput(self, "TableName", value=self.table.table_name)

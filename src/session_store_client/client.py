@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, Iterator, List, Literal, Mapping, Optional, Union
 
 import requests
@@ -13,6 +14,7 @@ from session_store_client.retry import RetryPolicy
 from session_store_client.transport import ApiResponse, Transport, path
 
 MERGE_PATCH_CONTENT_TYPE = "application/merge-patch+json"
+NDJSON_CONTENT_TYPE = "application/x-ndjson"
 MAX_PAGE_SIZE = 100  # the API's largest page
 
 Record = Union[Mapping[str, Any], Session]
@@ -352,6 +354,30 @@ class SessionStoreClient:
                 return
 
     # --- Documentation --------------------------------------------------------------------------
+
+    # --- a user's data ---------------------------------------------------------------------------
+    def export_user(self, user_id: str, target: Union[str, "os.PathLike[str]"]) -> int:
+        """Write all of a user's data to ``target`` as JSON Lines (GET /users/{id}/export, one
+        record per line with its ``kind``), following the 303 to a staged file when the export
+        is too large for a response. Returns the number of lines written."""
+        response = self._transport.fetch(path("users", user_id, "export"), NDJSON_CONTENT_TYPE)
+        if response.status_code == 303:
+            # A presigned S3 URL: it carries its own authorization, so it is fetched unsigned.
+            response = self._transport.http.get(response.headers["Location"], timeout=self._transport.timeout)
+            response.raise_for_status()
+        content = response.content
+        with open(target, "wb") as sink:
+            sink.write(content)
+        return sum(1 for line in content.splitlines() if line.strip())
+
+    def erase_user(self, user_id: str) -> Dict[str, Any]:
+        """Start erasing all of a user's data (DELETE /users/{id}); returns ``erasure_id`` and ``status``.
+        Idempotent: while an erasure runs, the same erasure is returned."""
+        return self._transport.request("DELETE", path("users", user_id)).body
+
+    def get_erasure(self, user_id: str, erasure_id: str) -> Dict[str, Any]:
+        """An erasure's receipt: ``status`` (running, done, failed), ``counts`` per item kind, times."""
+        return self._transport.request("GET", path("users", user_id, "erasures", erasure_id)).body
 
     def openapi(self) -> Dict[str, Any]:
         """The API's OpenAPI 3 document."""

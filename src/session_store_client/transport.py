@@ -129,7 +129,35 @@ class Transport:
             self.retry_policy.sleep(delay)
             attempt += 1
 
-    def _send(self, method: str, url: str, headers: Dict[str, str], payload: Optional[bytes]) -> requests.Response:
+    def fetch(self, route: str, accept: str) -> requests.Response:
+        """GET `route` with the same signing, retries and error mapping as request(), and return the
+        raw response: the body unparsed (JSON Lines, say) and a redirect not followed."""
+        url = self.base_url + route
+        attempt = 0
+        while True:
+            try:
+                response = self._send("GET", url, {"Accept": f"{accept}, application/problem+json"}, None,
+                                      allow_redirects=False)
+            except requests.ConnectionError as error:
+                delay = self.retry_policy.delay_before_retry(attempt)
+                if delay is None:
+                    raise SessionStoreConnectionError(f"GET {url}: {error}") from error
+            else:
+                delay = None
+                if response.status_code in RETRYABLE_STATUSES:
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                    delay = self.retry_policy.delay_before_retry(attempt, retry_after)
+                if delay is None:
+                    if response.status_code >= 400:
+                        raise error_from_response(response.status_code, response.reason, response.headers,
+                                                  response.content, NotFound)
+                    return response
+            self.retry_policy.sleep(delay)
+            attempt += 1
+
+    def _send(
+        self, method: str, url: str, headers: Dict[str, str], payload: Optional[bytes], allow_redirects: bool = True
+    ) -> requests.Response:
         # Signed per attempt: the signature embeds the time, and credentials may have rotated.
         if self.signer is not None:
             headers = self.signer.sign(method, url, headers, payload)
@@ -138,7 +166,7 @@ class Transport:
         # reach the server exactly as encoded, and as signed.
         prepared.url = url
         settings = self.http.merge_environment_settings(url, {}, None, None, None)
-        return self.http.send(prepared, timeout=self.timeout, **settings)
+        return self.http.send(prepared, timeout=self.timeout, allow_redirects=allow_redirects, **settings)
 
     @staticmethod
     def _result(response: requests.Response, not_found: Type[NotFound]) -> ApiResponse:

@@ -38,7 +38,7 @@ def referenced_ids(value: Any) -> set[str]:
 
 def handlers() -> set[str]:
     """Every service function's handler, read from routes at call time (tests may add a route)."""
-    return {route.handler for route in routes.ROUTES} | {routes.CASCADE_HANDLER}
+    return {route.handler for route in routes.ROUTES} | {routes.CASCADE_HANDLER, routes.ERASURE_HANDLER}
 
 
 def service_functions(stack: Synthesized) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -78,6 +78,10 @@ def method_routes(stack: Synthesized) -> dict[tuple[str, str], dict[str, Any]]:
         ]
         for method in stack.of_type("AWS::ApiGateway::Method").values()
     }
+
+
+def erasure_worker_id(stack: Synthesized) -> str:
+    return service_functions(stack)[routes.ERASURE_HANDLER][0]
 
 
 def role_statements(stack: Synthesized, function_id: str) -> list[dict[str, Any]]:

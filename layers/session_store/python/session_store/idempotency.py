@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import json
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -167,3 +168,24 @@ def once(
 def _run_write(request: dict[str, Any], write: Callable[[], Outcome]) -> Outcome:
     del request  # hashed by Powertools; the write has everything it needs
     return write()
+
+
+# --- what a stored record holds of a user (the erasure's idempotency step reads these) ---------------
+def response_user_id(record: dict[str, Any]) -> str | None:
+    """The `user_id` of the session a record's stored response holds, if it holds one."""
+    stored = record.get("response", {}).get("S")
+    if not stored:
+        return None
+    try:
+        outcome = _SERIALIZER.from_dict(json.loads(stored))
+        body = json.loads(outcome.body) if outcome.body else None
+    except (ValueError, KeyError, TypeError):
+        return None
+    user = body.get("user_id") if isinstance(body, dict) else None
+    return user if isinstance(user, str) else None
+
+
+def recorded_at(record: dict[str, Any]) -> int:
+    """When the request was recorded (Unix seconds): its expiry less RECORD_SECONDS."""
+    expiry = record.get(names.TTL_ATTRIBUTE, {}).get("N")
+    return int(expiry) - RECORD_SECONDS if expiry else 0

@@ -33,6 +33,7 @@ REPLACED_INCARNATION = "replaced_incarnation"
 PAYLOAD_ENCODING_ATTRIBUTE = "payload_encoding"
 # Set while a large update holds the session (writes.py, "large updates").
 LEASE_UNTIL_ATTRIBUTE = "lease_until"
+_INCARNATION_ENTROPY_HEX = 6
 
 
 @dataclass
@@ -85,7 +86,12 @@ class StoredSession:
 
 def new_incarnation() -> str:
     """Changes each time a session is created anew, so runs of a predecessor stay out of it."""
-    return f"{int(time.time()):x}{secrets.token_hex(3)}"
+    return f"{int(time.time()):x}{secrets.token_hex(_INCARNATION_ENTROPY_HEX // 2)}"
+
+
+def incarnation_started_at(incarnation: str) -> int:
+    """The Unix second an incarnation began (new_incarnation's hex prefix; erasures compare it)."""
+    return int(incarnation[: -_INCARNATION_ENTROPY_HEX], 16)
 
 
 def new_run_order_ids(count: int) -> list[str]:

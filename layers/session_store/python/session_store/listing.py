@@ -15,11 +15,13 @@ from itertools import islice
 from typing import Any
 
 from session_store import codec, cursor, errors, keys, names, wire
+from session_store.erasure import ErasureGate
 from session_store.items import StoredSession
 from session_store.models import SESSION_TYPES, RunListQuery, SessionListQuery
 from session_store.repository import SessionRepository
 from session_store.retention import is_expired
 from session_store.table import index_for
+from session_store.user_repository import UserRepository
 
 _LOWEST = "0"
 _HIGHEST = "\U0010ffff"
@@ -153,11 +155,12 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
         fresh = [session_id for _, session_id in batch if session_id not in seen]
         seen.update(fresh)
         found = repository.batch_get_sessions(fresh) if fresh else {}
+        erased = ErasureGate(UserRepository(repository)).erased_among(list(found.values())) if found else set()
         for session_id in fresh:
             session = found.get(session_id)
             # The index is eventually consistent (and created-at indexes cannot filter): skip what
             # was deleted, has expired or does not match.
-            if session is not None and wanted(key := _real_key(session, query.sort_by), session):
+            if session is not None and session_id not in erased and wanted(key := _real_key(session, query.sort_by), session):
                 candidates[key] = session.public()
     has_more = bool(candidates) or entries.peek() is not None
     page: dict[str, Any] = {

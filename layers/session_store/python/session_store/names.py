@@ -18,6 +18,13 @@ SESSION_META_SK = "META"
 RUN_PREFIX = "RUN#"
 RUN_LOOKUP_PREFIX = "RUNID#"
 IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
+# A user's erasures (see erasure.py): pk ERASURE#<escaped user id>; sk LATEST (the newest erasure:
+# what reads consult, and the lock that makes DELETE /users/{id} idempotent) or JOB#<erasure id>.
+ERASURE_PREFIX = "ERASURE#"
+ERASURE_LATEST_SK = "LATEST"
+ERASURE_JOB_PREFIX = "JOB#"
+# Export files staged in the payload bucket when they do not fit in a response (exports.py).
+EXPORT_OBJECT_PREFIX = "exports/"
 USER_PREFIX = "USER#"
 TYPE_PREFIX = "TYPE#"
 COMPONENT_PREFIX = "COMPONENT#"
@@ -27,6 +34,7 @@ KEY_SEPARATOR = "#"
 ENTITY_SESSION = "session"
 ENTITY_RUN = "run"
 ENTITY_RUN_LOOKUP = "run_lookup"
+ENTITY_ERASURE = "erasure"  # an erasure job: its stream records drive the erasure worker
 
 SESSION_TYPES = ("agent", "team", "workflow")
 # The write shards of the all-sessions-of-a-type index: enough to spread a busy type over several
@@ -46,6 +54,9 @@ ENV_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 # token's subject, see auth.py).
 ENV_AUTH_MODE = "AUTH_MODE"
 
+# Emitted by the erasure worker when a job fails for good (the stack alarms on it).
+ERASURE_FAILED_METRIC = "ErasuresFailed"
+
 SERVICE_NAME = "session-store"
 METRICS_NAMESPACE = "SessionStore"
 DEFAULT_RETENTION_DAYS = 30
@@ -60,3 +71,4 @@ MAX_REQUEST_BYTES = 6 * 1024 * 1024
 # API Gateway's message for a request whose Lambda invoke failed as too large (status 413): the
 # stack's DEFAULT_4XX gateway response recognises it, the local runtime gives it.
 GATEWAY_LAMBDA_TOO_LARGE_MESSAGE = "Request Too Long"
+NDJSON_CONTENT_TYPE = "application/x-ndjson"

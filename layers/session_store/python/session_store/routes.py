@@ -48,6 +48,9 @@ OWNER_QUERY_DESCRIPTION = (
 SESSION = "/sessions/{session_id}"
 RUNS = "/sessions/{session_id}/runs"
 RUN = "/sessions/{session_id}/runs/{run_id}"
+USER = "/users/{user_id}"
+ERASURE = "/users/{user_id}/erasures/{erasure_id}"
+EXPORT = "/users/{user_id}/export"
 
 PUT_SESSION = Route("PUT", SESSION, "put_session", "Create or update a session (upsert)", writes=True)
 GET_SESSION = Route("GET", SESSION, "get_session", "Read a session with its runs")
@@ -58,6 +61,9 @@ PUT_RUN = Route("PUT", RUN, "put_run", "Create or replace one run", writes=True)
 LIST_RUNS = Route("GET", RUNS, "list_runs", "Page through a session's runs")
 GET_RUN = Route("GET", RUN, "get_run", "Read one run")
 DELETE_RUN = Route("DELETE", RUN, "delete_run", "Delete one run", writes=True)
+ERASE_USER = Route("DELETE", USER, "erase_user", "Erase all of a user's data (asynchronously)", writes=True)
+GET_ERASURE = Route("GET", ERASURE, "get_erasure", "The receipt of a user's erasure")
+EXPORT_USER = Route("GET", EXPORT, "export_user", "All of a user's data as JSON Lines")
 OPENAPI_DOCUMENT = Route("GET", "/openapi.json", "api_docs", "The OpenAPI 3 document")
 SWAGGER_UI = Route("GET", "/docs", "api_docs", "Swagger UI")
 
@@ -71,6 +77,9 @@ ROUTES: tuple[Route, ...] = (
     LIST_RUNS,
     GET_RUN,
     DELETE_RUN,
+    ERASE_USER,
+    GET_ERASURE,
+    EXPORT_USER,
     OPENAPI_DOCUMENT,
     SWAGGER_UI,
 )
@@ -78,6 +87,8 @@ ROUTES: tuple[Route, ...] = (
 # Functions that are not behind a route.
 CASCADE_FUNCTION = "cascade"
 CASCADE_HANDLER = f"handlers.{CASCADE_FUNCTION}.lambda_handler"
+ERASURE_FUNCTION = "erasure_worker"
+ERASURE_HANDLER = f"handlers.{ERASURE_FUNCTION}.lambda_handler"
 
 
 def functions() -> dict[str, tuple[Route, ...]]:

@@ -70,8 +70,19 @@ def service():
     return SessionService(repository(), current_settings().retention_days)
 
 
+@cache
+def user_data():
+    from session_store.http import MAX_RESPONSE_BYTES
+    from session_store.user_data import ExportStore, UserDataService
+
+    settings = current_settings()
+    exports = ExportStore(settings.payload_bucket, cache(lambda: aws_client("s3", settings.s3_endpoint)))
+    return UserDataService(service(), exports, MAX_RESPONSE_BYTES)
+
+
 def reset() -> None:
     """Forget built dependencies (tests change the environment between cases)."""
     current_settings.cache_clear()
     repository.cache_clear()
     service.cache_clear()
+    user_data.cache_clear()

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from session_store import errors, items, keys, names, wire, writes
+from session_store.erasure import ErasureGate
 from session_store.expressions import Expression, all_of
 from session_store.items import StoredSession
 from session_store.models import (
@@ -34,6 +35,7 @@ from session_store.results import NotModified
 from session_store.repository import ConditionFailed, SessionRepository
 from session_store.retention import default_policy, expiry_after_write, is_expired
 from session_store.table import UPDATED_INDEX_SLACK_SECONDS
+from session_store.user_repository import UserRepository
 
 MAX_WRITE_ATTEMPTS = 8
 MAX_READ_ATTEMPTS = 3
@@ -127,6 +129,8 @@ class SessionService:
     ) -> None:
         self.repository = repository
         self.retention_days = retention_days
+        # While a user is being erased, their older sessions read as gone (erasure.py).
+        self.erasures = ErasureGate(UserRepository(repository))
         self._clock = clock
         self._sleep = sleep
 
@@ -144,6 +148,7 @@ class SessionService:
             or is_expired(session.expires_at, self.now())
             or (user_id is not None and session.user_id != user_id)
             or (session_type is not None and session.session_type != session_type)
+            or self.erasures.erased(session)
         ):
             raise errors.NotFound(f"session {session_id!r} does not exist")
         return session
@@ -220,6 +225,8 @@ class SessionService:
         now = self.now()
         stored = self.repository.get_session(session_id)
         alive = stored if stored is not None and not is_expired(stored.expires_at, now) else None
+        if alive is not None and self.erasures.erased(alive):
+            alive = None  # an erased session: the write starts a fresh incarnation
         if alive is not None and alive.lease_until is not None and alive.lease_until >= now:
             raise errors.ConcurrentUpdate("a large update of the session is being written")
         self._check_preconditions(session_id, alive, preconditions)
@@ -246,6 +253,7 @@ class SessionService:
         )
         after.run_count = (alive.run_count if alive else 0) + len(new_run_ids)
         if alive is None:
+            self.erasures.check_new_incarnation(after.user_id, now)
             self._create(stored, after, groups)
         elif len(writes.chunk(groups)) == 1:
             self.repository.transact([

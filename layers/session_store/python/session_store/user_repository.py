@@ -1,0 +1,267 @@
+"""Data access for a user's whole data: erasure jobs, the user's index partitions, whole item
+collections and idempotency records. It calls DynamoDB only through SessionRepository (its
+`_call` maps AWS errors to domain errors and meters capacity), so it is part of the repository
+layer: nothing above it sees boto3.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from session_store import keys, names
+from session_store.expressions import Expression
+from session_store.items import PAYLOAD_OBJECT_ATTRIBUTE, n, s
+from session_store.repository import _BATCH_WRITE_LIMIT, ConditionFailed, SessionRepository
+from session_store.table import index_for
+
+# A finished erasure's receipt stays readable this long, then DynamoDB's TTL removes it.
+RECEIPT_SECONDS = 90 * 86_400
+
+
+@dataclass
+class ErasureJob:
+    """One erasure: what the receipt shows, and where the worker resumes (step, cursor)."""
+
+    user_id: str
+    erasure_id: str
+    status: str  # running | done | failed
+    cutoff: int  # sessions whose incarnation began at or before this second are erased
+    started_at: int
+    finished_at: int | None = None
+    step: int = 0  # index into erasure.STEPS
+    cursor: dict[str, Any] | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    seq: int = 0  # +1 on every save: a stream record is acted on only if it is the latest
+    failures: int = 0
+    last_error: str | None = None
+
+    def receipt(self) -> dict[str, Any]:
+        return {
+            "erasure_id": self.erasure_id,
+            "user_id": self.user_id,
+            "status": self.status,
+            "counts": dict(self.counts),
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+        }
+
+
+def erasure_pk(user_id: str) -> str:
+    return f"{names.ERASURE_PREFIX}{keys.bounded(user_id)}"
+
+
+def job_key(user_id: str, erasure_id: str) -> dict[str, Any]:
+    return {names.PARTITION_KEY: s(erasure_pk(user_id)), names.SORT_KEY: s(names.ERASURE_JOB_PREFIX + erasure_id)}
+
+
+def latest_key(user_id: str) -> dict[str, Any]:
+    return {names.PARTITION_KEY: s(erasure_pk(user_id)), names.SORT_KEY: s(names.ERASURE_LATEST_SK)}
+
+
+def job_item(job: ErasureJob) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        **job_key(job.user_id, job.erasure_id),
+        "entity": s(names.ENTITY_ERASURE),
+        "user_id": s(job.user_id),
+        "erasure_id": s(job.erasure_id),
+        "status": s(job.status),
+        "cutoff": n(job.cutoff),
+        "started_at": n(job.started_at),
+        "step": n(job.step),
+        "seq": n(job.seq),
+        "failures": n(job.failures),
+        # JSON text, like every other structured value in the table (readable in the console).
+        "counts": s(json.dumps(job.counts, sort_keys=True)),
+        "cursor": s(json.dumps(job.cursor)),
+    }
+    if job.finished_at is not None:
+        item["finished_at"] = n(job.finished_at)
+        item[names.TTL_ATTRIBUTE] = n(job.finished_at + RECEIPT_SECONDS)
+    if job.last_error:
+        item["last_error"] = s(job.last_error[:1000])
+    return item
+
+
+def job_from_item(item: dict[str, Any]) -> ErasureJob:
+    def number(name: str) -> int | None:
+        return int(item[name]["N"]) if name in item else None
+
+    return ErasureJob(
+        user_id=item["user_id"]["S"],
+        erasure_id=item["erasure_id"]["S"],
+        status=item["status"]["S"],
+        cutoff=number("cutoff") or 0,
+        started_at=number("started_at") or 0,
+        finished_at=number("finished_at"),
+        step=number("step") or 0,
+        cursor=json.loads(item["cursor"]["S"]) if "cursor" in item else None,
+        counts=json.loads(item["counts"]["S"]) if "counts" in item else {},
+        seq=number("seq") or 0,
+        failures=number("failures") or 0,
+        last_error=item.get("last_error", {}).get("S"),
+    )
+
+
+def _latest_item(job: ErasureJob) -> dict[str, Any]:
+    item = {**latest_key(job.user_id), "erasure_id": s(job.erasure_id), "status": s(job.status),
+            "cutoff": n(job.cutoff)}
+    if job.finished_at is not None:
+        # Once done, nothing of the user older than the cutoff is left for reads to hide.
+        item[names.TTL_ATTRIBUTE] = n(job.finished_at + RECEIPT_SECONDS)
+    return item
+
+
+@dataclass(frozen=True)
+class Latest:
+    """A user's newest erasure, as reads consult it."""
+
+    erasure_id: str
+    status: str
+    cutoff: int
+
+
+@dataclass(frozen=True)
+class CollectionItem:
+    sort_key: str
+    entity: str | None
+    object_key: str | None  # the run's offloaded payload, if any
+
+
+class UserRepository:
+    def __init__(self, sessions: SessionRepository) -> None:
+        self.sessions = sessions
+        self._call = sessions._call  # the one place that talks to DynamoDB (see module docstring)
+        self.table_name = sessions.table_name
+
+    # --- erasure jobs -----------------------------------------------------------------------------
+    def latest(self, user_id: str) -> Latest | None:
+        item = self._call("get_item", TableName=self.table_name, Key=latest_key(user_id),
+                          ConsistentRead=True).get("Item")
+        if not item:
+            return None
+        return Latest(item["erasure_id"]["S"], item["status"]["S"], int(item["cutoff"]["N"]))
+
+    def latest_of(self, user_ids: list[str]) -> dict[str, Latest]:
+        """The newest erasure of each of these users that has one (one BatchGetItem per 100)."""
+        found: dict[str, Latest] = {}
+        wanted = [latest_key(user) for user in dict.fromkeys(user_ids)]
+        for start in range(0, len(wanted), 100):
+            for item in self.sessions._batch_get(wanted[start : start + 100], consistent=True):
+                user = item[names.PARTITION_KEY]["S"]
+                found[user] = Latest(item["erasure_id"]["S"], item["status"]["S"], int(item["cutoff"]["N"]))
+        return {user: found[erasure_pk(user)] for user in user_ids if erasure_pk(user) in found}
+
+    def get_job(self, user_id: str, erasure_id: str) -> ErasureJob | None:
+        item = self._call("get_item", TableName=self.table_name, Key=job_key(user_id, erasure_id),
+                          ConsistentRead=True).get("Item")
+        return job_from_item(item) if item else None
+
+    def start_job(self, job: ErasureJob, previous: Latest | None) -> None:
+        """Write a new job and make it the user's latest, unless another erasure got there first
+        (ConditionFailed): the latest must still be what the caller read."""
+        expression = Expression()
+        if previous is None:
+            condition = f"attribute_not_exists({expression.name(names.SORT_KEY)})"
+        else:
+            condition = (f"{expression.name('erasure_id')} = {expression.value(s(previous.erasure_id))}"
+                         f" AND {expression.name('status')} = {expression.value(s(previous.status))}")
+        self.sessions.transact([
+            {"Put": {"Item": _latest_item(job), **expression.arguments(ConditionExpression=condition)}},
+            {"Put": {"Item": job_item(job), "ConditionExpression": "attribute_not_exists(sk)"}},
+        ])
+
+    def save_job(self, job: ErasureJob, expected_seq: int) -> None:
+        """Store the job's progress if nobody else has since (seq), and mirror its status into the
+        user's latest item. Raises ConditionFailed when another worker moved it on."""
+        expression = Expression()
+        condition = f"{expression.name('seq')} = {expression.value(n(expected_seq))}"
+        latest = Expression()
+        latest_condition = f"{latest.name('erasure_id')} = {latest.value(s(job.erasure_id))}"
+        self.sessions.transact([
+            {"Put": {"Item": job_item(job), **expression.arguments(ConditionExpression=condition)}},
+            {"Put": {"Item": _latest_item(job), **latest.arguments(ConditionExpression=latest_condition)}},
+        ])
+
+    # --- the user's sessions ------------------------------------------------------------------------
+    def user_sessions(
+        self, user_id: str, session_type: str, upper: str | None, start: dict[str, Any] | None, limit: int
+    ) -> tuple[list[str], dict[str, Any] | None]:
+        """One page of the user's sessions of one type on the updated-at index (order keys up to
+        `upper`, oldest first): session ids, and the key to continue after (None at the end)."""
+        index = index_for("user", "updated_at")
+        expression = Expression()
+        condition = f"{expression.name(index.partition_key)} = {expression.value(s(keys.user_partition(user_id, session_type)))}"
+        if upper is not None:
+            condition += f" AND {expression.name(index.sort_key)} <= {expression.value(s(upper))}"
+        arguments: dict[str, Any] = {
+            "TableName": self.table_name, "IndexName": index.name, "Limit": limit,
+            **expression.arguments(KeyConditionExpression=condition),
+        }
+        if start:
+            arguments["ExclusiveStartKey"] = start
+        response = self._call("query", **arguments)
+        ids = [keys.session_id_from_pk(item[names.PARTITION_KEY]["S"]) for item in response.get("Items", [])]
+        return ids, response.get("LastEvaluatedKey")
+
+    def collection(self, session_id: str) -> Iterator[CollectionItem]:
+        """Every item of a session's item collection but its session item, page by page."""
+        expression = Expression()
+        condition = (f"{expression.name(names.PARTITION_KEY)} = {expression.value(s(keys.session_pk(session_id)))}"
+                     f" AND {expression.name(names.SORT_KEY)} > {expression.value(s(names.SESSION_META_SK))}")
+        projection = ", ".join(expression.name(a) for a in (names.SORT_KEY, "entity", PAYLOAD_OBJECT_ATTRIBUTE))
+        start = None
+        while True:
+            arguments: dict[str, Any] = {
+                "TableName": self.table_name, "ConsistentRead": True, "ProjectionExpression": projection,
+                **expression.arguments(KeyConditionExpression=condition),
+            }
+            if start:
+                arguments["ExclusiveStartKey"] = start
+            response = self._call("query", **arguments)
+            for item in response.get("Items", []):
+                yield CollectionItem(item[names.SORT_KEY]["S"], item.get("entity", {}).get("S"),
+                                     item.get(PAYLOAD_OBJECT_ATTRIBUTE, {}).get("S"))
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return
+
+    def delete_items(self, session_id: str, sort_keys: list[str]) -> None:
+        pk = s(keys.session_pk(session_id))
+        for begin in range(0, len(sort_keys), _BATCH_WRITE_LIMIT):
+            batch = sort_keys[begin : begin + _BATCH_WRITE_LIMIT]
+            self.sessions._batch_delete([{names.PARTITION_KEY: pk, names.SORT_KEY: s(sk)} for sk in batch])
+
+    def delete_session_item(self, session_id: str, incarnation: str) -> bool:
+        """Delete the session item if it is still that incarnation; False if it has moved on."""
+        expression = Expression()
+        condition = f"{expression.name('incarnation')} = {expression.value(s(incarnation))}"
+        try:
+            self.sessions.delete_session(session_id, condition, expression)
+        except ConditionFailed:
+            return False
+        return True
+
+    # --- idempotency records ----------------------------------------------------------------------
+    def idempotency_records(
+        self, start: dict[str, Any] | None, limit: int
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """A page of the Idempotency-Key records (one partition, kept one hour by TTL)."""
+        expression = Expression()
+        condition = f"{expression.name(names.PARTITION_KEY)} = {expression.value(s(names.IDEMPOTENCY_PREFIX))}"
+        arguments: dict[str, Any] = {
+            "TableName": self.table_name, "Limit": limit, "ConsistentRead": True,
+            **expression.arguments(KeyConditionExpression=condition),
+        }
+        if start:
+            arguments["ExclusiveStartKey"] = start
+        response = self._call("query", **arguments)
+        return response.get("Items", []), response.get("LastEvaluatedKey")
+
+    def delete_idempotency_records(self, sort_keys: list[str]) -> None:
+        pk = s(names.IDEMPOTENCY_PREFIX)
+        for begin in range(0, len(sort_keys), _BATCH_WRITE_LIMIT):
+            batch = sort_keys[begin : begin + _BATCH_WRITE_LIMIT]
+            self.sessions._batch_delete([{names.PARTITION_KEY: pk, names.SORT_KEY: s(sk)} for sk in batch])

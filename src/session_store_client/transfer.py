@@ -1,0 +1,176 @@
+"""Moving a user's data out of and into the store: export to a JSON Lines file, import such a file,
+and migrate from an Agno database read through Agno's own db classes.
+
+Import rules (the same for `import` and `migrate`):
+- creation times are kept: `created_at` is sent with the session, and the store keeps a given
+  value when it creates the session;
+- idempotent and resumable: a session that already holds at least the record's runs is skipped;
+  any other is written with PUT, whose runs merge by run_id, so a re-run or a resumed run never
+  stores a run twice;
+- runs of any size go through the API's own path (gzip, then S3 above an item): a session's runs
+  are sent in requests of at most REQUEST_BUDGET_BYTES, a larger run alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+from urllib.parse import parse_qs, urlparse
+
+from session_store_client.errors import SessionNotFound
+
+# The fields of Agno's session schema the store keeps (SPEC section 2), runs aside.
+SESSION_FIELDS = ("session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id",
+                  "session_data", "agent_data", "team_data", "workflow_data", "metadata", "summary",
+                  "created_at")
+# Well under the API's 6 MB request limit, leaving room for the session's own fields.
+REQUEST_BUDGET_BYTES = 4 * 1024 * 1024
+AGNO_SESSION_TYPES = ("agent", "team", "workflow")
+AGNO_PAGE_SIZE = 100
+
+
+@dataclass
+class ImportCounts:
+    sessions_imported: int = 0
+    sessions_skipped: int = 0  # already held every run of the record
+    runs_sent: int = 0
+    not_imported: Dict[str, int] = field(default_factory=dict)  # kind -> lines this store cannot hold
+
+    def rows(self) -> List[tuple]:
+        rows = [("sessions imported", self.sessions_imported), ("sessions already present", self.sessions_skipped),
+                ("runs written", self.runs_sent)]
+        rows += [(f"{kind} lines not imported (not supported by this store)", count)
+                 for kind, count in sorted(self.not_imported.items())]
+        return rows
+
+
+def session_request_bodies(record: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
+    """The PUT bodies that store one session record: its fields with the first runs, then the
+    remaining runs in requests of at most REQUEST_BUDGET_BYTES."""
+    fields = {name: record[name] for name in SESSION_FIELDS if name in record and name != "session_id"}
+    runs = list(record.get("runs") or [])
+    chunk: List[Dict[str, Any]] = []
+    size = 0
+    first = True
+    for run in runs:
+        run_size = len(json.dumps(run))
+        if chunk and size + run_size > REQUEST_BUDGET_BYTES:
+            yield {**(fields if first else {"session_type": fields.get("session_type")}), "runs": chunk}
+            first, chunk, size = False, [], 0
+        chunk.append(run)
+        size += run_size
+    if chunk or first:
+        yield {**(fields if first else {"session_type": fields.get("session_type")}), "runs": chunk}
+
+
+class Importer:
+    def __init__(self, client: Any, workers: int = 4) -> None:
+        self.client = client
+        self.workers = workers
+        self.counts = ImportCounts()
+
+    def import_records(self, records: Iterable[Dict[str, Any]], advance: Callable[[], None] = lambda: None) -> ImportCounts:
+        sessions = self._sessions(records)
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for imported, runs in pool.map(self.import_session, sessions):
+                if imported:
+                    self.counts.sessions_imported += 1
+                    self.counts.runs_sent += runs
+                else:
+                    self.counts.sessions_skipped += 1
+                advance()
+        return self.counts
+
+    def _sessions(self, records: Iterable[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:
+        for record in records:
+            kind = record.get("kind", "session")
+            if kind == "session":
+                yield record
+            else:
+                self.counts.not_imported[kind] = self.counts.not_imported.get(kind, 0) + 1
+
+    def import_session(self, record: Dict[str, Any]) -> tuple:
+        """(whether anything was written, runs sent)."""
+        session_id = record["session_id"]
+        runs = record.get("runs") or []
+        try:
+            stored = self.client.get_session(session_id, include_runs=False)
+            if stored.run_count >= len(runs):
+                return False, 0
+        except SessionNotFound:
+            pass
+        for body in session_request_bodies(record):
+            self.client.put_session(session_id, body)
+        return True, len(runs)
+
+
+def read_jsonl(path: Path) -> Iterator[Dict[str, Any]]:
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except ValueError as error:
+                    raise ValueError(f"{path}:{number}: not a JSON object: {error}") from None
+
+
+def count_lines(path: Path) -> int:
+    with path.open(encoding="utf-8") as lines:
+        return sum(1 for line in lines if line.strip())
+
+
+# --- Agno databases ---------------------------------------------------------------------------------
+def open_agno_db(url: str) -> Any:
+    """An Agno db object for a database URL: `sqlite:///agno.db`, `postgresql+psycopg://...`, or
+    `dynamodb://[endpoint host:port]?region=...&session_table=...` (Agno's DynamoDb tables)."""
+    scheme = url.split(":", 1)[0]
+    if scheme.startswith("sqlite"):
+        from agno.db.sqlite import SqliteDb
+
+        return SqliteDb(db_url=url)
+    if scheme.startswith("postgres"):
+        from agno.db.postgres import PostgresDb
+
+        return PostgresDb(db_url=url)
+    if scheme == "dynamodb":
+        import boto3
+        from agno.db.dynamo import DynamoDb
+
+        parsed = urlparse(url)
+        options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
+        endpoint = f"http://{parsed.netloc}" if parsed.netloc else None
+        client = boto3.client("dynamodb", region_name=options.get("region"), endpoint_url=endpoint)
+        tables = {key: value for key, value in options.items() if key.endswith("_table")}
+        return DynamoDb(db_client=client, **tables)
+    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///..., postgresql+psycopg://... or dynamodb://...")
+
+
+def agno_session_count(db: Any) -> int:
+    from agno.db.base import SessionType
+
+    total = 0
+    for kind in AGNO_SESSION_TYPES:
+        _, count = db.get_sessions(session_type=SessionType(kind), limit=1, page=1, deserialize=False)
+        total += count
+    return total
+
+
+def agno_sessions(db: Any) -> Iterator[Dict[str, Any]]:
+    """Every session of an Agno database with its runs, as Agno stores them, oldest first, page by page."""
+    from agno.db.base import SessionType
+
+    for kind in AGNO_SESSION_TYPES:
+        page = 1
+        while True:
+            rows, _ = db.get_sessions(session_type=SessionType(kind), limit=AGNO_PAGE_SIZE, page=page,
+                                      sort_by="created_at", sort_order="asc", deserialize=False)
+            for row in rows:
+                yield {"kind": "session", **{name: row.get(name) for name in SESSION_FIELDS},
+                       "session_type": kind, "runs": row.get("runs") or []}
+            if len(rows) < AGNO_PAGE_SIZE:
+                break
+            page += 1

@@ -1,0 +1,201 @@
+"""The data lifecycle end to end on the local runtime (the synthesized stack: the erasure worker on
+its filtered stream mapping, the cascade, moto's S3): erase a user holding 2,000 sessions and
+20,000 runs plus offloaded runs, export a user (inline and through a staged file), import an
+export and migrate an Agno SqliteDb written by real Agno agents, with the console script."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from botocore.exceptions import ClientError
+from agno.agent import Agent
+from agno.db.base import SessionType
+from agno.db.sqlite import SqliteDb
+
+from bench.data import incompressible
+from bench.lifecycle import session_items, user_sessions, write_agno_db
+from bench.loader import loader_client, put_all
+from local_runtime.dynamodb_local import make_client
+from session_store import erasure, names
+from session_store_client import SessionStoreClient
+from session_store_client.cli import main
+from session_store_client.errors import SessionNotFound
+from tests.support.fake_model import FakeModel
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+MB = 1024 * 1024
+ERASED, KEPT = "erase-me", "keep-me"
+SESSIONS, RUNS = 2_000, 10
+
+
+def scan(dynamodb, table_name):
+    """Every item (a Scan in the test, never on a request path)."""
+    found, start = [], None
+    while True:
+        page = dynamodb.scan(TableName=table_name, **({"ExclusiveStartKey": start} if start else {}))
+        found += page["Items"]
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return found
+
+
+def s3_of(runtime):
+    endpoint = re.search(r"moto S3 on (http://\S+)\): (\S+)", runtime.log())
+    return make_client("s3", endpoint.group(1)), endpoint.group(2)
+
+
+def object_keys(s3, bucket):
+    keys, token = [], None
+    while True:
+        page = s3.list_objects_v2(Bucket=bucket, **({"ContinuationToken": token} if token else {}))
+        keys += [entry["Key"] for entry in page.get("Contents", [])]
+        token = page.get("NextContinuationToken")
+        if not token:
+            return set(keys)
+
+
+def big_run(run_id, seed, user):
+    return {"run_id": run_id, "user_id": user, "content": incompressible(2 * MB, seed)}
+
+
+def session_body(user, runs, kind="agent"):
+    return {"session_type": kind, "user_id": user, "agent_id": "lifecycle-agent",
+            "session_data": {"session_name": f"{user} chat"}, "runs": runs}
+
+
+def test_erasing_a_user_with_2000_sessions_and_20000_runs(local_api_url, local_runtime, local_dynamodb,
+                                                          local_table_name, eventually):
+    # Seeded through the service's own item-building code, batch-written (2,000 PUTs would only
+    # measure HTTP); the offloaded runs and the idempotency records go through the API.
+    seeded = put_all(loader_client(local_runtime.dynamodb_endpoint), local_table_name,
+                     session_items(local_table_name, user_sessions(ERASED, SESSIONS, RUNS)))
+    assert seeded == SESSIONS * (1 + 2 * RUNS)
+    client = SessionStoreClient(local_api_url)
+    for number in range(2):
+        client.put_session(f"{ERASED}-big-{number}", session_body(ERASED, [big_run("big", number, ERASED)], "team"))
+    client.put_session(f"{ERASED}-keyed", session_body(ERASED, []), idempotency_key=f"{ERASED}-key")
+    for number in range(3):
+        client.put_session(f"{KEPT}-{number}", session_body(KEPT, [{"run_id": "r", "content": "mine"}]),
+                           idempotency_key=f"{KEPT}-key-{number}")
+    client.put_session(f"{KEPT}-big", session_body(KEPT, [big_run("big", 9, KEPT)]))
+    s3, bucket = s3_of(local_runtime)
+
+    def kept_items():
+        return sorted((item for item in scan(local_dynamodb, local_table_name) if KEPT in json.dumps(item)),
+                      key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
+
+    kept_before = kept_items()
+    assert len(kept_before) == 4 + 3 * 2 + 2 + 3  # sessions, runs and lookups, idempotency records
+    assert len(_objects_of(ERASED, s3, bucket)) == 2
+
+    started = client.erase_user(ERASED)
+    assert started["status"] == "running"
+    assert client.erase_user(ERASED)["erasure_id"] == started["erasure_id"]
+    with pytest.raises(SessionNotFound):
+        client.get_session(f"{ERASED}-00007")  # gone for reads at once
+    assert client.list_sessions(user_id=ERASED).sessions == []
+
+    def finished():
+        return client.get_erasure(ERASED, started["erasure_id"])["status"] != erasure.RUNNING
+
+    assert eventually(finished, timeout=900, interval=1.0)
+    receipt = client.get_erasure(ERASED, started["erasure_id"])
+    assert receipt["status"] == "done", receipt
+    assert receipt["counts"] == {"sessions": SESSIONS + 3, "runs": SESSIONS * RUNS + 2,
+                                 "run_lookups": SESSIONS * RUNS + 2, "s3_objects": 2, "idempotency_records": 1}
+
+    left = [item for item in scan(local_dynamodb, local_table_name)
+            if ERASED in json.dumps(item) and not item["pk"]["S"].startswith(names.ERASURE_PREFIX)]
+    assert left == []
+    assert _objects_of(ERASED, s3, bucket) == []
+    assert kept_items() == kept_before  # no other user's item was touched
+    assert client.get_session(f"{KEPT}-big").runs[0].to_dict() == big_run("big", 9, KEPT)  # nor object
+
+
+def _objects_of(session_prefix, s3, bucket):
+    """Offloaded objects whose metadata names a session of that prefix."""
+    found = []
+    for key in object_keys(s3, bucket):
+        if not key.startswith("runs/"):
+            continue
+        try:
+            session_id = s3.head_object(Bucket=bucket, Key=key)["Metadata"].get("session-id", "")
+        except ClientError:
+            continue  # deleted since it was listed (the cascade of another test's session)
+        if session_id.startswith(session_prefix):
+            found.append(key)
+    return found
+
+
+def test_export_inline_and_staged_and_import_of_the_export(local_api_url, tmp_path):
+    client = SessionStoreClient(local_api_url)
+    user = "exporter"
+    client.put_session("exp-1", {**session_body(user, [{"run_id": "a", "content": 0.1}]), "created_at": 1_600_000_000})
+    client.put_session("exp-2", session_body(user, [{"run_id": "b", "content": {"deep": [1, None, "x"]}}], "team"))
+    target = tmp_path / "export.jsonl"
+    assert main(["export", user, "--url", local_api_url, "-o", str(target)]) == 0
+    lines = [json.loads(line) for line in target.read_text().splitlines()]
+    assert {line["kind"] for line in lines} == {"session"}
+    for line in lines:
+        stored = client.get_session(line["session_id"]).to_dict()
+        assert {k: v for k, v in line.items() if k != "kind"} == {
+            k: v for k, v in stored.items() if k not in ("version", "expires_at", "run_count")}
+    assert next(line for line in lines if line["session_id"] == "exp-1")["created_at"] == 1_600_000_000
+
+    # Import as another user's copy: created, then on a second run nothing is imported twice.
+    copies = tmp_path / "copies.jsonl"
+    copies.write_text("".join(json.dumps({**line, "session_id": "copy-" + line["session_id"]}) + "\n" for line in lines))
+    assert main(["import", str(copies), "--url", local_api_url]) == 0
+    for line in lines:
+        copy = client.get_session("copy-" + line["session_id"]).to_dict()
+        assert copy["runs"] == line["runs"] and copy["created_at"] == line["created_at"]
+        assert copy["version"] == 1
+    assert main(["import", str(copies), "--url", local_api_url]) == 0
+    assert client.get_session("copy-exp-1").to_dict()["version"] == 1  # skipped: already present
+
+    # Larger than a response: 303 to the staged file, followed by the client.
+    big_user = "big-exporter"
+    for number in range(4):
+        client.put_session(f"bigexp-{number}", session_body(big_user, [big_run("r", 20 + number, big_user)]))
+    staged = tmp_path / "big.jsonl"
+    assert client.export_user(big_user, staged) == 4
+    exported = {json.loads(line)["session_id"]: json.loads(line) for line in staged.read_text().splitlines()}
+    assert exported["bigexp-2"]["runs"] == client.get_session("bigexp-2").to_dict()["runs"]
+
+
+def _agno_agent_sessions(db, count, turns):
+    """Sessions written by real Agno agents (fake model): Agno's own record shapes."""
+    for number in range(count):
+        agent = Agent(model=FakeModel(replies=[f"reply {number}"]), db=db, session_id=f"agent-session-{number}",
+                      user_id="migrating-user", agent_id="migrating-agent", add_history_to_context=True,
+                      telemetry=False)
+        for turn in range(turns):
+            agent.run(f"message {turn}")
+
+
+def test_migrating_an_agno_sqlite_database_of_1000_sessions_and_10000_runs(local_api_url, tmp_path):
+    url = f"sqlite:///{tmp_path}/agno.db"
+    db = SqliteDb(db_url=url)
+    _agno_agent_sessions(db, count=3, turns=4)
+    # The bulk of the database through Agno's own writes (upsert_sessions, upsert_run).
+    write_agno_db(db, user_sessions("migrating-user", 997, 10, seed=31, prefix="bulk-"))
+    rows = []
+    for kind in ("agent", "team", "workflow"):
+        rows += db.get_sessions(session_type=SessionType(kind), deserialize=False)[0]
+    assert len(rows) == 1_000
+    assert sum(len(row.get("runs") or []) for row in rows) == 3 * 4 + 997 * 10
+
+    assert main(["migrate", "--from", url, "--url", local_api_url, "--workers", "4"]) == 0
+    client = SessionStoreClient(local_api_url)
+    for row in rows:  # record by record
+        stored = client.get_session(row["session_id"]).to_dict()
+        for name in ("session_type", "agent_id", "team_id", "workflow_id", "user_id", "session_data",
+                     "agent_data", "team_data", "workflow_data", "metadata", "summary", "created_at"):
+            assert stored[name] == row[name], (row["session_id"], name)
+        assert stored["runs"] == (row.get("runs") or []), row["session_id"]
+    versions = {row["session_id"]: client.get_session(row["session_id"], include_runs=False).version for row in rows[:50]}
+    assert main(["migrate", "--from", url, "--url", local_api_url]) == 0  # re-run: nothing twice
+    assert {sid: client.get_session(sid, include_runs=False).version for sid in versions} == versions
