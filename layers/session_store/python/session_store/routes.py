@@ -47,6 +47,14 @@ PUT_RUN = Route("PUT", RUN, "put_run", "Create or replace one run", writes=True)
 LIST_RUNS = Route("GET", RUNS, "list_runs", "Page through a session's runs")
 GET_RUN = Route("GET", RUN, "get_run", "Read one run")
 DELETE_RUN = Route("DELETE", RUN, "delete_run", "Delete one run", writes=True)
+MEMORY = "/memories/{memory_id}"
+PUT_MEMORY = Route("PUT", MEMORY, "put_memory", "Create or replace a user memory", writes=True)
+GET_MEMORY = Route("GET", MEMORY, "get_memory", "Read a user memory")
+DELETE_MEMORY = Route("DELETE", MEMORY, "delete_memory", "Delete a user memory", writes=True)
+LIST_MEMORIES = Route("GET", "/memories", "list_memories", "List user memories")
+DELETE_MEMORIES = Route("POST", "/memory-deletions", "delete_memories", "Delete many user memories", writes=True)
+MEMORY_TOPICS = Route("GET", "/memory-topics", "memory_topics", "The topics of user memories")
+MEMORY_STATS = Route("GET", "/memory-stats", "memory_stats", "Per-user memory counts")
 OPENAPI_DOCUMENT = Route("GET", "/openapi.json", "api_docs", "The OpenAPI 3 document")
 SWAGGER_UI = Route("GET", "/docs", "api_docs", "Swagger UI")
 
@@ -60,6 +68,13 @@ ROUTES: tuple[Route, ...] = (
     LIST_RUNS,
     GET_RUN,
     DELETE_RUN,
+    PUT_MEMORY,
+    GET_MEMORY,
+    DELETE_MEMORY,
+    LIST_MEMORIES,
+    DELETE_MEMORIES,
+    MEMORY_TOPICS,
+    MEMORY_STATS,
     OPENAPI_DOCUMENT,
     SWAGGER_UI,
 )
