@@ -4,6 +4,7 @@ from session_store_client.client import SessionStoreClient
 from session_store_client.errors import (
     BadRequest,
     Forbidden,
+    MemoryNotFound,
     NotFound,
     PayloadTooLarge,
     PreconditionFailed,
@@ -16,12 +17,24 @@ from session_store_client.errors import (
     TooManyRequests,
     ValidationFailed,
 )
-from session_store_client.models import ResponseMeta, Run, RunPage, Session, SessionPage
+from session_store_client.models import (
+    MemoryPage,
+    MemoryStats,
+    ResponseMeta,
+    Run,
+    RunPage,
+    Session,
+    SessionPage,
+    UserMemory,
+)
 from session_store_client.retry import RetryPolicy
 
 __all__ = [
     "BadRequest",
     "Forbidden",
+    "MemoryNotFound",
+    "MemoryPage",
+    "MemoryStats",
     "NotFound",
     "PayloadTooLarge",
     "PreconditionFailed",
@@ -39,5 +52,6 @@ __all__ = [
     "SessionStoreConnectionError",
     "SessionStoreError",
     "TooManyRequests",
+    "UserMemory",
     "ValidationFailed",
 ]

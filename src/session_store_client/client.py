@@ -6,6 +6,7 @@ from typing import Any, Dict, Iterator, List, Literal, Mapping, Optional, Union
 
 from session_store_client.auth import SigV4Signer
 from session_store_client.errors import ResponseTooLarge, RunNotFound, SessionNotFound
+from session_store_client.memories import MemoryMethods
 from session_store_client.models import ApiModel, ResponseMeta, Run, RunPage, Session, SessionPage
 from session_store_client.retry import RetryPolicy
 from session_store_client.transport import ApiResponse, Transport, path
@@ -37,7 +38,7 @@ def _write_headers(
     }
 
 
-class SessionStoreClient:
+class SessionStoreClient(MemoryMethods):
     """A client of the Session Store API.
 
     ``auth="iam"`` signs every request with SigV4 (service ``execute-api``) using botocore's
