@@ -6,6 +6,7 @@ differences the HTTP API imposes are listed in session_store_client/README.md.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Dict, Iterable, Iterator, List, Literal, Optional, Tuple, Union
 
 from agno.db.base import BaseDb, SessionType
@@ -18,7 +19,8 @@ from session_store_client._json import dumps
 from session_store_client.agno.known_runs import KnownRuns, run_digest
 from session_store_client.agno.paging import read_window
 from session_store_client.agno.records import agno_row, api_record, run_to_dict, enum_value
-from session_store_client.agno.unsupported import fail_unsupported_features
+from session_store_client.agno.fallback import delegate_to_fallback, hide_tables_without_fallback
+from session_store_client.agno.memories import MemoryMethods
 from session_store_client.client import SessionStoreClient
 from session_store_client.errors import Forbidden, NotFound, PreconditionFailed
 from session_store_client.models import Session as StoredSession
@@ -47,12 +49,19 @@ def _batches_under(runs: List[Row], budget: int) -> Iterator[List[Row]]:
     yield batch
 
 
-@fail_unsupported_features
-class SessionStoreDb(BaseDb):
+def db_id_for(base_url: str) -> str:
+    """The same id in every process that talks to the same store: AgentOS replicas agree on it."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, base_url.rstrip("/")))
+
+
+@delegate_to_fallback(BaseDb)
+class SessionStoreDb(MemoryMethods, BaseDb):
     """agno storage backed by the Session Store API: ``Agent(db=SessionStoreDb(base_url=...))``.
 
     Give either ``base_url`` (with ``auth="iam"`` to sign requests, and optionally ``region``) or
-    a ready ``client``.
+    a ready ``client``. Sessions, runs and user memories live in the store; every other agno
+    domain goes to ``fallback`` (any agno db) if given (see fallback.py). The db id is derived
+    from the base URL unless ``id`` is given.
     """
 
     def __init__(
@@ -62,21 +71,28 @@ class SessionStoreDb(BaseDb):
         region: Optional[str] = None,
         client: Optional[SessionStoreClient] = None,
         id: Optional[str] = None,
+        fallback: Optional[BaseDb] = None,
     ):
         if client is None:
             if base_url is None:
                 raise ValueError("SessionStoreDb needs base_url=... or client=...")
             client = SessionStoreClient(base_url, auth=auth, region=region)
-        super().__init__(id=id)
+        super().__init__(id=id or db_id_for(client.base_url))
         self.client = client
+        self.fallback = fallback
+        hide_tables_without_fallback(self)
         self._known_runs = KnownRuns()
 
     def close(self) -> None:
         self.client.close()
+        if self.fallback is not None:
+            self.fallback.close()
 
     def table_exists(self, table_name: str) -> bool:
-        # Sessions and runs are the only "tables" this db has; agno's OS probes before using one.
-        return table_name in (self.session_table_name, self.runs_table_name)
+        # Sessions, runs and memories are this db's own "tables"; agno's OS probes before using one.
+        if table_name in (self.session_table_name, self.runs_table_name, self.memory_table_name):
+            return True
+        return self.fallback.table_exists(table_name) if self.fallback is not None else False
 
     # --- Sessions -------------------------------------------------------------------------------
 
