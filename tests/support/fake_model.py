@@ -68,7 +68,13 @@ class MemoryWritingModel(FakeModel):
     def invoke(self, messages: List[Message], *args, **kwargs) -> ModelResponse:
         tools = kwargs.get("tools") or []
         offered = {(tool.get("function") or {}).get("name") for tool in tools if isinstance(tool, dict)}
-        if "add_memory" in offered and not any(m.role == "tool" for m in messages):
+        first_step = not any(m.role == "tool" for m in messages)
+        if "update_user_memory" in offered and first_step:  # agentic memory: delegate the task
+            self.calls.append([SentMessage(role=m.role, content=m.content) for m in messages])
+            arguments = json.dumps({"task": "remember: " + "; ".join(text for text, _ in self.memories)})
+            return ModelResponse(role="assistant", tool_calls=[
+                {"id": "call-task", "type": "function", "function": {"name": "update_user_memory", "arguments": arguments}}])
+        if "add_memory" in offered and first_step:
             self.calls.append([SentMessage(role=m.role, content=m.content) for m in messages])
             calls = [
                 {"id": f"call-{index}", "type": "function",

@@ -229,7 +229,7 @@ FALLBACK_READS = [
     ("get_traces", {}, ([], 0)),
     ("get_knowledge_contents", {}, ([], 0)),
     ("list_components", {}, ([], 0)),
-    ("get_latest_schema_version", {"table_name": "agno_sessions"}, None),
+    ("get_latest_schema_version", {"table_name": "agno_metrics"}, None),
 ]
 
 

@@ -19,7 +19,7 @@ from session_store_client._json import dumps
 from session_store_client.agno.known_runs import KnownRuns, run_digest
 from session_store_client.agno.paging import read_window
 from session_store_client.agno.records import agno_row, api_record, run_to_dict, enum_value
-from session_store_client.agno.fallback import delegate_to_fallback, hide_tables_without_fallback
+from session_store_client.agno.fallback import SchemaVersions, delegate_to_fallback, hide_tables_without_fallback
 from session_store_client.agno.memories import MemoryMethods
 from session_store_client.client import SessionStoreClient
 from session_store_client.errors import Forbidden, NotFound, PreconditionFailed
@@ -55,7 +55,7 @@ def db_id_for(base_url: str) -> str:
 
 
 @delegate_to_fallback(BaseDb)
-class SessionStoreDb(MemoryMethods, BaseDb):
+class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
     """agno storage backed by the Session Store API: ``Agent(db=SessionStoreDb(base_url=...))``.
 
     Give either ``base_url`` (with ``auth="iam"`` to sign requests, and optionally ``region``) or

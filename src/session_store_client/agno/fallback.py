@@ -136,3 +136,34 @@ def hide_tables_without_fallback(db: Any) -> None:
     for attribute in list(vars(db)):
         if attribute.endswith("_table_name") and attribute not in OWN_TABLE_ATTRIBUTES:
             setattr(db, attribute, None)
+
+
+def _latest_schema_version() -> str:
+    from agno.db.migrations.manager import MigrationManager
+
+    return MigrationManager.available_versions[-1][1].public
+
+
+class SchemaVersions:
+    """agno's schema versions: the store's own tables are always at agno's latest version (their
+    layout is the service's, not a migration's), so AgentOS's migrate leaves them alone; the other
+    tables' versions are the fallback's."""
+
+    fallback: Any
+
+    def _own_table(self, table_name: str) -> bool:
+        return table_name in {getattr(self, attribute) for attribute in OWN_TABLE_ATTRIBUTES}
+
+    def get_latest_schema_version(self, table_name: str) -> Any:
+        if self._own_table(table_name):
+            return _latest_schema_version()
+        if self.fallback is not None:
+            return self.fallback.get_latest_schema_version(table_name)
+        return None  # agno's migrate skips a table without a version
+
+    def upsert_schema_version(self, table_name: str, version: str) -> Any:
+        if self._own_table(table_name):
+            return None
+        if self.fallback is not None:
+            return self.fallback.upsert_schema_version(table_name, version)
+        return _without_fallback(self, "upsert_schema_version", None, {})
