@@ -13,7 +13,7 @@ from tests.support.fake_model import MemoryWritingModel
 USER = "parity-user"
 SESSION = "parity-session"
 # Values that differ between two stores by construction: ids minted at random, clock times.
-_VOLATILE_SUFFIXES = ("_id", "_at", "_time", "time", "date", "duration", "latency")
+_VOLATILE_SUFFIXES = ("_id", "_at", "_time", "time", "date", "duration", "latency", "_token", "_ms")
 
 
 def normalized(value: Any) -> Any:
