@@ -8,7 +8,7 @@ import uuid
 import pytest
 from agno.db.sqlite import SqliteDb
 
-from session_store_client.agno import SessionStoreDb
+from session_store_client.agno import AsyncSessionStoreDb, SessionStoreDb
 from tests.support import agentos_parity
 
 pytestmark = pytest.mark.e2e
@@ -30,13 +30,14 @@ def sqlite_answers(tmp_path_factory):
     return agentos_parity.answers(client, db.id)
 
 
-def test_every_agentos_ui_route_answers_as_with_sqlite(local_api_url, sqlite_answers, monkeypatch):
-    # A fresh store namespace per run: the same user and session ids as the SqliteDb app.
-    monkeypatch.setattr(agentos_parity, "USER", agentos_parity.USER)
-    db = SessionStoreDb(base_url=local_api_url)
-    db.clear_memories()
-    db.delete_session(agentos_parity.SESSION)
-    client, _ = agentos_parity.build_app(db)
+@pytest.mark.parametrize("adapter", [SessionStoreDb, AsyncSessionStoreDb])
+def test_every_agentos_ui_route_answers_as_with_sqlite(local_api_url, sqlite_answers, adapter):
+    db = adapter(base_url=local_api_url)
+    # The same user and session ids as the SqliteDb app, on a store the other case may have used.
+    sync_db = getattr(db, "sync_db", db)
+    sync_db.clear_memories()
+    sync_db.delete_session(agentos_parity.SESSION)
+    client, _ = agentos_parity.build_app(db, is_async=adapter is AsyncSessionStoreDb)
     ours = agentos_parity.answers(client, db.id)
     assert ours.keys() == sqlite_answers.keys()
     for route, (status, body) in ours.items():
