@@ -1,6 +1,15 @@
 """Python client of the Session Store API, and (in ``session_store_client.agno``) an agno ``BaseDb``."""
 
 from session_store_client.client import SessionStoreClient
+
+
+def __getattr__(name: str):
+    # httpx is an extra: import the async client only when asked for.
+    if name == "AsyncSessionStoreClient":
+        from session_store_client.async_client import AsyncSessionStoreClient
+
+        return AsyncSessionStoreClient
+    raise AttributeError(name)
 from session_store_client.errors import (
     BadRequest,
     Forbidden,
@@ -30,6 +39,7 @@ from session_store_client.models import (
 from session_store_client.retry import RetryPolicy
 
 __all__ = [
+    "AsyncSessionStoreClient",
     "BadRequest",
     "Forbidden",
     "MemoryNotFound",
