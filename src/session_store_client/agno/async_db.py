@@ -5,9 +5,12 @@ agno awaits every method of an ``AsyncBaseDb``. Each method here runs the same m
 for an HTTP request: concurrent ``arun`` turns and AgentOS requests proceed while the store
 answers. The behaviour (rows, filters, order, fallback) is the sync adapter's by construction.
 
-Why threads and not an httpx client yet: one implementation of every method keeps the two
-adapters from drifting; the cost is a thread hop per call (tens of microseconds against a
-request's milliseconds; see ``async_loop_stall_ms`` in the bench).
+Why threads rather than AsyncSessionStoreClient (httpx) underneath: one implementation of every
+method keeps the two adapters from drifting, and the adapter's own CPU work (serializing and
+digesting a session's runs on every upsert) then runs in a thread too, where the interpreter
+hands the loop the GIL every few milliseconds. Replaying the sync adapter's methods over the
+httpx client (as AsyncSessionStoreClient replays the sync client) was measured and stalled the
+loop longer: 459-587 ms against 26-160 ms, because that CPU work then ran on the loop itself.
 """
 
 from __future__ import annotations
