@@ -200,6 +200,7 @@ class SessionStoreClient(MemoryMethods):
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
         include_total: bool = False,
+        include_runs: bool = False,
     ) -> SessionPage:
         """One page of sessions (without runs), newest first unless asked otherwise.
 
@@ -220,6 +221,8 @@ class SessionStoreClient(MemoryMethods):
             "limit": limit,
             "cursor": cursor,
             "include_total": True if include_total else None,
+            # Each session with its runs when it has at most 20 (else without "runs": read it alone).
+            "include_runs": True if include_runs else None,
         }
         return _parse(SessionPage, self._transport.request("GET", path("sessions"), query=query))
 

@@ -51,3 +51,9 @@ def test_every_agentos_ui_route_answers_as_with_sqlite(local_api_url, sqlite_ans
 def test_the_db_id_is_the_same_in_every_replica(local_api_url):
     assert SessionStoreDb(base_url=local_api_url).id == SessionStoreDb(base_url=local_api_url + "/").id
     assert uuid.UUID(SessionStoreDb(base_url=local_api_url).id).version == 5
+
+
+def test_the_agentos_sessions_page_is_one_request(local_api_url):
+    from bench.agno_drop_in import sessions_page_requests
+
+    assert sessions_page_requests(local_api_url) == 1

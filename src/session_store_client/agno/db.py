@@ -22,7 +22,7 @@ from session_store_client.agno.records import agno_row, api_record, run_to_dict,
 from session_store_client.agno.fallback import SchemaVersions, delegate_to_fallback, hide_tables_without_fallback
 from session_store_client.agno.memories import MemoryMethods
 from session_store_client.client import SessionStoreClient
-from session_store_client.errors import Forbidden, NotFound, PreconditionFailed
+from session_store_client.errors import Forbidden, NotFound, PreconditionFailed, ResponseTooLarge
 from session_store_client.models import Session as StoredSession
 
 # Runs per session upsert are grouped so each request stays under the API's 6 MB body limit,
@@ -159,7 +159,8 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
 
         As in agno, the timestamps bound ``created_at``. The server sorts and pages whenever it
         can (sort by updated_at or created_at, and timestamps only with created_at order); other
-        combinations read every match and sort here. ``include_runs`` costs one read per session.
+        combinations read every match and sort here. With ``include_runs`` the list carries the runs
+        of sessions that have few (one request per page); a session with many costs a read of its own.
         """
         validate_pagination(limit, page)
         filters: Dict[str, Any] = {
@@ -175,15 +176,17 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         if sort_by in SERVER_SORT_FIELDS and not (bounded and sort_by == "updated_at"):
             server_sort = "created_at" if bounded else sort_by
             listed_rows, total = self._window_sorted_by_server(
-                filters, server_sort, sort_order, offset, limit, want_total=not deserialize
+                filters, server_sort, sort_order, offset, limit, want_total=not deserialize, include_runs=include_runs
             )
         else:
-            every_match = self.client.iter_sessions(**filters, sort_by="created_at" if bounded else None)
+            every_match = self.client.iter_sessions(
+                **filters, sort_by="created_at" if bounded else None, include_runs=include_runs
+            )
             listed_rows = apply_sorting([session.to_dict() for session in every_match], sort_by, sort_order)
             total = len(listed_rows)
             listed_rows = listed_rows[offset : offset + limit] if limit is not None else listed_rows
 
-        rows = [agno_row(row, self._all_runs(row["session_id"]) if include_runs else None) for row in listed_rows]
+        rows = [agno_row(row, self._listed_runs(row) if include_runs else None) for row in listed_rows]
         if not deserialize:
             for row in rows:
                 self._remember_runs(row["session_id"], row["runs"] or [])
@@ -198,23 +201,28 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         offset: int,
         limit: Optional[int],
         want_total: bool,
+        include_runs: bool = False,
     ) -> Tuple[List[Row], Optional[int]]:
         # As in agno's adapters, any order but "asc" is descending.
         server_order = None if sort_order is None else ("asc" if sort_order == "asc" else "desc")
-        listed, total = read_window(
-            lambda size, cursor, include_total: self.client.list_sessions(
-                **filters,
-                sort_by=sort_by,
-                sort_order=server_order,
-                limit=size,
-                cursor=cursor,
-                include_total=include_total,
-            ),
-            offset,
-            limit,
-            want_total,
-        )
+
+        def fetch_page(size: int, cursor: Optional[str], include_total: bool) -> Any:
+            arguments = dict(filters, sort_by=sort_by, sort_order=server_order, limit=size, cursor=cursor,
+                             include_total=include_total)
+            try:
+                return self.client.list_sessions(**arguments, include_runs=include_runs)
+            except ResponseTooLarge:  # runs too big for one response: list without, read each alone
+                return self.client.list_sessions(**arguments)
+
+        listed, total = read_window(fetch_page, offset, limit, want_total)
         return [session.to_dict() for session in listed], total
+
+    def _listed_runs(self, row: Row) -> Optional[List[Row]]:
+        """A listed session's runs: from the list when the server attached them (sessions with few
+        runs; the AgentOS sessions page is then one request), else read on their own."""
+        if "runs" in row:
+            return [run if isinstance(run, dict) else run.to_dict() for run in row["runs"] or []] or None
+        return self._all_runs(row["session_id"])
 
     def _all_runs(self, session_id: str) -> Optional[List[Row]]:
         try:

@@ -20,6 +20,10 @@ from session_store.repository import SessionRepository
 from session_store.retention import is_expired
 from session_store.table import index_for
 
+# include_runs: a listed session carries its runs when it has at most this many; a bigger one
+# carries none (the client reads it on its own), so a page stays a bounded number of reads.
+MAX_LISTED_RUNS_PER_SESSION = 20
+
 _LOWEST = "0"
 _HIGHEST = "\U0010ffff"
 
@@ -39,7 +43,7 @@ def _partitions(query: SessionListQuery) -> tuple[str, list[str]]:
 
 def _scope(query: SessionListQuery) -> str:
     """What a cursor is bound to: every filter and the order, not the page size."""
-    fields = query.model_dump(exclude={"cursor", "limit", "include_total"})
+    fields = query.model_dump(exclude={"cursor", "limit", "include_total", "include_runs"})
     return "sessions:" + hashlib.sha256(repr(sorted(fields.items())).encode()).hexdigest()
 
 
@@ -81,7 +85,7 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
             # The index is eventually consistent (and created-at indexes cannot filter): skip what
             # was deleted, has expired or does not match the name.
             if session is not None and _matches(session, query, now):
-                sessions.append(session.public())
+                sessions.append(_with_runs(repository, session) if query.include_runs else session.public())
     else:
         has_more = next(iter(merged), None) is not None
     page: dict[str, Any] = {
@@ -91,6 +95,15 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
     if query.include_total:
         page["total"] = _total(repository, query, scope, partitions, now)
     return page
+
+
+def _with_runs(repository: SessionRepository, session: StoredSession) -> dict[str, Any]:
+    """The listed session with its runs, when it has few enough (see MAX_LISTED_RUNS_PER_SESSION)."""
+    body = session.public()
+    if session.run_count <= MAX_LISTED_RUNS_PER_SESSION:
+        found, _ = repository.query_runs(session.session_id, session.incarnation, MAX_LISTED_RUNS_PER_SESSION, True, None)
+        body["runs"] = [repository.decode_run(item) for item in found]
+    return body
 
 
 def _matches(session: StoredSession, query: SessionListQuery, now: int) -> bool:
