@@ -104,16 +104,17 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         deserialize: Optional[bool] = True,
         runs_limit: Optional[int] = None,
     ) -> Optional[Union[Session, Row]]:
-        """The session, or None when missing, expired, of another type or another user's.
+        """The session, or None when missing, expired or another user's (of another type, it comes
+        back as the asked type's class, as SqliteDb does).
 
         With ``runs_limit=N`` only the newest N context runs are attached (member runs and
         skipped statuses dropped first, as agno's history does); the server reads only those.
         """
         try:
+            # As SqliteDb: session_type chooses the session class, it does not filter.
             stored = self.client.get_session(
                 session_id,
                 user_id=user_id,
-                session_type=enum_value(session_type),
                 runs_limit=runs_limit if runs_limit is not None and runs_limit > 0 else None,
             )
         except NotFound:
