@@ -24,6 +24,13 @@ def _no_agno_telemetry(monkeypatch):
 
 
 @pytest.fixture(scope="module")
+def fresh_api_url(local_runtime, start_runtime, local_assembly) -> str:
+    """A runtime of its own (the synthesized stack, reused): AgentOS lists every session and memory
+    of the store, so the store must hold only this scenario's, as the SqliteDb file does."""
+    return start_runtime("--in-memory", "--cdk-out", str(local_assembly), "--no-synth").url
+
+
+@pytest.fixture(scope="module")
 def sqlite_answers(tmp_path_factory):
     db = SqliteDb(db_file=str(tmp_path_factory.mktemp("agentos") / "agno.db"))
     client, _ = agentos_parity.build_app(db)
@@ -31,8 +38,8 @@ def sqlite_answers(tmp_path_factory):
 
 
 @pytest.mark.parametrize("adapter", [SessionStoreDb, AsyncSessionStoreDb])
-def test_every_agentos_ui_route_answers_as_with_sqlite(local_api_url, sqlite_answers, adapter):
-    db = adapter(base_url=local_api_url)
+def test_every_agentos_ui_route_answers_as_with_sqlite(fresh_api_url, sqlite_answers, adapter):
+    db = adapter(base_url=fresh_api_url)
     # The same user and session ids as the SqliteDb app, on a store the other case may have used.
     sync_db = getattr(db, "sync_db", db)
     sync_db.clear_memories()
