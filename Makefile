@@ -87,6 +87,7 @@ local-reset:
 bench: install
 	$(PY) -m bench.run
 	$(PY) -m bench.lifecycle
+	$(PY) -m bench.agno_drop_in
 
 soak: install layers
 	$(PY) -m bench.soak

@@ -69,6 +69,7 @@ class StackConfig:
     # with a table of that name left by another stack, a retained prod table or Agno's own adapter.
     session_table: str | None = None
     retention_days: int = names.DEFAULT_RETENTION_DAYS
+    memory_retention_days: int = names.DEFAULT_MEMORY_RETENTION_DAYS
     stage: str = "v1"
     kms_key_arn: str | None = None
     waf: bool = False
@@ -199,6 +200,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "env": _choice(ENVIRONMENTS),
     "session_table": _optional(_pattern(_TABLE_NAME, "a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)")),
     "retention_days": _integer(0, 36_500),
+    "memory_retention_days": _integer(0, 36_500),
     "stage": _pattern(_STAGE_NAME, "an API Gateway stage name (1-128 of A-Z a-z 0-9 _)"),
     "kms_key_arn": _optional(_pattern(_KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")),
     "waf": _boolean,

@@ -158,6 +158,7 @@ class Functions(Construct):
         self.environment = {
             names.ENV_TABLE_NAME: table.table_name,
             names.ENV_RETENTION_DAYS: str(config.retention_days),
+            names.ENV_MEMORY_RETENTION_DAYS: str(config.memory_retention_days),
             names.ENV_PAYLOAD_BUCKET: bucket.bucket_name,
             # The cursor signing key only has to be secret from API clients, which never see the
             # stack id. Cursors are tamper-evident (a modified cursor is a 400), not an authorization

@@ -31,6 +31,8 @@ def list_sessions(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     include_total: Annotated[bool, Query()] = False,
+    include_runs: Annotated[bool, Query(description="each session with its runs when it has at most "
+                                                    f"{listing.MAX_LISTED_RUNS_PER_SESSION}")] = False,
 ):
     user_id = auth.lister(router.current_event, user_id)
     query = validated(SessionListQuery, locals(), "query")

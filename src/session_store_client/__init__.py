@@ -1,9 +1,19 @@
 """Python client of the Session Store API, and (in ``session_store_client.agno``) an agno ``BaseDb``."""
 
 from session_store_client.client import SessionStoreClient
+
+
+def __getattr__(name: str):
+    # httpx is an extra: import the async client only when asked for.
+    if name == "AsyncSessionStoreClient":
+        from session_store_client.async_client import AsyncSessionStoreClient
+
+        return AsyncSessionStoreClient
+    raise AttributeError(name)
 from session_store_client.errors import (
     BadRequest,
     Forbidden,
+    MemoryNotFound,
     NotFound,
     PayloadTooLarge,
     PreconditionFailed,
@@ -16,12 +26,25 @@ from session_store_client.errors import (
     TooManyRequests,
     ValidationFailed,
 )
-from session_store_client.models import ResponseMeta, Run, RunPage, Session, SessionPage
+from session_store_client.models import (
+    MemoryPage,
+    MemoryStats,
+    ResponseMeta,
+    Run,
+    RunPage,
+    Session,
+    SessionPage,
+    UserMemory,
+)
 from session_store_client.retry import RetryPolicy
 
 __all__ = [
+    "AsyncSessionStoreClient",
     "BadRequest",
     "Forbidden",
+    "MemoryNotFound",
+    "MemoryPage",
+    "MemoryStats",
     "NotFound",
     "PayloadTooLarge",
     "PreconditionFailed",
@@ -39,5 +62,6 @@ __all__ = [
     "SessionStoreConnectionError",
     "SessionStoreError",
     "TooManyRequests",
+    "UserMemory",
     "ValidationFailed",
 ]

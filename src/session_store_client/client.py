@@ -9,6 +9,7 @@ import requests
 
 from session_store_client.auth import BearerToken, SigV4Signer, TokenSource
 from session_store_client.errors import ResponseTooLarge, RunNotFound, SessionNotFound
+from session_store_client.memories import MemoryMethods
 from session_store_client.models import ApiModel, ResponseMeta, Run, RunPage, Session, SessionPage
 from session_store_client.retry import RetryPolicy
 from session_store_client.transport import ApiResponse, Transport, path
@@ -41,7 +42,7 @@ def _write_headers(
     }
 
 
-class SessionStoreClient:
+class SessionStoreClient(MemoryMethods):
     """A client of the Session Store API.
 
     ``auth="iam"`` signs every request with SigV4 (service ``execute-api``) using botocore's
@@ -243,6 +244,7 @@ class SessionStoreClient:
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
         include_total: bool = False,
+        include_runs: bool = False,
     ) -> SessionPage:
         """One page of sessions (without runs), newest first unless asked otherwise.
 
@@ -263,6 +265,8 @@ class SessionStoreClient:
             "limit": limit,
             "cursor": cursor,
             "include_total": True if include_total else None,
+            # Each session with its runs when it has at most 20 (else without "runs": read it alone).
+            "include_runs": True if include_runs else None,
         }
         return _parse(SessionPage, self._transport.request("GET", path("sessions"), query=query))
 

@@ -67,6 +67,10 @@ class RunNotFound(NotFound):
     """404 on a single-run route: the run or its session is missing."""
 
 
+class MemoryNotFound(NotFound):
+    """404 on a memory route: missing, expired, or another user's."""
+
+
 class PreconditionFailed(SessionStoreError):
     """412: ``If-Match`` did not match the session's version, or ``If-None-Match: *`` found it."""
 

@@ -88,3 +88,30 @@ class SessionPage(ApiModel):
 class RunPage(ApiModel):
     runs: List[Run]
     next_cursor: Optional[str] = None
+
+
+class UserMemory(ApiModel):
+    """A user memory in agno's ``UserMemory`` schema, plus the service field ``expires_at``."""
+
+    memory_id: str
+    memory: Any = None
+    topics: Optional[List[str]] = None
+    user_id: Optional[str] = None
+    agent_id: Optional[str] = None
+    team_id: Optional[str] = None
+    input: Optional[str] = None
+    feedback: Optional[str] = None
+    created_at: Optional[int] = None
+    updated_at: Optional[int] = None
+    expires_at: Optional[int] = None
+
+
+class MemoryPage(ApiModel):
+    memories: List[UserMemory]
+    next_cursor: Optional[str] = None
+    total: Optional[int] = None
+
+
+class MemoryStats(ApiModel):
+    stats: List[Dict[str, Any]]
+    total: int

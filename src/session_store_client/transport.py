@@ -49,8 +49,14 @@ def _query_value(value: Any) -> str:
 
 
 def query_string(params: Mapping[str, Any]) -> str:
-    """Parameters whose value is None are left out; spaces become %20, as SigV4 expects."""
-    present = [(name, _query_value(value)) for name, value in params.items() if value is not None]
+    """Parameters whose value is None are left out, a list repeats its name; spaces become %20,
+    as SigV4 expects."""
+    present = [
+        (name, _query_value(item))
+        for name, value in params.items()
+        if value is not None
+        for item in (value if isinstance(value, (list, tuple)) else [value])
+    ]
     return urlencode(present, quote_via=quote)
 
 

@@ -177,6 +177,7 @@ def test_every_function_has_the_same_environment(default_stack):
     assert set(environment) == {
         names.ENV_TABLE_NAME,
         names.ENV_RETENTION_DAYS,
+        names.ENV_MEMORY_RETENTION_DAYS,
         names.ENV_PAYLOAD_BUCKET,
         names.ENV_CURSOR_KEY,
         names.ENV_SERVICE_NAME,
@@ -187,6 +188,7 @@ def test_every_function_has_the_same_environment(default_stack):
     assert ref(environment[names.ENV_TABLE_NAME]) in default_stack.of_type("AWS::DynamoDB::Table")
     assert ref(environment[names.ENV_PAYLOAD_BUCKET]) in default_stack.of_type("AWS::S3::Bucket")
     assert environment[names.ENV_RETENTION_DAYS] == str(names.DEFAULT_RETENTION_DAYS)
+    assert environment[names.ENV_MEMORY_RETENTION_DAYS] == "0"  # memories never expire unless asked
     assert environment[names.ENV_SERVICE_NAME] == names.SERVICE_NAME
     assert environment[names.ENV_METRICS_NAMESPACE] == names.METRICS_NAMESPACE
     # The UUID part of the stack id: per deployment, never shown to clients.

@@ -103,3 +103,21 @@ def test_invalid_list_queries_are_422(table_name, query):
     response = call("GET", "/sessions", query=query)
     assert response.status == 422, response.text
     assert response.json()["errors"]
+
+
+def test_include_runs_lists_sessions_with_their_runs_when_few(table_name):
+    from session_store.listing import MAX_LISTED_RUNS_PER_SESSION
+    from tests.support.api import call as api_call
+
+    api_call("PUT", "/sessions/few", {"session_type": "agent", "user_id": "runs-user",
+                                      "runs": [{"run_id": "a", "v": 1}, {"run_id": "b"}]})
+    many = [{"run_id": f"r{i}"} for i in range(MAX_LISTED_RUNS_PER_SESSION + 1)]
+    api_call("PUT", "/sessions/many", {"session_type": "agent", "user_id": "runs-user", "runs": many})
+    api_call("PUT", "/sessions/none", {"session_type": "agent", "user_id": "runs-user"})
+    page = api_call("GET", "/sessions", query={"user_id": "runs-user", "include_runs": "true"}).json()
+    by_id = {session["session_id"]: session for session in page["sessions"]}
+    assert by_id["few"]["runs"] == [{"run_id": "a", "v": 1}, {"run_id": "b"}]
+    assert by_id["none"]["runs"] == []
+    assert "runs" not in by_id["many"]  # too many: the client reads that session itself
+    plain = api_call("GET", "/sessions", query={"user_id": "runs-user"}).json()
+    assert all("runs" not in session for session in plain["sessions"])

@@ -6,6 +6,7 @@ and the two provider-response parsers); this model implements all of them withou
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Iterator, List, Optional
 
@@ -55,3 +56,33 @@ class FakeModel(Model):
     def texts_sent(self, call_index: int = -1) -> List[str]:
         """The text content of every message of one invocation (the last by default)."""
         return [str(m.content) for m in self.calls[call_index] if m.content is not None]
+
+
+@dataclass
+class MemoryWritingModel(FakeModel):
+    """A FakeModel that, offered agno's memory tools, first calls ``add_memory`` with each of
+    ``memories`` (text, topics), then answers with its replies as FakeModel does."""
+
+    memories: List[Any] = field(default_factory=lambda: [("The user's name is Alice", ["name"])])
+
+    def invoke(self, messages: List[Message], *args, **kwargs) -> ModelResponse:
+        tools = kwargs.get("tools") or []
+        offered = {(tool.get("function") or {}).get("name") for tool in tools if isinstance(tool, dict)}
+        first_step = not any(m.role == "tool" for m in messages)
+        if "update_user_memory" in offered and first_step:  # agentic memory: delegate the task
+            self.calls.append([SentMessage(role=m.role, content=m.content) for m in messages])
+            arguments = json.dumps({"task": "remember: " + "; ".join(text for text, _ in self.memories)})
+            return ModelResponse(role="assistant", tool_calls=[
+                {"id": "call-task", "type": "function", "function": {"name": "update_user_memory", "arguments": arguments}}])
+        if "add_memory" in offered and first_step:
+            self.calls.append([SentMessage(role=m.role, content=m.content) for m in messages])
+            calls = [
+                {"id": f"call-{index}", "type": "function",
+                 "function": {"name": "add_memory", "arguments": json.dumps({"memory": text, "topics": topics})}}
+                for index, (text, topics) in enumerate(self.memories)
+            ]
+            return ModelResponse(role="assistant", tool_calls=calls)
+        return super().invoke(messages, *args, **kwargs)
+
+    async def ainvoke(self, messages: List[Message], *args, **kwargs) -> ModelResponse:
+        return self.invoke(messages, *args, **kwargs)

@@ -1,4 +1,4 @@
-"""SessionStoreDb's own logic: sending only changed runs, paging, run windows, unsupported features."""
+"""SessionStoreDb's own logic: sending only changed runs, paging, run windows, the fallback db."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from agno.session import AgentSession
 from session_store_client import SessionStoreClient
 from session_store_client.agno import SessionStoreDb
 from session_store_client.agno import db as db_module
-from session_store_client.agno.unsupported import UNSUPPORTED_FEATURES
+from session_store_client.agno.fallback import FallbackRequired
 from tests.support.fake_api import FakeSessionStoreApi
 from tests.support.http_server import serve
 from tests.support.recording_client import RecordingClient
@@ -221,27 +221,60 @@ def test_runs_are_found_by_run_id_once_seen(db, fake_api_url):
 # --- The rest of BaseDb -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "feature, method_name", [(feature, name) for feature, names in UNSUPPORTED_FEATURES.items() for name in names]
-)
-def test_unsupported_features_fail_naming_the_feature(db, feature, method_name):
-    with pytest.raises(NotImplementedError) as raised:
-        getattr(db, method_name)()
-    assert feature in str(raised.value) and "README" in str(raised.value)
+FALLBACK_READS = [
+    ("get_metrics", {}, ([], None)),
+    ("get_eval_runs", {"deserialize": False}, ([], 0)),
+    ("get_eval_runs", {}, []),
+    ("get_eval_run", {"eval_run_id": "e"}, None),
+    ("get_traces", {}, ([], 0)),
+    ("get_knowledge_contents", {}, ([], 0)),
+    ("list_components", {}, ([], 0)),
+    ("get_latest_schema_version", {"table_name": "agno_metrics"}, None),
+]
 
 
-def test_every_abstract_method_is_either_implemented_or_named_unsupported():
-    unsupported = {name for names in UNSUPPORTED_FEATURES.values() for name in names}
-    implemented = set(vars(SessionStoreDb)) - unsupported
-    assert BaseDb.__abstractmethods__ <= implemented | unsupported
+@pytest.mark.parametrize("method_name, arguments, empty", FALLBACK_READS)
+def test_without_a_fallback_other_domains_read_empty(db, method_name, arguments, empty):
+    assert getattr(db, method_name)(**arguments) == empty
+
+
+@pytest.mark.parametrize("method_name", ["create_eval_run", "upsert_trace", "calculate_metrics", "upsert_knowledge_content",
+                                         "upsert_schema_version", "upsert_learning", "create_schedule"])
+def test_without_a_fallback_writes_name_the_fallback_option(db, method_name):
+    with pytest.raises(FallbackRequired) as raised:
+        getattr(db, method_name)(*([None] * (getattr(BaseDb, method_name).__code__.co_argcount - 1)))
+    assert "fallback=" in str(raised.value)
+
+
+def test_with_a_fallback_other_domains_go_to_it(client):
+    fallback = InMemoryDb()
+    db = SessionStoreDb(client=client, fallback=fallback)
+    from agno.db.schemas.evals import EvalRunRecord, EvalType
+
+    record = EvalRunRecord(run_id="e1", eval_type=EvalType.ACCURACY, eval_data={}, eval_input={})
+    db.create_eval_run(record)
+    assert fallback.get_eval_run("e1") is not None and db.get_eval_run("e1") is not None
+    assert db.metrics_table_name == fallback.metrics_table_name
+
+
+def test_every_abstract_method_is_implemented_or_delegated():
     assert not SessionStoreDb.__abstractmethods__
+    implemented = set(vars(SessionStoreDb))
+    assert BaseDb.__abstractmethods__ <= implemented | {name for name in dir(SessionStoreDb)}
     assert {"get_session", "get_sessions", "upsert_session", "upsert_sessions", "delete_session", "delete_sessions",
             "rename_session", "upsert_run", "get_run", "get_runs", "delete_run", "delete_runs"} <= implemented
 
 
-def test_table_exists_for_sessions_and_runs_only(db):
+def test_table_exists_for_the_stores_own_domains_only_without_a_fallback(db):
     assert db.table_exists(db.session_table_name) and db.table_exists(db.runs_table_name)
-    assert not db.table_exists(db.memory_table_name)
+    assert db.table_exists(db.memory_table_name)
+    assert not db.table_exists("agno_metrics") and db.metrics_table_name is None
+
+
+def test_the_db_id_is_derived_from_the_url_unless_given():
+    assert SessionStoreDb(base_url="http://127.0.0.1:1/").id == SessionStoreDb(base_url="http://127.0.0.1:1").id
+    assert SessionStoreDb(base_url="http://127.0.0.1:1").id != SessionStoreDb(base_url="http://127.0.0.1:2").id
+    assert SessionStoreDb(base_url="http://127.0.0.1:1", id="mine").id == "mine"
 
 
 def test_needs_a_url_or_a_client():

@@ -6,6 +6,7 @@ differences the HTTP API imposes are listed in session_store_client/README.md.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Dict, Iterable, Iterator, List, Literal, Optional, Tuple, Union
 
 from agno.db.base import BaseDb, SessionType
@@ -20,9 +21,10 @@ from session_store_client.agno.known_runs import KnownRuns, run_digest
 from session_store_client.agno.paging import read_window
 from session_store_client.agno.records import agno_row, api_record, run_to_dict, enum_value
 from session_store_client.agno.session_copies import SessionCopies
-from session_store_client.agno.unsupported import fail_unsupported_features
+from session_store_client.agno.fallback import SchemaVersions, delegate_to_fallback, hide_tables_without_fallback
+from session_store_client.agno.memories import MemoryMethods
 from session_store_client.client import SessionStoreClient
-from session_store_client.errors import Forbidden, NotFound, PreconditionFailed
+from session_store_client.errors import Forbidden, NotFound, PreconditionFailed, ResponseTooLarge
 from session_store_client.models import Session as StoredSession
 
 # Runs per session upsert are grouped so each request stays under the API's 6 MB body limit,
@@ -49,12 +51,20 @@ def _batches_under(runs: List[Row], budget: int) -> Iterator[List[Row]]:
     yield batch
 
 
-@fail_unsupported_features
-class SessionStoreDb(BaseDb):
+def db_id_for(base_url: str) -> str:
+    """The same id in every process that talks to the same store: AgentOS replicas agree on it."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, base_url.rstrip("/")))
+
+
+@delegate_to_fallback(BaseDb)
+class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
     """agno storage backed by the Session Store API: ``Agent(db=SessionStoreDb(base_url=...))``.
 
     Give either ``base_url`` (with ``auth="iam"`` to sign requests, and optionally ``region``; or
     ``auth="jwt"`` with ``token``, a JWT or a callable returning the current one) or a ready ``client``.
+    Sessions, runs and user memories live in the store; every other agno domain goes to
+    ``fallback`` (any agno db) if given (see fallback.py). The db id is derived from the base URL
+    unless ``id`` is given.
     """
 
     def __init__(
@@ -65,22 +75,29 @@ class SessionStoreDb(BaseDb):
         client: Optional[SessionStoreClient] = None,
         id: Optional[str] = None,
         token: Optional[TokenSource] = None,
+        fallback: Optional[BaseDb] = None,
     ):
         if client is None:
             if base_url is None:
                 raise ValueError("SessionStoreDb needs base_url=... or client=...")
             client = SessionStoreClient(base_url, auth=auth, region=region, token=token)
-        super().__init__(id=id)
+        super().__init__(id=id or db_id_for(client.base_url))
         self.client = client
+        self.fallback = fallback
+        hide_tables_without_fallback(self)
         self._known_runs = KnownRuns()
         self._copies = SessionCopies()
 
     def close(self) -> None:
         self.client.close()
+        if self.fallback is not None:
+            self.fallback.close()
 
     def table_exists(self, table_name: str) -> bool:
-        # Sessions and runs are the only "tables" this db has; agno's OS probes before using one.
-        return table_name in (self.session_table_name, self.runs_table_name)
+        # Sessions, runs and memories are this db's own "tables"; agno's OS probes before using one.
+        if table_name in (self.session_table_name, self.runs_table_name, self.memory_table_name):
+            return True
+        return self.fallback.table_exists(table_name) if self.fallback is not None else False
 
     # --- Sessions -------------------------------------------------------------------------------
 
@@ -92,7 +109,8 @@ class SessionStoreDb(BaseDb):
         deserialize: Optional[bool] = True,
         runs_limit: Optional[int] = None,
     ) -> Optional[Union[Session, Row]]:
-        """The session, or None when missing, expired, of another type or another user's.
+        """The session, or None when missing, expired or another user's (of another type, it comes
+        back as the asked type's class, as SqliteDb does).
 
         With ``runs_limit=N`` only the newest N context runs are attached (member runs and
         skipped statuses dropped first, as agno's history does); the server reads only those.
@@ -100,16 +118,17 @@ class SessionStoreDb(BaseDb):
         read (see session_copies.py).
         """
         if runs_limit is None:
-            whole = self._read_whole(session_id, user_id, enum_value(session_type))
+            # As SqliteDb: session_type chooses the session class, it does not filter.
+            whole = self._read_whole(session_id, user_id, None)
             if whole is None:
                 return None
             stored, runs = whole
             return self._deliver(agno_row(stored, runs or None), session_type, deserialize)
         try:
+            # As SqliteDb: session_type chooses the session class, it does not filter.
             stored = self.client.get_session(
                 session_id,
                 user_id=user_id,
-                session_type=enum_value(session_type),
                 runs_limit=runs_limit if runs_limit is not None and runs_limit > 0 else None,
             )
         except NotFound:
@@ -171,7 +190,8 @@ class SessionStoreDb(BaseDb):
 
         As in agno, the timestamps bound ``created_at``. The server sorts and pages whenever it
         can (sort by updated_at or created_at, and timestamps only with created_at order); other
-        combinations read every match and sort here. ``include_runs`` costs one read per session.
+        combinations read every match and sort here. With ``include_runs`` the list carries the runs
+        of sessions that have few (one request per page); a session with many costs a read of its own.
         """
         validate_pagination(limit, page)
         filters: Dict[str, Any] = {
@@ -187,15 +207,17 @@ class SessionStoreDb(BaseDb):
         if sort_by in SERVER_SORT_FIELDS and not (bounded and sort_by == "updated_at"):
             server_sort = "created_at" if bounded else sort_by
             listed_rows, total = self._window_sorted_by_server(
-                filters, server_sort, sort_order, offset, limit, want_total=not deserialize
+                filters, server_sort, sort_order, offset, limit, want_total=not deserialize, include_runs=include_runs
             )
         else:
-            every_match = self.client.iter_sessions(**filters, sort_by="created_at" if bounded else None)
+            every_match = self.client.iter_sessions(
+                **filters, sort_by="created_at" if bounded else None, include_runs=include_runs
+            )
             listed_rows = apply_sorting([session.to_dict() for session in every_match], sort_by, sort_order)
             total = len(listed_rows)
             listed_rows = listed_rows[offset : offset + limit] if limit is not None else listed_rows
 
-        rows = [agno_row(row, self._all_runs(row["session_id"]) if include_runs else None) for row in listed_rows]
+        rows = [agno_row(row, self._listed_runs(row) if include_runs else None) for row in listed_rows]
         if not deserialize:
             for row in rows:
                 self._remember_runs(row["session_id"], row["runs"] or [])
@@ -210,23 +232,28 @@ class SessionStoreDb(BaseDb):
         offset: int,
         limit: Optional[int],
         want_total: bool,
+        include_runs: bool = False,
     ) -> Tuple[List[Row], Optional[int]]:
         # As in agno's adapters, any order but "asc" is descending.
         server_order = None if sort_order is None else ("asc" if sort_order == "asc" else "desc")
-        listed, total = read_window(
-            lambda size, cursor, include_total: self.client.list_sessions(
-                **filters,
-                sort_by=sort_by,
-                sort_order=server_order,
-                limit=size,
-                cursor=cursor,
-                include_total=include_total,
-            ),
-            offset,
-            limit,
-            want_total,
-        )
+
+        def fetch_page(size: int, cursor: Optional[str], include_total: bool) -> Any:
+            arguments = dict(filters, sort_by=sort_by, sort_order=server_order, limit=size, cursor=cursor,
+                             include_total=include_total)
+            try:
+                return self.client.list_sessions(**arguments, include_runs=include_runs)
+            except ResponseTooLarge:  # runs too big for one response: list without, read each alone
+                return self.client.list_sessions(**arguments)
+
+        listed, total = read_window(fetch_page, offset, limit, want_total)
         return [session.to_dict() for session in listed], total
+
+    def _listed_runs(self, row: Row) -> Optional[List[Row]]:
+        """A listed session's runs: from the list when the server attached them (sessions with few
+        runs; the AgentOS sessions page is then one request), else read on their own."""
+        if "runs" in row:
+            return [run if isinstance(run, dict) else run.to_dict() for run in row["runs"] or []] or None
+        return self._all_runs(row["session_id"])
 
     def _all_runs(self, session_id: str) -> Optional[List[Row]]:
         try:

@@ -538,7 +538,7 @@ class SessionWithRuns(SessionDocument):
 
 
 class SessionPage(BaseModel):
-    sessions: list[SessionDocument]
+    sessions: list[SessionWithRuns]
     next_cursor: str | None
     total: int | None = Field(default=None, description="only with include_total=true")
 

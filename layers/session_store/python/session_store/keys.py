@@ -105,3 +105,25 @@ def order_key_bound(timestamp: int, upper: bool) -> str:
     # code point, so `<ts>#U+10FFFF` sorts after every one of them.
     suffix = "\U0010ffff" if upper else ""
     return f"{max(timestamp, 0):0{_TIMESTAMP_WIDTH}d}{_SEP}{suffix}"
+
+
+# --- user memories ---------------------------------------------------------------------------------
+def memory_pk(memory_id: str) -> str:
+    return f"{names.MEMORY_PREFIX}{escape(memory_id)}"
+
+
+def memory_id_from_pk(pk: str) -> str:
+    return unescape(pk.removeprefix(names.MEMORY_PREFIX))
+
+
+def memory_user_partition(user_id: str) -> str:
+    return f"{names.MEMORY_USER_PREFIX}{bounded(user_id)}"
+
+
+def memory_shard(memory_id: str) -> int:
+    return type_shard(memory_id)
+
+
+def memory_all_partition(shard: int) -> str:
+    """One write shard of "every memory" (memories of no user are listed only here)."""
+    return f"{names.MEMORY_ALL_PREFIX}{shard}"

@@ -23,6 +23,10 @@ from session_store.retention import is_expired
 from session_store.table import index_for
 from session_store.user_repository import UserRepository
 
+# include_runs: a listed session carries its runs when it has at most this many; a bigger one
+# carries none (the client reads it on its own), so a page stays a bounded number of reads.
+MAX_LISTED_RUNS_PER_SESSION = 20
+
 _LOWEST = "0"
 _HIGHEST = "\U0010ffff"
 _FETCH_LIMIT = 100  # BatchGetItem's keys per call
@@ -43,7 +47,7 @@ def _partitions(query: SessionListQuery) -> tuple[str, list[str]]:
 
 def _scope(query: SessionListQuery) -> str:
     """What a cursor is bound to: every filter and the order, not the page size."""
-    fields = query.model_dump(exclude={"cursor", "limit", "include_total"})
+    fields = query.model_dump(exclude={"cursor", "limit", "include_total", "include_runs"})
     return "sessions:" + hashlib.sha256(repr(sorted(fields.items())).encode()).hexdigest()
 
 
@@ -127,7 +131,7 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
         beyond_cursor = after is None or (key < after if descending else key > after)
         return beyond_cursor and low <= key <= high and _matches(session, query, now)
 
-    candidates: dict[str, dict[str, Any]] = {}  # real key -> public session, read but not yet listed
+    candidates: dict[str, StoredSession] = {}  # real key -> session, read but not yet listed
     listed: list[dict[str, Any]] = []
     seen: set[str] = set()
     last_key: str | None = None
@@ -135,7 +139,9 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
         for key in sorted(candidates, reverse=descending):
             if len(listed) == query.limit or not _ahead_of(key, entries.peek(), slack, descending):
                 break
-            listed.append(candidates.pop(key))
+            session = candidates.pop(key)
+            # Runs are read only for sessions that make the page, not for every candidate.
+            listed.append(_with_runs(repository, session) if query.include_runs else session.public())
             last_key = key
         if len(listed) == query.limit or entries.peek() is None:
             break
@@ -161,7 +167,7 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
             # The index is eventually consistent (and created-at indexes cannot filter): skip what
             # was deleted, has expired or does not match.
             if session is not None and session_id not in erased and wanted(key := _real_key(session, query.sort_by), session):
-                candidates[key] = session.public()
+                candidates[key] = session
     has_more = bool(candidates) or entries.peek() is not None
     page: dict[str, Any] = {
         "sessions": listed,
@@ -170,6 +176,15 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
     if query.include_total:
         page["total"] = _total(repository, query, scope, partitions, now)
     return page
+
+
+def _with_runs(repository: SessionRepository, session: StoredSession) -> dict[str, Any]:
+    """The listed session with its runs, when it has few enough (see MAX_LISTED_RUNS_PER_SESSION)."""
+    body = session.public()
+    if session.run_count <= MAX_LISTED_RUNS_PER_SESSION:
+        found, _ = repository.query_runs(session.session_id, session.incarnation, MAX_LISTED_RUNS_PER_SESSION, True, None)
+        body["runs"] = [repository.decode_run(item) for item in found]
+    return body
 
 
 def _matches(session: StoredSession, query: SessionListQuery, now: int) -> bool:

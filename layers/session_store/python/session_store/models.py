@@ -110,6 +110,7 @@ class SessionListQuery(BaseModel):
     limit: int = Field(default=20, ge=1, le=100)
     cursor: str | None = Field(default=None, max_length=2048)
     include_total: bool = False
+    include_runs: bool = False
 
     @model_validator(mode="after")
     def _one_component_filter(self) -> SessionListQuery:

@@ -29,12 +29,19 @@ USER_PREFIX = "USER#"
 TYPE_PREFIX = "TYPE#"
 COMPONENT_PREFIX = "COMPONENT#"
 KEY_SEPARATOR = "#"
+# User memories (Agno's UserMemory): one item per memory, listed through the same indexes as
+# sessions under partitions of their own (see memory_items.py).
+MEMORY_PREFIX = "MEMORY#"
+MEMORY_META_SK = "META"
+MEMORY_USER_PREFIX = "MEMUSER#"
+MEMORY_ALL_PREFIX = "MEMALL#"
 
 # Item kinds, stored in the `entity` attribute so the console shows what each item is.
 ENTITY_SESSION = "session"
 ENTITY_RUN = "run"
 ENTITY_RUN_LOOKUP = "run_lookup"
 ENTITY_ERASURE = "erasure"  # an erasure job: its stream records drive the erasure worker
+ENTITY_MEMORY = "memory"
 
 SESSION_TYPES = ("agent", "team", "workflow")
 # The write shards of the all-sessions-of-a-type index: enough to spread a busy type over several
@@ -44,6 +51,7 @@ TYPE_SHARDS = 4
 # --- Environment variables of the functions ---------------------------------------------------
 ENV_TABLE_NAME = "SESSION_TABLE_NAME"
 ENV_RETENTION_DAYS = "RETENTION_DAYS"
+ENV_MEMORY_RETENTION_DAYS = "MEMORY_RETENTION_DAYS"
 ENV_PAYLOAD_BUCKET = "PAYLOAD_BUCKET_NAME"
 ENV_CURSOR_KEY = "CURSOR_SIGNING_KEY"
 ENV_DYNAMODB_ENDPOINT = "DYNAMODB_ENDPOINT_URL"  # local runtime and tests only
@@ -60,6 +68,8 @@ ERASURE_FAILED_METRIC = "ErasuresFailed"
 SERVICE_NAME = "session-store"
 METRICS_NAMESPACE = "SessionStore"
 DEFAULT_RETENTION_DAYS = 30
+# Memories are what an agent learned about a user: kept until deleted unless a stack sets a window.
+DEFAULT_MEMORY_RETENTION_DAYS = 0
 
 # --- HTTP --------------------------------------------------------------------------------------
 REQUEST_ID_HEADER = "X-Request-Id"

@@ -64,6 +64,14 @@ DELETE_RUN = Route("DELETE", RUN, "delete_run", "Delete one run", writes=True)
 ERASE_USER = Route("DELETE", USER, "erase_user", "Erase all of a user's data (asynchronously)", writes=True)
 GET_ERASURE = Route("GET", ERASURE, "get_erasure", "The receipt of a user's erasure")
 EXPORT_USER = Route("GET", EXPORT, "export_user", "All of a user's data as JSON Lines")
+MEMORY = "/memories/{memory_id}"
+PUT_MEMORY = Route("PUT", MEMORY, "put_memory", "Create or replace a user memory", writes=True)
+GET_MEMORY = Route("GET", MEMORY, "get_memory", "Read a user memory")
+DELETE_MEMORY = Route("DELETE", MEMORY, "delete_memory", "Delete a user memory", writes=True)
+LIST_MEMORIES = Route("GET", "/memories", "list_memories", "List user memories")
+DELETE_MEMORIES = Route("POST", "/memory-deletions", "delete_memories", "Delete many user memories", writes=True)
+MEMORY_TOPICS = Route("GET", "/memory-topics", "memory_topics", "The topics of user memories")
+MEMORY_STATS = Route("GET", "/memory-stats", "memory_stats", "Per-user memory counts")
 OPENAPI_DOCUMENT = Route("GET", "/openapi.json", "api_docs", "The OpenAPI 3 document")
 SWAGGER_UI = Route("GET", "/docs", "api_docs", "Swagger UI")
 
@@ -80,6 +88,13 @@ ROUTES: tuple[Route, ...] = (
     ERASE_USER,
     GET_ERASURE,
     EXPORT_USER,
+    PUT_MEMORY,
+    GET_MEMORY,
+    DELETE_MEMORY,
+    LIST_MEMORIES,
+    DELETE_MEMORIES,
+    MEMORY_TOPICS,
+    MEMORY_STATS,
     OPENAPI_DOCUMENT,
     SWAGGER_UI,
 )

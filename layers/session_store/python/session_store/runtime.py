@@ -80,9 +80,20 @@ def user_data():
     return UserDataService(service(), exports, MAX_RESPONSE_BYTES)
 
 
+@cache
+def memory_service():
+    from session_store.memories import MemoryService
+    from session_store.memory_repository import MemoryRepository
+
+    settings = current_settings()
+    repository = MemoryRepository(aws_client("dynamodb", settings.dynamodb_endpoint), settings.table_name)
+    return MemoryService(repository, settings.memory_retention_days)
+
+
 def reset() -> None:
     """Forget built dependencies (tests change the environment between cases)."""
     current_settings.cache_clear()
     repository.cache_clear()
     service.cache_clear()
     user_data.cache_clear()
+    memory_service.cache_clear()

@@ -14,6 +14,7 @@ from session_store import names
 class Settings(BaseModel, frozen=True):
     table_name: str = Field(min_length=3)
     retention_days: int = Field(default=names.DEFAULT_RETENTION_DAYS, ge=0)
+    memory_retention_days: int = Field(default=names.DEFAULT_MEMORY_RETENTION_DAYS, ge=0)
     payload_bucket: str | None = None
     # Signs list cursors. Tamper evidence, not authorization: a forged cursor only moves a page
     # boundary inside the caller's own query.
@@ -29,6 +30,7 @@ class Settings(BaseModel, frozen=True):
         fields = {
             "table_name": value(names.ENV_TABLE_NAME) or names.DEFAULT_TABLE_NAME,
             "retention_days": value(names.ENV_RETENTION_DAYS),
+            "memory_retention_days": value(names.ENV_MEMORY_RETENTION_DAYS),
             "payload_bucket": value(names.ENV_PAYLOAD_BUCKET),
             "cursor_key": value(names.ENV_CURSOR_KEY),
             "dynamodb_endpoint": value(names.ENV_DYNAMODB_ENDPOINT),

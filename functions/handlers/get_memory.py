@@ -1,0 +1,25 @@
+"""GET /memories/{memory_id}: one user memory."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from session_store import auth, routes, runtime
+from session_store.api import build_app, lambda_handler_for
+from session_store.http import READ_PROBLEMS, documented, json_response
+from session_store.memory_models import MemoryDocument
+from session_store.models import Identifier
+
+router = Router()
+
+
+@router.get(routes.GET_MEMORY.resolver_path, summary=routes.GET_MEMORY.summary,
+            responses=documented({200: ("The memory", MemoryDocument)}, READ_PROBLEMS))
+def get_memory(memory_id: str, user_id: Annotated[Identifier | None, Query()] = None):
+    user_id = auth.reader(router.current_event, user_id)
+    return json_response(200, runtime.memory_service().get_memory(memory_id, user_id))
+
+
+app = build_app(router)
+lambda_handler = lambda_handler_for(app)

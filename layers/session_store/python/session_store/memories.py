@@ -1,0 +1,256 @@
+"""User memories (Agno's UserMemory): create or replace, read, delete, list, topics and per-user
+stats, served by key lookups and index queries only.
+
+Ownership follows the sessions' rule (SPEC section 3): a write naming another owner than the
+stored one is a 403 and changes nothing, a read or delete naming another user a 404, and an owner
+never moves once set. Retention is the memories' own setting (default: never expire).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import random
+import time
+from collections.abc import Callable, Iterator
+from itertools import islice
+from typing import Any
+
+from session_store import cursor, errors, keys, names
+from session_store.memory_items import StoredMemory
+from session_store.memory_models import MemoryDeletion, MemoryListQuery, MemoryWrite
+from session_store.memory_repository import MemoryRepository
+from session_store.repository import ConditionFailed
+from session_store.retention import SECONDS_PER_DAY, is_expired
+from session_store.service import MAX_WRITE_ATTEMPTS, validate_identifier
+from session_store.table import index_for
+
+_LOWEST = "0"
+_HIGHEST = "\U0010ffff"
+_FETCH_BATCH = 100
+
+
+def _text(value: Any) -> str:
+    """What a search looks in: the memory's text (or the JSON of a structured memory)."""
+    from session_store import codec
+
+    return value if isinstance(value, str) else codec.dumps(value)
+
+
+def matches(memory: StoredMemory, query: MemoryListQuery, now: int) -> bool:
+    """agno's SQL filters: equal ids; every topic present (compared as SQL LIKE does, ignoring
+    case); the search text anywhere in the memory, ignoring case."""
+    record = memory.record
+    if is_expired(memory.expires_at, now):
+        return False
+    if query.user_id is not None and record.get("user_id") != query.user_id:
+        return False
+    if query.agent_id is not None and record.get("agent_id") != query.agent_id:
+        return False
+    if query.team_id is not None and record.get("team_id") != query.team_id:
+        return False
+    if query.topics:
+        stored = {topic.casefold() for topic in record.get("topics") or [] if isinstance(topic, str)}
+        if any(topic.casefold() not in stored for topic in query.topics):
+            return False
+    if query.search is not None:
+        return query.search.casefold() in _text(record.get("memory")).casefold()
+    return True
+
+
+class MemoryService:
+    def __init__(
+        self,
+        repository: MemoryRepository,
+        retention_days: int,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.repository = repository
+        self.retention_days = retention_days
+        self._clock = clock
+        self._sleep = sleep
+
+    def now(self) -> int:
+        return int(self._clock())
+
+    # --- one memory --------------------------------------------------------------------------------
+    def _live(self, memory_id: str, user_id: str | None) -> StoredMemory:
+        validate_identifier(memory_id, "memory_id")
+        memory = self.repository.get_memory(memory_id)
+        if memory is None or is_expired(memory.expires_at, self.now()) or (
+            user_id is not None and memory.user_id != user_id
+        ):
+            raise errors.NotFound(f"memory {memory_id!r} does not exist")
+        return memory
+
+    def get_memory(self, memory_id: str, user_id: str | None = None) -> dict[str, Any]:
+        return self._live(memory_id, user_id).public()
+
+    def put_memory(self, memory_id: str, write: MemoryWrite) -> tuple[dict[str, Any], bool]:
+        """Create (True) or replace (False) a memory; returns it as stored."""
+        validate_identifier(memory_id, "memory_id")
+        if write.memory_id is not None and write.memory_id != memory_id:
+            raise errors.ValidationFailed(
+                "memory_id in the body differs from the path's",
+                errors=[{"field": "memory_id", "location": "body", "message": "must equal the path's memory_id"}],
+            )
+        if "memory" not in write.model_fields_set or write.memory is None:
+            raise errors.ValidationFailed(
+                "a memory needs its memory", errors=[{"field": "memory", "location": "body", "message": "required"}]
+            )
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            try:
+                return self._put_once(memory_id, write)
+            except ConditionFailed:
+                self._sleep(random.uniform(0, min(0.02 * 2**attempt, 0.5)))
+        raise errors.ServiceUnavailable("the memory is being written by many writers at once; retry")
+
+    def _put_once(self, memory_id: str, write: MemoryWrite) -> tuple[dict[str, Any], bool]:
+        now = self.now()
+        stored = self.repository.get_memory(memory_id)
+        if stored is not None and is_expired(stored.expires_at, now):
+            stored_live = None
+        else:
+            stored_live = stored
+        if stored_live is not None and stored_live.user_id is not None and write.user_id not in (None, stored_live.user_id):
+            raise errors.Forbidden(f"memory {memory_id!r} belongs to another user")
+        record = {
+            "memory": write.memory,
+            "topics": write.topics,
+            "input": write.input,
+            "feedback": write.feedback,
+            "agent_id": write.agent_id,
+            "team_id": write.team_id,
+            # An owner never moves; a memory without one takes the first it is written with.
+            "user_id": (stored_live.user_id if stored_live is not None else None) or write.user_id,
+        }
+        if stored_live is None:
+            created_at = write.created_at if write.created_at is not None else now
+            updated_at = write.updated_at if write.updated_at is not None else created_at
+        else:
+            created_at = stored_live.created_at
+            updated_at = write.updated_at if write.updated_at is not None else now
+        expires_at = now + self.retention_days * SECONDS_PER_DAY if self.retention_days > 0 else None
+        memory = StoredMemory(
+            memory_id=memory_id,
+            record=record,
+            created_at=created_at,
+            updated_at=updated_at,
+            version=(stored.version if stored is not None else 0) + 1,
+            expires_at=expires_at,
+        )
+        self.repository.put_memory(memory, stored.version if stored is not None else None)
+        return memory.public(), stored_live is None
+
+    def delete_memory(self, memory_id: str, user_id: str | None = None) -> None:
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            memory = self._live(memory_id, user_id)
+            try:
+                self.repository.delete_memory(memory_id, memory.version)
+                return
+            except ConditionFailed:  # rewritten in between: check the owner again
+                self._sleep(random.uniform(0, min(0.02 * 2**attempt, 0.5)))
+        raise errors.ServiceUnavailable("the memory is being written by many writers at once; retry")
+
+    def delete_memories(self, deletion: MemoryDeletion) -> list[str]:
+        """Delete the named memories that exist (and are the user's, when one is named)."""
+        now = self.now()
+        found = self.repository.batch_get_memories(deletion.memory_ids)
+        doomed = [
+            memory_id
+            for memory_id, memory in found.items()
+            if not is_expired(memory.expires_at, now) and (deletion.user_id is None or memory.user_id == deletion.user_id)
+        ]
+        # An owner never moves, so the check above cannot be invalidated before the delete.
+        self.repository.delete_memories(doomed)
+        return doomed
+
+    # --- lists -------------------------------------------------------------------------------------
+    def _partitions(self, user_id: str | None) -> tuple[str, list[str]]:
+        if user_id is not None:
+            return "user", [keys.memory_user_partition(user_id)]
+        return "type", [keys.memory_all_partition(shard) for shard in range(names.TYPE_SHARDS)]
+
+    def _ordered_ids(
+        self, user_id: str | None, sort_by: str, descending: bool, page_size: int, after: str | None = None
+    ) -> Iterator[tuple[str, str]]:
+        scope, partitions = self._partitions(user_id)
+        index = index_for(scope, sort_by)
+        low, high = _LOWEST, _HIGHEST
+        if after is not None:
+            low, high = (low, after) if descending else (after, high)
+        now = self.now()
+        streams = [
+            self.repository.query_memory_index(index, partition, (low, high), not descending, page_size, now, exclude=after)
+            for partition in partitions
+        ]
+        return heapq.merge(*streams, reverse=descending) if len(streams) > 1 else streams[0]
+
+    def _matching(self, query: MemoryListQuery, ordered: Iterator[tuple[str, str]]) -> Iterator[tuple[str, StoredMemory]]:
+        now = self.now()
+        while batch := list(islice(ordered, _FETCH_BATCH)):
+            found = self.repository.batch_get_memories([memory_id for _, memory_id in batch])
+            for order_key, memory_id in batch:
+                memory = found.get(memory_id)
+                # The index is eventually consistent: skip what was deleted or no longer matches.
+                if memory is not None and matches(memory, query, now):
+                    yield order_key, memory
+
+    def list_memories(self, query: MemoryListQuery, cursor_key: str) -> dict[str, Any]:
+        descending = query.sort_order == "desc"
+        scope = _cursor_scope(query)
+        after = None
+        if query.cursor:
+            after = cursor.decode(query.cursor, cursor_key, scope).get("after")
+            if not isinstance(after, str):
+                raise errors.InvalidRequest("the cursor is malformed")
+        ordered = self._ordered_ids(query.user_id, query.sort_by, descending, query.limit + 1, after)
+        matching = self._matching(query, ordered)
+        page = list(islice(matching, query.limit))
+        has_more = len(page) == query.limit and next(matching, None) is not None
+        body: dict[str, Any] = {
+            "memories": [memory.public() for _, memory in page],
+            "next_cursor": cursor.encode({"after": page[-1][0]}, cursor_key, scope) if has_more else None,
+        }
+        if query.include_total:
+            # Filters need the memories themselves, so a count reads every candidate: asked for only.
+            everything = self._ordered_ids(query.user_id, query.sort_by, descending, _FETCH_BATCH)
+            body["total"] = sum(1 for _ in self._matching(query.model_copy(update={"cursor": None}), everything))
+        return body
+
+    def _all(self, user_id: str | None) -> Iterator[StoredMemory]:
+        query = MemoryListQuery(user_id=user_id)
+        ordered = self._ordered_ids(user_id, "updated_at", True, _FETCH_BATCH)
+        return (memory for _, memory in self._matching(query, ordered))
+
+    def topics(self, user_id: str | None = None) -> list[str]:
+        found: set[str] = set()
+        for memory in self._all(user_id):
+            found.update(topic for topic in memory.record.get("topics") or [] if isinstance(topic, str))
+        return sorted(found)
+
+    def stats(self, user_id: str | None, limit: int | None, page: int | None) -> dict[str, Any]:
+        """Per user: how many memories and when the latest was updated; newest first. Memories of
+        no user are not counted (as in agno)."""
+        per_user: dict[str, dict[str, Any]] = {}
+        for memory in self._all(user_id):
+            if memory.user_id is None:
+                continue
+            entry = per_user.setdefault(
+                memory.user_id, {"user_id": memory.user_id, "total_memories": 0, "last_memory_updated_at": None}
+            )
+            entry["total_memories"] += 1
+            latest = entry["last_memory_updated_at"]
+            if memory.updated_at is not None and (latest is None or memory.updated_at > latest):
+                entry["last_memory_updated_at"] = memory.updated_at
+        ranked = sorted(per_user.values(), key=lambda entry: (entry["last_memory_updated_at"] or 0, entry["user_id"]),
+                        reverse=True)
+        start = (page - 1) * limit if limit is not None and page is not None else 0
+        window = ranked[start : start + limit] if limit is not None else ranked
+        return {"stats": window, "total": len(ranked)}
+
+
+def _cursor_scope(query: MemoryListQuery) -> str:
+    fields = query.model_dump(exclude={"cursor", "limit", "include_total"})
+    return "memories:" + hashlib.sha256(repr(sorted(fields.items())).encode()).hexdigest()

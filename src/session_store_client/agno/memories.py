@@ -1,0 +1,174 @@
+"""The memory methods of agno's BaseDb over the Session Store's memory routes, with the results
+agno's SqliteDb gives (same rows, filters, order, totals and quirks)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+from agno.db.in_memory.utils import apply_sorting
+from agno.db.schemas.memory import UserMemory
+from agno.db.utils import validate_pagination
+
+from session_store_client.agno.paging import read_window
+from session_store_client.errors import Forbidden, NotFound
+
+Row = Dict[str, Any]
+# SqliteDb's memory columns, in its order: the rows agno's callers (AgentOS) receive.
+MEMORY_COLUMNS = ("memory_id", "memory", "input", "agent_id", "team_id", "user_id", "topics", "feedback",
+                  "created_at", "updated_at")
+SERVER_SORT_FIELDS = ("updated_at", "created_at")
+
+
+def memory_row(stored: Any) -> Row:
+    data = stored.to_dict() if hasattr(stored, "to_dict") else dict(stored)
+    return {column: data.get(column) for column in MEMORY_COLUMNS}
+
+
+def memory_body(memory: UserMemory, updated_at: Optional[int]) -> Row:
+    body: Row = {
+        "memory": memory.memory,
+        "topics": memory.topics,
+        "user_id": memory.user_id,
+        "agent_id": memory.agent_id,
+        "team_id": memory.team_id,
+        "input": memory.input,
+        "feedback": memory.feedback,
+        "created_at": memory.created_at,
+    }
+    if updated_at is not None:
+        body["updated_at"] = updated_at
+    return body
+
+
+class MemoryMethods:
+    """Mixed into SessionStoreDb; ``self.client`` is a SessionStoreClient."""
+
+    client: Any
+
+    def _memory_result(self, row: Row, deserialize: Optional[bool]) -> Union[UserMemory, Row]:
+        return UserMemory.from_dict(row) if deserialize else row
+
+    def upsert_user_memory(self, memory: UserMemory, deserialize: Optional[bool] = True) -> Optional[Union[UserMemory, Row]]:
+        """Create or replace; None (as agno's adapters for sessions) when it is another user's."""
+        if memory.memory_id is None:
+            memory.memory_id = str(uuid.uuid4())
+        try:
+            stored = self.client.put_memory(memory.memory_id, memory_body(memory, None))
+        except Forbidden:
+            return None
+        return self._memory_result(memory_row(stored), deserialize)
+
+    def upsert_memories(
+        self, memories: List[UserMemory], deserialize: Optional[bool] = True, preserve_updated_at: bool = False
+    ) -> List[Union[UserMemory, Row]]:
+        """Each memory in turn; as SqliteDb's bulk path, updated_at is now unless preserved."""
+        now = int(time.time())
+        results: List[Union[UserMemory, Row]] = []
+        for memory in memories:
+            if memory is None:
+                continue
+            if memory.memory_id is None:
+                memory.memory_id = str(uuid.uuid4())
+            updated_at = memory.updated_at if preserve_updated_at else now
+            try:
+                stored = self.client.put_memory(memory.memory_id, memory_body(memory, updated_at))
+            except Forbidden:
+                continue
+            results.append(self._memory_result(memory_row(stored), deserialize))
+        return results
+
+    def get_user_memory(
+        self, memory_id: str, deserialize: Optional[bool] = True, user_id: Optional[str] = None
+    ) -> Optional[Union[UserMemory, Row]]:
+        try:
+            stored = self.client.get_memory(memory_id, user_id=user_id)
+        except NotFound:
+            return None
+        return self._memory_result(memory_row(stored), deserialize)
+
+    def delete_user_memory(self, memory_id: str, user_id: Optional[str] = None) -> None:
+        try:
+            self.client.delete_memory(memory_id, user_id=user_id)
+        except NotFound:
+            pass
+
+    def delete_user_memories(self, memory_ids: List[str], user_id: Optional[str] = None) -> None:
+        if memory_ids:
+            self.client.delete_memories(list(memory_ids), user_id=user_id)
+
+    def clear_memories(self) -> None:
+        """Every memory, page by page (administrative: its cost grows with the store)."""
+        while True:
+            page = self.client.list_memories(limit=100)
+            if not page.memories:
+                return
+            self.client.delete_memories([memory.memory_id for memory in page.memories])
+
+    def get_all_memory_topics(self, user_id: Optional[str] = None) -> List[str]:
+        return list(self.client.memory_topics(user_id=user_id))
+
+    def get_user_memories(
+        self,
+        user_id: Optional[str] = None,
+        agent_id: Optional[str] = None,
+        team_id: Optional[str] = None,
+        topics: Optional[List[str]] = None,
+        search_content: Optional[str] = None,
+        limit: Optional[int] = None,
+        page: Optional[int] = None,
+        sort_by: Optional[str] = None,
+        sort_order: Optional[str] = None,
+        deserialize: Optional[bool] = True,
+    ) -> Union[List[UserMemory], Tuple[List[Row], int]]:
+        """As SqliteDb: filters, then sort (none: creation order), then the page. The server sorts
+        and pages by updated_at and created_at; other sort fields read every match and sort here."""
+        validate_pagination(limit, page)
+        filters: Dict[str, Any] = {
+            "user_id": user_id,
+            "agent_id": agent_id,
+            "team_id": team_id,
+            "topics": list(topics) if topics else None,
+            "search": search_content or None,
+        }
+        offset = (page - 1) * limit if limit is not None and page is not None else 0
+        if sort_by in SERVER_SORT_FIELDS or sort_by not in MEMORY_COLUMNS:
+            # No (or an unknown) sort field: SqliteDb leaves rows in insertion order, i.e. creation.
+            server_sort, server_order = (sort_by, "asc" if sort_order == "asc" else "desc") if sort_by in SERVER_SORT_FIELDS else ("created_at", "asc")
+            listed, total = read_window(
+                lambda size, cursor, include_total: _as_session_page(self.client.list_memories(
+                    **filters, sort_by=server_sort, sort_order=server_order, limit=size, cursor=cursor,
+                    include_total=include_total,
+                )),
+                offset, limit, want_total=not deserialize,
+            )
+            rows = [memory_row(memory) for memory in listed]
+        else:
+            every = [memory_row(memory) for memory in self.client.iter_memories(**filters, sort_by="created_at", sort_order="asc")]
+            total = len(every)
+            rows = apply_sorting(every, sort_by, sort_order)
+            rows = rows[offset : offset + limit] if limit is not None else rows
+        if not rows:
+            return [] if deserialize else ([], 0)  # SqliteDb's answer for an empty page, total or not
+        if not deserialize:
+            return rows, total or 0
+        return [UserMemory.from_dict(row) for row in rows]
+
+    def get_user_memory_stats(
+        self, limit: Optional[int] = None, page: Optional[int] = None, user_id: Optional[str] = None
+    ) -> Tuple[List[Row], int]:
+        validate_pagination(limit, page)
+        stats = self.client.memory_stats(user_id=user_id, limit=limit, page=page if limit is not None else None)
+        if not stats.stats:
+            return [], 0
+        return [dict(entry) for entry in stats.stats], stats.total
+
+
+class _as_session_page:
+    """A memory page in the shape read_window reads (it pages sessions)."""
+
+    def __init__(self, page: Any) -> None:
+        self.sessions = page.memories
+        self.next_cursor = page.next_cursor
+        self.total = page.total

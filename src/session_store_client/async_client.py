@@ -1,0 +1,204 @@
+"""AsyncSessionStoreClient: every route of SessionStoreClient as a coroutine, over httpx.
+
+One pooled ``httpx.AsyncClient``, the same SigV4 signing (botocore), retry policy (429/503 and
+unanswered requests, exponential backoff with full jitter, honouring Retry-After; the waits are
+``asyncio.sleep``) and error mapping as the sync client.
+
+The routes are not written twice. Each method runs the sync client's method of the same name
+against a transport that answers from the responses already fetched and stops at the first
+request it has no answer for; that request is sent with httpx (awaited) and the method is run
+again, until it completes. So paths, queries, bodies, parsing and fallbacks (e.g. a session too
+large for one response read again page by page) are the sync client's, by construction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, AsyncIterator, Callable, Dict, List, Literal, Mapping, Optional, Tuple, Type
+
+import httpx
+from urllib.parse import urlsplit
+
+from session_store_client import _json
+from session_store_client.auth import SigV4Signer
+from session_store_client.client import SessionStoreClient
+from session_store_client.errors import NotFound, SessionStoreConnectionError, SessionStoreError, error_from_response
+from session_store_client.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+from session_store_client.transport import JSON_CONTENT_TYPE, ApiResponse, query_string
+
+_Request = Tuple[str, str, Tuple[Tuple[str, Any], ...]]
+
+
+class _NeedsResponse(Exception):
+    def __init__(self, arguments: Dict[str, Any]) -> None:
+        self.arguments = arguments
+
+
+class _ReplayTransport:
+    """Answers a sync client's requests from responses already fetched, in order."""
+
+    def __init__(self, base_url: str, answers: List[Any]) -> None:
+        self.base_url = base_url
+        self._answers = answers
+        self._position = 0
+
+    def request(self, method: str, route: str, **arguments: Any) -> ApiResponse:
+        if self._position == len(self._answers):
+            raise _NeedsResponse({"method": method, "route": route, **arguments})
+        answer = self._answers[self._position]
+        self._position += 1
+        if isinstance(answer, SessionStoreError):
+            raise answer
+        return answer
+
+    def close(self) -> None:
+        pass
+
+
+class AsyncTransport:
+    def __init__(self, base_url: str, *, signer: Optional[SigV4Signer], timeout: float, retry_policy: RetryPolicy,
+                 http: Optional[httpx.AsyncClient] = None):
+        self.base_url = base_url.rstrip("/")
+        self.signer = signer
+        self.retry_policy = retry_policy
+        # One pooled client: connections are reused across requests and concurrent tasks.
+        self.http = http or httpx.AsyncClient(timeout=timeout)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def request(
+        self,
+        method: str,
+        route: str,
+        *,
+        query: Optional[Mapping[str, Any]] = None,
+        body: Any = None,
+        headers: Optional[Mapping[str, Optional[str]]] = None,
+        content_type: str = JSON_CONTENT_TYPE,
+        not_found: Type[NotFound] = NotFound,
+    ) -> ApiResponse:
+        url = self.base_url + route
+        encoded_query = query_string(query or {})
+        if encoded_query:
+            url = f"{url}?{encoded_query}"
+        payload = None if body is None else _json.dumps(body)
+        request_headers = {name: value for name, value in (headers or {}).items() if value is not None}
+        request_headers["Accept"] = "application/json, application/problem+json"
+        if payload is not None:
+            request_headers["Content-Type"] = content_type
+        attempt = 0
+        while True:
+            try:
+                response = await self._send(method, url, request_headers, payload)
+            except httpx.TransportError as error:
+                delay = self.retry_policy.delay_before_retry(attempt)
+                if delay is None:
+                    raise SessionStoreConnectionError(f"{method} {url}: {error}") from error
+            else:
+                if response.status_code not in RETRYABLE_STATUSES:
+                    return self._result(response, not_found)
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                delay = self.retry_policy.delay_before_retry(attempt, retry_after)
+                if delay is None:
+                    return self._result(response, not_found)
+            await asyncio.sleep(delay)
+            attempt += 1
+
+    async def _send(self, method: str, url: str, headers: Dict[str, str], payload: Optional[bytes]) -> httpx.Response:
+        # Signed per attempt: the signature embeds the time, and credentials may have rotated.
+        if self.signer is not None:
+            headers = self.signer.sign(method, url, headers, payload)
+        # httpx.URL would normalize the path; the raw target keeps it exactly as encoded and signed.
+        request = self.http.build_request(method, url, content=payload, headers=headers)
+        parts = urlsplit(url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        request.url = request.url.copy_with(raw_path=target.encode())
+        return await self.http.send(request)
+
+    @staticmethod
+    def _result(response: httpx.Response, not_found: Type[NotFound]) -> ApiResponse:
+        if response.status_code >= 400:
+            raise error_from_response(response.status_code, response.reason_phrase, response.headers,
+                                      response.content, not_found)
+        body = json.loads(response.content) if response.content else None
+        return ApiResponse(status=response.status_code, headers=response.headers, body=body)
+
+
+class AsyncSessionStoreClient:
+    """``await client.get_session(...)``: SessionStoreClient's methods and arguments, awaited.
+
+    ``auth="iam"`` signs with SigV4 (botocore's default credential chain). Use ``async with`` or
+    ``await client.aclose()`` to close the connection pool.
+    """
+
+    def __init__(self, base_url: str, auth: Optional[Literal["iam"]] = None, region: Optional[str] = None,
+                 timeout: float = 30.0, max_retries: int = 4, retry_policy: Optional[RetryPolicy] = None):
+        if auth not in (None, "iam"):
+            raise ValueError(f"auth must be 'iam' or None, not {auth!r}")
+        signer = SigV4Signer.from_default_chain(base_url, region) if auth == "iam" else None
+        self._transport = AsyncTransport(base_url, signer=signer, timeout=timeout,
+                                         retry_policy=retry_policy or RetryPolicy(max_retries=max_retries))
+
+    @property
+    def base_url(self) -> str:
+        return self._transport.base_url
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> "AsyncSessionStoreClient":
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.aclose()
+
+    async def _run(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        answers: List[Any] = []
+        while True:
+            replay = SessionStoreClient.__new__(SessionStoreClient)
+            replay._transport = _ReplayTransport(self.base_url, answers)  # type: ignore[assignment]
+            try:
+                return getattr(replay, name)(*args, **kwargs)
+            except _NeedsResponse as needed:
+                arguments = dict(needed.arguments)
+                try:
+                    answers.append(await self._transport.request(arguments.pop("method"), arguments.pop("route"),
+                                                                 **arguments))
+                except SessionStoreError as error:
+                    answers.append(error)
+
+    async def _iterate(self, list_name: str, items: str, page_size: int, **filters: Any) -> AsyncIterator[Any]:
+        cursor: Optional[str] = None
+        while True:
+            page = await self._run(list_name, limit=page_size, cursor=cursor, **filters)
+            for item in getattr(page, items):
+                yield item
+            cursor = page.next_cursor
+            if cursor is None:
+                return
+
+    def iter_sessions(self, *, page_size: int = 100, **filters: Any) -> AsyncIterator[Any]:
+        return self._iterate("list_sessions", "sessions", page_size, **filters)
+
+    def iter_runs(self, session_id: str, *, order: str = "asc", page_size: int = 100) -> AsyncIterator[Any]:
+        return self._iterate("list_runs", "runs", page_size, session_id=session_id, order=order)
+
+    def iter_memories(self, *, page_size: int = 100, **filters: Any) -> AsyncIterator[Any]:
+        return self._iterate("list_memories", "memories", page_size, **filters)
+
+
+def _route(name: str) -> Callable[..., Any]:
+    async def method(self: AsyncSessionStoreClient, *args: Any, **kwargs: Any) -> Any:
+        return await self._run(name, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = getattr(SessionStoreClient, name).__doc__
+    return method
+
+
+for _name in ("put_session", "get_session", "patch_session", "rename_session", "delete_session", "list_sessions",
+              "put_run", "get_run", "delete_run", "list_runs", "openapi", "put_memory", "get_memory",
+              "delete_memory", "delete_memories", "list_memories", "memory_topics", "memory_stats"):
+    setattr(AsyncSessionStoreClient, _name, _route(_name))

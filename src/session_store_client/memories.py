@@ -1,0 +1,96 @@
+"""The user-memory routes of the client (mixed into SessionStoreClient)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterator, List, Literal, Mapping, Optional
+
+from session_store_client.errors import MemoryNotFound
+from session_store_client.models import MemoryPage, MemoryStats, UserMemory
+from session_store_client.transport import ApiResponse, Transport, path
+
+MAX_PAGE_SIZE = 100
+MEMORY_FIELDS = ("memory", "topics", "user_id", "agent_id", "team_id", "input", "feedback", "created_at", "updated_at")
+
+
+def _parse(model: type, response: ApiResponse) -> Any:
+    from session_store_client.client import _parse as parse
+
+    return parse(model, response)
+
+
+class MemoryMethods:
+    _transport: Transport
+
+    def put_memory(self, memory_id: str, memory: Mapping[str, Any]) -> UserMemory:
+        """Create (``response_meta.created``) or replace a memory; fields absent are cleared, except
+        ``user_id`` (an owner never changes) and ``created_at`` (kept from the creation)."""
+        body = {name: memory[name] for name in MEMORY_FIELDS if name in memory}
+        response = self._transport.request("PUT", path("memories", memory_id), body=body)
+        return _parse(UserMemory, response)
+
+    def get_memory(self, memory_id: str, *, user_id: Optional[str] = None) -> UserMemory:
+        response = self._transport.request(
+            "GET", path("memories", memory_id), query={"user_id": user_id}, not_found=MemoryNotFound
+        )
+        return _parse(UserMemory, response)
+
+    def delete_memory(self, memory_id: str, *, user_id: Optional[str] = None) -> None:
+        self._transport.request(
+            "DELETE", path("memories", memory_id), query={"user_id": user_id}, not_found=MemoryNotFound
+        )
+
+    def delete_memories(self, memory_ids: List[str], *, user_id: Optional[str] = None) -> List[str]:
+        """Delete the memories that exist (and are ``user_id``'s); returns their ids."""
+        deleted: List[str] = []
+        for start in range(0, len(memory_ids), MAX_PAGE_SIZE):
+            body: Dict[str, Any] = {"memory_ids": memory_ids[start : start + MAX_PAGE_SIZE]}
+            if user_id is not None:
+                body["user_id"] = user_id
+            deleted += self._transport.request("POST", path("memory-deletions"), body=body).body["deleted"]
+        return deleted
+
+    def list_memories(
+        self,
+        *,
+        user_id: Optional[str] = None,
+        agent_id: Optional[str] = None,
+        team_id: Optional[str] = None,
+        topics: Optional[List[str]] = None,
+        search: Optional[str] = None,
+        sort_by: Optional[Literal["updated_at", "created_at"]] = None,
+        sort_order: Optional[Literal["desc", "asc"]] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+        include_total: bool = False,
+    ) -> MemoryPage:
+        query = {
+            "user_id": user_id,
+            "agent_id": agent_id,
+            "team_id": team_id,
+            "topics": list(topics) if topics else None,
+            "search": search or None,
+            "sort_by": sort_by,
+            "sort_order": sort_order,
+            "limit": limit,
+            "cursor": cursor,
+            "include_total": True if include_total else None,
+        }
+        return _parse(MemoryPage, self._transport.request("GET", path("memories"), query=query))
+
+    def iter_memories(self, *, page_size: int = MAX_PAGE_SIZE, **filters: Any) -> Iterator[UserMemory]:
+        cursor: Optional[str] = None
+        while True:
+            page = self.list_memories(limit=page_size, cursor=cursor, **filters)
+            yield from page.memories
+            cursor = page.next_cursor
+            if cursor is None:
+                return
+
+    def memory_topics(self, *, user_id: Optional[str] = None) -> List[str]:
+        return self._transport.request("GET", path("memory-topics"), query={"user_id": user_id}).body["topics"]
+
+    def memory_stats(
+        self, *, user_id: Optional[str] = None, limit: Optional[int] = None, page: Optional[int] = None
+    ) -> MemoryStats:
+        query = {"user_id": user_id, "limit": limit, "page": page}
+        return _parse(MemoryStats, self._transport.request("GET", path("memory-stats"), query=query))
