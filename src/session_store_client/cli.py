@@ -11,6 +11,7 @@ bar and end with a count table; both are idempotent and can be re-run after an i
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
 from typing import Callable, List, Optional
@@ -23,6 +24,7 @@ from session_store_client.client import SessionStoreClient
 from session_store_client.errors import SessionStoreError
 from session_store_client.transfer import (
     Importer,
+    agno_memories,
     agno_session_count,
     agno_sessions,
     count_lines,
@@ -73,7 +75,7 @@ def main(argv: Optional[List[str]] = None, console: Optional[Console] = None) ->
         else:
             db = open_agno_db(arguments.source)
             total = agno_session_count(db)
-            records = agno_sessions(db)
+            records = itertools.chain(agno_sessions(db), agno_memories(db))
         importer = Importer(client, workers=arguments.workers)
         with _progress(console) as progress:
             task = progress.add_task("importing", total=total)

@@ -27,6 +27,9 @@ from session_store_client.errors import SessionNotFound
 SESSION_FIELDS = ("session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id",
                   "session_data", "agent_data", "team_data", "workflow_data", "metadata", "summary",
                   "created_at")
+# The fields of Agno's UserMemory schema the store keeps.
+MEMORY_FIELDS = ("memory_id", "memory", "topics", "user_id", "agent_id", "team_id", "input", "feedback",
+                 "created_at", "updated_at")
 # Well under the API's 6 MB request limit, leaving room for the session's own fields.
 REQUEST_BUDGET_BYTES = 4 * 1024 * 1024
 AGNO_SESSION_TYPES = ("agent", "team", "workflow")
@@ -38,11 +41,12 @@ class ImportCounts:
     sessions_imported: int = 0
     sessions_skipped: int = 0  # already held every run of the record
     runs_sent: int = 0
+    memories_imported: int = 0
     not_imported: Dict[str, int] = field(default_factory=dict)  # kind -> lines this store cannot hold
 
     def rows(self) -> List[tuple]:
         rows = [("sessions imported", self.sessions_imported), ("sessions already present", self.sessions_skipped),
-                ("runs written", self.runs_sent)]
+                ("runs written", self.runs_sent), ("memories imported", self.memories_imported)]
         rows += [(f"{kind} lines not imported (not supported by this store)", count)
                  for kind, count in sorted(self.not_imported.items())]
         return rows
@@ -74,24 +78,35 @@ class Importer:
         self.counts = ImportCounts()
 
     def import_records(self, records: Iterable[Dict[str, Any]], advance: Callable[[], None] = lambda: None) -> ImportCounts:
-        sessions = self._sessions(records)
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            for imported, runs in pool.map(self.import_session, sessions):
-                if imported:
+            for kind, outcome in pool.map(self._import_one, self._supported(records)):
+                if kind == "memory":
+                    self.counts.memories_imported += 1
+                elif outcome[0]:
                     self.counts.sessions_imported += 1
-                    self.counts.runs_sent += runs
+                    self.counts.runs_sent += outcome[1]
                 else:
                     self.counts.sessions_skipped += 1
                 advance()
         return self.counts
 
-    def _sessions(self, records: Iterable[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:
+    def _supported(self, records: Iterable[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:
         for record in records:
             kind = record.get("kind", "session")
-            if kind == "session":
+            if kind in ("session", "memory"):
                 yield record
             else:
                 self.counts.not_imported[kind] = self.counts.not_imported.get(kind, 0) + 1
+
+    def _import_one(self, record: Dict[str, Any]) -> tuple:
+        if record.get("kind") == "memory":
+            return "memory", self.import_memory(record)
+        return "session", self.import_session(record)
+
+    def import_memory(self, record: Dict[str, Any]) -> None:
+        """PUT is create-or-replace by memory_id, so importing a memory twice stores it once."""
+        body = {name: record[name] for name in MEMORY_FIELDS if name in record and name != "memory_id"}
+        self.client.put_memory(record["memory_id"], body)
 
     def import_session(self, record: Dict[str, Any]) -> tuple:
         """(whether anything was written, runs sent)."""
@@ -150,13 +165,28 @@ def open_agno_db(url: str) -> Any:
 
 
 def agno_session_count(db: Any) -> int:
+    """Sessions and memories of an Agno database (what a migration will import)."""
     from agno.db.base import SessionType
 
     total = 0
     for kind in AGNO_SESSION_TYPES:
         _, count = db.get_sessions(session_type=SessionType(kind), limit=1, page=1, deserialize=False)
         total += count
-    return total
+    _, memories = db.get_user_memories(limit=1, page=1, deserialize=False)
+    return total + memories
+
+
+def agno_memories(db: Any) -> Iterator[Dict[str, Any]]:
+    """Every user memory of an Agno database, oldest first, page by page."""
+    page = 1
+    while True:
+        rows, _ = db.get_user_memories(limit=AGNO_PAGE_SIZE, page=page, sort_by="created_at", sort_order="asc",
+                                       deserialize=False)
+        for row in rows:
+            yield {"kind": "memory", **{name: row.get(name) for name in MEMORY_FIELDS}}
+        if len(rows) < AGNO_PAGE_SIZE:
+            return
+        page += 1
 
 
 def agno_sessions(db: Any) -> Iterator[Dict[str, Any]]:

@@ -81,6 +81,9 @@ def test_erasing_a_user_with_2000_sessions_and_20000_runs(local_api_url, local_r
         client.put_session(f"{KEPT}-{number}", session_body(KEPT, [{"run_id": "r", "content": "mine"}]),
                            idempotency_key=f"{KEPT}-key-{number}")
     client.put_session(f"{KEPT}-big", session_body(KEPT, [big_run("big", 9, KEPT)]))
+    for number in range(25):
+        client.put_memory(f"{ERASED}-memory-{number}", {"memory": f"fact {number}", "user_id": ERASED})
+    client.put_memory(f"{KEPT}-memory", {"memory": "a kept fact", "user_id": KEPT})
     s3, bucket = s3_of(local_runtime)
 
     def kept_items():
@@ -88,7 +91,7 @@ def test_erasing_a_user_with_2000_sessions_and_20000_runs(local_api_url, local_r
                       key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
 
     kept_before = kept_items()
-    assert len(kept_before) == 4 + 3 * 2 + 2 + 3  # sessions, runs and lookups, idempotency records
+    assert len(kept_before) == 4 + 3 * 2 + 2 + 3 + 1  # sessions, runs and lookups, idempotency records, memory
     assert len(_objects_of(ERASED, s3, bucket)) == 2
 
     started = client.erase_user(ERASED)
@@ -97,6 +100,7 @@ def test_erasing_a_user_with_2000_sessions_and_20000_runs(local_api_url, local_r
     with pytest.raises(SessionNotFound):
         client.get_session(f"{ERASED}-00007")  # gone for reads at once
     assert client.list_sessions(user_id=ERASED).sessions == []
+    assert list(client.iter_memories(user_id=ERASED)) == []
 
     def finished():
         return client.get_erasure(ERASED, started["erasure_id"])["status"] != erasure.RUNNING
@@ -105,7 +109,8 @@ def test_erasing_a_user_with_2000_sessions_and_20000_runs(local_api_url, local_r
     receipt = client.get_erasure(ERASED, started["erasure_id"])
     assert receipt["status"] == "done", receipt
     assert receipt["counts"] == {"sessions": SESSIONS + 3, "runs": SESSIONS * RUNS + 2,
-                                 "run_lookups": SESSIONS * RUNS + 2, "s3_objects": 2, "idempotency_records": 1}
+                                 "run_lookups": SESSIONS * RUNS + 2, "s3_objects": 2, "memories": 25,
+                                 "idempotency_records": 1}
 
     left = [item for item in scan(local_dynamodb, local_table_name)
             if ERASED in json.dumps(item) and not item["pk"]["S"].startswith(names.ERASURE_PREFIX)]
@@ -135,10 +140,17 @@ def test_export_inline_and_staged_and_import_of_the_export(local_api_url, tmp_pa
     user = "exporter"
     client.put_session("exp-1", {**session_body(user, [{"run_id": "a", "content": 0.1}]), "created_at": 1_600_000_000})
     client.put_session("exp-2", session_body(user, [{"run_id": "b", "content": {"deep": [1, None, "x"]}}], "team"))
+    client.put_memory("exp-memory", {"memory": "likes 0.1", "topics": ["numbers"], "user_id": user,
+                                     "created_at": 1_600_000_001, "updated_at": 1_600_000_002})
     target = tmp_path / "export.jsonl"
     assert main(["export", user, "--url", local_api_url, "-o", str(target)]) == 0
-    lines = [json.loads(line) for line in target.read_text().splitlines()]
-    assert {line["kind"] for line in lines} == {"session"}
+    everything = [json.loads(line) for line in target.read_text().splitlines()]
+    assert {line["kind"] for line in everything} == {"session", "memory"}
+    (memory,) = [line for line in everything if line["kind"] == "memory"]
+    assert memory == {"kind": "memory", "memory_id": "exp-memory", "memory": "likes 0.1", "topics": ["numbers"],
+                      "user_id": user, "agent_id": None, "team_id": None, "input": None, "feedback": None,
+                      "created_at": 1_600_000_001, "updated_at": 1_600_000_002}
+    lines = [line for line in everything if line["kind"] == "session"]
     for line in lines:
         stored = client.get_session(line["session_id"]).to_dict()
         assert {k: v for k, v in line.items() if k != "kind"} == {
@@ -147,14 +159,20 @@ def test_export_inline_and_staged_and_import_of_the_export(local_api_url, tmp_pa
 
     # Import as another user's copy: created, then on a second run nothing is imported twice.
     copies = tmp_path / "copies.jsonl"
-    copies.write_text("".join(json.dumps({**line, "session_id": "copy-" + line["session_id"]}) + "\n" for line in lines))
+    copies.write_text("".join(json.dumps({**line, "session_id": "copy-" + line["session_id"]}) + "\n" for line in lines)
+                      + json.dumps({**memory, "memory_id": "copy-exp-memory", "user_id": "copier"}) + "\n")
     assert main(["import", str(copies), "--url", local_api_url]) == 0
     for line in lines:
         copy = client.get_session("copy-" + line["session_id"]).to_dict()
         assert copy["runs"] == line["runs"] and copy["created_at"] == line["created_at"]
         assert copy["version"] == 1
+    copied_memory = client.get_memory("copy-exp-memory").to_dict()
+    assert {k: copied_memory[k] for k in ("memory", "topics", "user_id", "created_at", "updated_at")} == {
+        "memory": "likes 0.1", "topics": ["numbers"], "user_id": "copier", "created_at": 1_600_000_001,
+        "updated_at": 1_600_000_002}
     assert main(["import", str(copies), "--url", local_api_url]) == 0
     assert client.get_session("copy-exp-1").to_dict()["version"] == 1  # skipped: already present
+    assert [m.memory_id for m in client.iter_memories(user_id="copier")] == ["copy-exp-memory"]
 
     # Larger than a response: 303 to the staged file, followed by the client.
     big_user = "big-exporter"
@@ -182,6 +200,12 @@ def test_migrating_an_agno_sqlite_database_of_1000_sessions_and_10000_runs(local
     _agno_agent_sessions(db, count=3, turns=4)
     # The bulk of the database through Agno's own writes (upsert_sessions, upsert_run).
     write_agno_db(db, user_sessions("migrating-user", 997, 10, seed=31, prefix="bulk-"))
+    from agno.db.schemas.memory import UserMemory
+
+    for number in range(5):
+        db.upsert_user_memory(UserMemory(memory=f"fact {number}", memory_id=f"migrated-memory-{number}",
+                                         topics=["facts"], user_id="migrating-user", updated_at=1_700_000_000 + number))
+    agno_memories = {row["memory_id"]: row for row in db.get_user_memories(deserialize=False)[0]}
     rows = []
     for kind in ("agent", "team", "workflow"):
         rows += db.get_sessions(session_type=SessionType(kind), deserialize=False)[0]
@@ -197,5 +221,9 @@ def test_migrating_an_agno_sqlite_database_of_1000_sessions_and_10000_runs(local
             assert stored[name] == row[name], (row["session_id"], name)
         assert stored["runs"] == (row.get("runs") or []), row["session_id"]
     versions = {row["session_id"]: client.get_session(row["session_id"], include_runs=False).version for row in rows[:50]}
+    for memory_id, row in agno_memories.items():
+        stored = client.get_memory(memory_id).to_dict()
+        for name in ("memory", "topics", "user_id", "created_at", "updated_at"):
+            assert stored[name] == row[name], (memory_id, name)
     assert main(["migrate", "--from", url, "--url", local_api_url]) == 0  # re-run: nothing twice
     assert {sid: client.get_session(sid, include_runs=False).version for sid in versions} == versions

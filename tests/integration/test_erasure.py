@@ -71,6 +71,10 @@ def test_erasure_removes_every_item_kind_of_the_user_and_nothing_else(
     put("alice-1", "alice", [{"run_id": f"r{i}", "content": "hi"} for i in range(3)])
     put("alice-2", "alice", [big_run("big", 2 * MB)], kind="team")
     put("alice-3", "alice", headers={"Idempotency-Key": "k-alice"})
+    for memory_id, user in (("m-alice-1", "alice"), ("m-alice-2", "alice"), ("m-bob-1", "bob")):
+        stored = call("PUT", f"/memories/{memory_id}", {"memory": f"{user} likes tea", "user_id": user,
+                                                        "topics": ["drinks"]})
+        assert stored.status == 201, stored.text
     put("bob-1", "bob", [{"run_id": "r0", "content": "hello"}, big_run("big", 2 * MB, seed=1)],
         headers={"Idempotency-Key": "k-bob"})
     bob_before = [item for item in all_items(dynamodb_client, table_name) if "alice" not in str(item)]
@@ -86,11 +90,15 @@ def test_erasure_removes_every_item_kind_of_the_user_and_nothing_else(
     listed = {s["session_id"] for s in call("GET", "/sessions", query={"agent_id": "a1"}).json()["sessions"]}
     assert listed == {"bob-1"}
     assert call("GET", "/users/alice/export").text == ""
+    assert call("GET", "/memories/m-alice-1").status == 404
+    assert call("GET", "/memories", query={"user_id": "alice"}).json()["memories"] == []
+    assert [m["memory_id"] for m in call("GET", "/memories").json()["memories"]] == ["m-bob-1"]
+    assert call("GET", "/memory-topics", query={"user_id": "alice"}).json() in ([], {"topics": []})
 
     receipt = run_worker(dynamodb_client, table_name, "alice", erasure_id)
     assert receipt["status"] == "done"
     assert receipt["counts"] == {"sessions": 3, "runs": 4, "run_lookups": 4, "s3_objects": 1,
-                                 "idempotency_records": 1}
+                                 "memories": 2, "idempotency_records": 1}
     assert receipt["finished_at"] >= receipt["started_at"]
 
     remaining = all_items(dynamodb_client, table_name)
@@ -184,3 +192,26 @@ def test_invalid_user_ids_are_refused_and_change_nothing(table_name, path):
     response = call("DELETE", path)
     assert 400 <= response.status < 500
     assert response.headers["Content-Type"] == names.PROBLEM_CONTENT_TYPE
+
+
+def test_a_memory_written_after_the_cutoff_survives_the_erasure(table_name, dynamodb_client):
+    clock = {"now": 1_900_000_000.0}
+    memories = runtime.memory_service()
+    memories._clock = lambda: clock["now"]
+    assert call("PUT", "/memories/m1", {"memory": "old fact", "user_id": "dave"}).status == 201
+    assert call("PUT", "/memories/m2", {"memory": "another old fact", "user_id": "dave"}).status == 201
+    job = erasure.start(UserRepository(runtime.service().repository), "dave", lambda: clock["now"])
+
+    # Within the cutoff second a memory write for the user is asked to retry; after it, it lands.
+    clock["now"] = job.cutoff + 0.5
+    refused = call("PUT", "/memories/m1", {"memory": "new fact", "user_id": "dave"})
+    assert refused.status == 503 and refused.headers.get("Retry-After")
+    clock["now"] = job.cutoff + 2.0
+    rewritten = call("PUT", "/memories/m1", {"memory": "new fact", "user_id": "dave"})
+    assert rewritten.status == 201, rewritten.text  # the erased memory is gone: this one is new
+    assert call("GET", "/memories/m2").status == 404
+
+    receipt = run_worker(dynamodb_client, table_name, "dave", job.erasure_id)
+    assert receipt["status"] == "done" and receipt["counts"]["memories"] == 1
+    assert call("GET", "/memories/m1").json()["memory"] == "new fact"
+    assert [m["memory_id"] for m in call("GET", "/memories", query={"user_id": "dave"}).json()["memories"]] == ["m1"]

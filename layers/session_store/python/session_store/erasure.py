@@ -14,8 +14,8 @@ The rule (docs/design.md, "Erasing a user"):
   redelivered record never runs a batch twice; a failure is retried by the next save, and after
   MAX_FAILURES the job is `failed` (alarmed on) and `DELETE /users/{id}` resumes it.
 
-Steps, one per item kind, run in order; each returns when its batch budget is spent. The memories
-of the Agno drop-in issue get a step of their own here (after SessionsStep, before the records).
+Steps, one per item kind, run in order (sessions with their runs, memories, idempotency records);
+each returns when its batch budget is spent.
 """
 
 from __future__ import annotations
@@ -53,6 +53,12 @@ def new_erasure_id(now_ms: int) -> str:
 
 def incarnation_erased(incarnation: str, latest: Latest | None) -> bool:
     return latest is not None and items.incarnation_started_at(incarnation) <= latest.cutoff
+
+
+def memory_erased(stored_at: int | None, latest: Latest | None) -> bool:
+    """A memory last stored at or before an erasure's cutoff is erased (the rule for sessions,
+    with the store's write time in place of the incarnation's start)."""
+    return latest is not None and (stored_at is None or stored_at <= latest.cutoff)
 
 
 # --- the gate: what reads and writes consult ----------------------------------------------------
@@ -218,6 +224,23 @@ def _incarnation_of(sort_key: str) -> str | None:
     return incarnation
 
 
+class MemoriesStep:
+    """The user's memories, through their user partition of the updated-at index: each one last
+    stored at or before the cutoff is deleted (conditionally: one rewritten since is kept)."""
+
+    name = "memories"
+
+    def run(self, users: UserRepository, job: ErasureJob, cursor: dict[str, Any] | None) -> Progress:
+        progress = Progress()
+        found, after = users.user_memories(job.user_id, (cursor or {}).get("after"), SESSIONS_PER_BATCH)
+        for memory_id, stored_at in found:
+            if (stored_at is None or stored_at <= job.cutoff) and users.delete_memory_stored_by(memory_id, job.cutoff):
+                progress.add(self.name)
+        progress.cursor = {"after": after}
+        progress.finished = after is None
+        return progress
+
+
 class IdempotencyRecordsStep:
     """Idempotency-Key records whose stored response is one of the user's sessions. Records are
     keyed by a hash of (caller, key), not by user, so the step reads their one partition, which
@@ -242,8 +265,8 @@ class IdempotencyRecordsStep:
         return progress
 
 
-STEPS: tuple[Step, ...] = (SessionsStep(), IdempotencyRecordsStep())
-COUNT_KINDS = ("sessions", "runs", "run_lookups", "s3_objects", "idempotency_records")
+STEPS: tuple[Step, ...] = (SessionsStep(), MemoriesStep(), IdempotencyRecordsStep())
+COUNT_KINDS = ("sessions", "runs", "run_lookups", "s3_objects", "memories", "idempotency_records")
 
 
 # --- the worker ---------------------------------------------------------------------------------------

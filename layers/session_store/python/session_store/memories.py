@@ -17,6 +17,7 @@ from itertools import islice
 from typing import Any
 
 from session_store import cursor, errors, keys, names
+from session_store.erasure import ErasureGate, memory_erased
 from session_store.memory_items import StoredMemory
 from session_store.memory_models import MemoryDeletion, MemoryListQuery, MemoryWrite
 from session_store.memory_repository import MemoryRepository
@@ -24,6 +25,7 @@ from session_store.repository import ConditionFailed
 from session_store.retention import SECONDS_PER_DAY, is_expired
 from session_store.service import MAX_WRITE_ATTEMPTS, validate_identifier
 from session_store.table import index_for
+from session_store.user_repository import UserRepository
 
 _LOWEST = "0"
 _HIGHEST = "\U0010ffff"
@@ -70,6 +72,8 @@ class MemoryService:
         self.retention_days = retention_days
         self._clock = clock
         self._sleep = sleep
+        # A user's erased memories answer as gone at once; the erasure's worker deletes them.
+        self.erasures = ErasureGate(UserRepository(repository))
 
     def now(self) -> int:
         return int(self._clock())
@@ -80,9 +84,19 @@ class MemoryService:
         memory = self.repository.get_memory(memory_id)
         if memory is None or is_expired(memory.expires_at, self.now()) or (
             user_id is not None and memory.user_id != user_id
-        ):
+        ) or self._erased(memory):
             raise errors.NotFound(f"memory {memory_id!r} does not exist")
         return memory
+
+    def _erased(self, memory: StoredMemory) -> bool:
+        user = memory.user_id
+        return bool(user) and memory_erased(memory.stored_at, self.erasures.users.latest(user))
+
+    def _erased_among(self, memories: list[StoredMemory]) -> set[str]:
+        users = sorted({memory.user_id for memory in memories if memory.user_id})
+        latest = self.erasures.users.latest_of(users) if users else {}
+        return {memory.memory_id for memory in memories
+                if memory.user_id in latest and memory_erased(memory.stored_at, latest[memory.user_id])}
 
     def get_memory(self, memory_id: str, user_id: str | None = None) -> dict[str, Any]:
         return self._live(memory_id, user_id).public()
@@ -109,8 +123,8 @@ class MemoryService:
     def _put_once(self, memory_id: str, write: MemoryWrite) -> tuple[dict[str, Any], bool]:
         now = self.now()
         stored = self.repository.get_memory(memory_id)
-        if stored is not None and is_expired(stored.expires_at, now):
-            stored_live = None
+        if stored is not None and (is_expired(stored.expires_at, now) or self._erased(stored)):
+            stored_live = None  # expired or erased: this write starts the memory afresh
         else:
             stored_live = stored
         if stored_live is not None and stored_live.user_id is not None and write.user_id not in (None, stored_live.user_id):
@@ -139,7 +153,11 @@ class MemoryService:
             updated_at=updated_at,
             version=(stored.version if stored is not None else 0) + 1,
             expires_at=expires_at,
+            stored_at=now,
         )
+        if stored_live is None:
+            # A memory stored within an erasure's cutoff second would be erased with it: retry.
+            self.erasures.check_new_incarnation(record["user_id"], now)
         self.repository.put_memory(memory, stored.version if stored is not None else None)
         return memory.public(), stored_live is None
 
@@ -191,7 +209,10 @@ class MemoryService:
         now = self.now()
         while batch := list(islice(ordered, _FETCH_BATCH)):
             found = self.repository.batch_get_memories([memory_id for _, memory_id in batch])
+            erased = self._erased_among(list(found.values()))
             for order_key, memory_id in batch:
+                if memory_id in erased:
+                    continue
                 memory = found.get(memory_id)
                 # The index is eventually consistent: skip what was deleted or no longer matches.
                 if memory is not None and matches(memory, query, now):
@@ -223,6 +244,10 @@ class MemoryService:
         query = MemoryListQuery(user_id=user_id)
         ordered = self._ordered_ids(user_id, "updated_at", True, _FETCH_BATCH)
         return (memory for _, memory in self._matching(query, ordered))
+
+    def user_memories(self, user_id: str) -> Iterator[StoredMemory]:
+        """Every live memory of the user (for an export)."""
+        return self._all(user_id)
 
     def topics(self, user_id: str | None = None) -> list[str]:
         found: set[str] = set()

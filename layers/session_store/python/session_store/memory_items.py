@@ -20,6 +20,7 @@ from session_store.table import CREATED_ORDER_ATTRIBUTE, SCOPE_ATTRIBUTES, UPDAT
 
 # The fields of Agno's UserMemory besides memory_id and the timestamps.
 ID_FIELDS = ("user_id", "agent_id", "team_id")
+STORED_AT_ATTRIBUTE = "stored_at"
 JSON_FIELDS = ("memory", "topics", "input", "feedback")
 
 
@@ -31,6 +32,10 @@ class StoredMemory:
     updated_at: int | None
     version: int
     expires_at: int | None
+    # The server's clock at the last write (agno sends its own created_at/updated_at, so those say
+    # nothing about when the store took the memory): an erasure removes what was stored up to its
+    # cutoff and keeps what was written after it.
+    stored_at: int | None = None
 
     @property
     def user_id(self) -> str | None:
@@ -75,6 +80,8 @@ def memory_item(memory: StoredMemory) -> dict[str, Any]:
         attributes["updated_at"] = n(memory.updated_at)
     if memory.expires_at is not None:
         attributes[names.TTL_ATTRIBUTE] = n(memory.expires_at)
+    if memory.stored_at is not None:
+        attributes[STORED_AT_ATTRIBUTE] = n(memory.stored_at)
     return attributes
 
 
@@ -91,4 +98,5 @@ def memory_from_item(item: dict[str, Any]) -> StoredMemory:
         updated_at=number("updated_at"),
         version=number("version") or 0,
         expires_at=number(names.TTL_ATTRIBUTE),
+        stored_at=number(STORED_AT_ATTRIBUTE),
     )

@@ -77,7 +77,7 @@ def user_data():
 
     settings = current_settings()
     exports = ExportStore(settings.payload_bucket, cache(lambda: aws_client("s3", settings.s3_endpoint)))
-    return UserDataService(service(), exports, MAX_RESPONSE_BYTES)
+    return UserDataService(service(), exports, MAX_RESPONSE_BYTES, memory_service())
 
 
 @cache

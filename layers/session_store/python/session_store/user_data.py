@@ -2,9 +2,10 @@
 export it as JSON Lines.
 
 Export format: one JSON object per line, `kind` first. `session` lines hold a session record in
-Agno's schema (the fields of SPEC section 2 with `runs`, without the service's own `version`,
-`expires_at` and `run_count`), so `session-store import` and Agno itself can read them back. Each
-item kind has its own producer in `EXPORTS`; memories get theirs once they exist.
+Agno's schema (the session record's fields with `runs`, without the service's own `version`,
+`expires_at` and `run_count`); `memory` lines hold a memory in Agno's UserMemory schema (without
+`expires_at`), so `session-store import` and Agno itself can read them back. Each item kind has
+its own producer in `EXPORTS`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from session_store import codec, erasure, errors, names
 from session_store.items import StoredSession
+from session_store.memories import MemoryService
 from session_store.service import SessionService
 from session_store.user_repository import ErasureJob, UserRepository
 
@@ -67,8 +69,10 @@ class ExportStore:
 
 
 class UserDataService:
-    def __init__(self, service: SessionService, exports: ExportStore, max_inline_bytes: int) -> None:
+    def __init__(self, service: SessionService, exports: ExportStore, max_inline_bytes: int,
+                 memories: MemoryService) -> None:
         self.service = service
+        self.memories = memories
         self.users = UserRepository(service.repository)
         self.exports = exports
         self.max_inline_bytes = max_inline_bytes
@@ -124,5 +128,12 @@ def _session_records(data: UserDataService, user_id: str) -> Iterator[dict[str, 
         yield from pool.map(record, sessions)
 
 
-# One producer per item kind, in export order (memories will follow sessions).
-EXPORTS: tuple[Callable[[UserDataService, str], Iterator[dict[str, Any]]], ...] = (_session_records,)
+def _memory_records(data: UserDataService, user_id: str) -> Iterator[dict[str, Any]]:
+    for memory in data.memories.user_memories(user_id):
+        body = memory.public()
+        body.pop("expires_at", None)
+        yield {"kind": "memory", **body}
+
+
+# One producer per item kind, in export order.
+EXPORTS: tuple[Callable[[UserDataService, str], Iterator[dict[str, Any]]], ...] = (_session_records, _memory_records)

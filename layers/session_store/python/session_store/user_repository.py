@@ -14,6 +14,7 @@ from typing import Any
 from session_store import keys, names
 from session_store.expressions import Expression
 from session_store.items import PAYLOAD_OBJECT_ATTRIBUTE, n, s
+from session_store.memory_items import STORED_AT_ATTRIBUTE, memory_key
 from session_store.repository import _BATCH_WRITE_LIMIT, ConditionFailed, SessionRepository
 from session_store.table import index_for
 
@@ -240,6 +241,44 @@ class UserRepository:
         condition = f"{expression.name('incarnation')} = {expression.value(s(incarnation))}"
         try:
             self.sessions.delete_session(session_id, condition, expression)
+        except ConditionFailed:
+            return False
+        return True
+
+    # --- the user's memories ------------------------------------------------------------------------
+    def user_memories(self, user_id: str, start: dict[str, Any] | None, limit: int
+                      ) -> tuple[list[tuple[str, int | None]], dict[str, Any] | None]:
+        """One page of the user's memories (the memories' user partition of the updated-at index):
+        (memory id, stored_at) of each, and the key to continue after (None at the end)."""
+        index = index_for("user", "updated_at")
+        expression = Expression()
+        condition = (f"{expression.name(index.partition_key)} = "
+                     f"{expression.value(s(keys.memory_user_partition(user_id)))}")
+        arguments: dict[str, Any] = {
+            "TableName": self.table_name, "IndexName": index.name, "Limit": limit,
+            **expression.arguments(KeyConditionExpression=condition),
+        }
+        if start:
+            arguments["ExclusiveStartKey"] = start
+        response = self._call("query", **arguments)
+        ids = [keys.memory_id_from_pk(item[names.PARTITION_KEY]["S"]) for item in response.get("Items", [])]
+        found = self.sessions._batch_get(
+            [memory_key(memory_id) for memory_id in dict.fromkeys(ids)], consistent=True) if ids else []
+        stored = {item["memory_id"]["S"]: int(item[STORED_AT_ATTRIBUTE]["N"]) if STORED_AT_ATTRIBUTE in item else None
+                  for item in found if item.get("user_id", {}).get("S") == user_id}
+        return [(memory_id, stored[memory_id]) for memory_id in dict.fromkeys(ids) if memory_id in stored], \
+            response.get("LastEvaluatedKey")
+
+    def delete_memory_stored_by(self, memory_id: str, cutoff: int) -> bool:
+        """Delete the memory if it was last stored at or before `cutoff`; False if it was written
+        since (a write after the erasure started, which the erasure keeps)."""
+        expression = Expression()
+        stored_at = expression.name(STORED_AT_ATTRIBUTE)
+        condition = f"attribute_not_exists({stored_at}) OR {stored_at} <= {expression.value(n(cutoff))}"
+        try:
+            self._call("delete_item", TableName=self.table_name,
+                       Key=memory_key(memory_id),
+                       **expression.arguments(ConditionExpression=condition))
         except ConditionFailed:
             return False
         return True
