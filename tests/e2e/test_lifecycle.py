@@ -15,7 +15,7 @@ from agno.db.base import SessionType
 from agno.db.sqlite import SqliteDb
 
 from bench.data import incompressible
-from bench.lifecycle import session_items, user_sessions, write_agno_db
+from bench.lifecycle import session_items, small_sessions, user_sessions, write_agno_db
 from bench.loader import loader_client, put_all
 from local_runtime.dynamodb_local import make_client
 from session_store import erasure, names
@@ -71,7 +71,7 @@ def test_erasing_a_user_with_2000_sessions_and_20000_runs(local_api_url, local_r
     # Seeded through the service's own item-building code, batch-written (2,000 PUTs would only
     # measure HTTP); the offloaded runs and the idempotency records go through the API.
     seeded = put_all(loader_client(local_runtime.dynamodb_endpoint), local_table_name,
-                     session_items(local_table_name, user_sessions(ERASED, SESSIONS, RUNS)))
+                     session_items(local_table_name, small_sessions(ERASED, SESSIONS, RUNS)))
     assert seeded == SESSIONS * (1 + 2 * RUNS)
     client = SessionStoreClient(local_api_url)
     for number in range(2):
