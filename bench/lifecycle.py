@@ -75,6 +75,17 @@ def user_sessions(user_id: str, sessions: int, runs: int, seed: int = 12, prefix
             for number in range(sessions)]
 
 
+def small_sessions(user_id: str, sessions: int, runs: int) -> list[dict[str, Any]]:
+    """Sessions with short runs (about 150 bytes each): for tests that count items, not bytes."""
+    now = int(time.time()) - 86_400
+    kinds = ("agent", "team", "workflow")
+    return [{"session_id": f"{user_id}-{number:05d}", "session_type": kinds[number % 3], "user_id": user_id,
+             "agent_id": "lifecycle-agent", "session_data": {"session_name": f"chat {number}"}, "created_at": now,
+             "runs": [{"run_id": f"run-{turn}", "user_id": user_id, "content": f"turn {turn} of {number}",
+                       "status": "COMPLETED", "created_at": now + turn} for turn in range(runs)]}
+            for number in range(sessions)]
+
+
 def session_items(table_name: str, sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The items the service writes for these sessions (built by SessionService itself)."""
     collector = CollectingRepository(table_name)

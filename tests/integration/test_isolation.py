@@ -363,20 +363,21 @@ def test_intruders_racing_the_owner_change_nothing(table_name):
 
 
 def test_a_large_write_loses_its_race_for_an_unowned_session_without_writing_a_run(table_name):
-    """A write of more runs than one transaction holds goes in several transactions; every one of
-    them must hold only while the owner is still the one read, or part of a refused write lands in
-    a session someone else just claimed."""
+    """A write of more runs than one transaction holds goes in several transactions, under a lease
+    taken only while the owner is still the one read (writes.take_lease); a claim landing between
+    the read and the lease must make the write retry and be refused, or part of a refused write
+    lands in a session someone else just claimed. (Once the lease is held, a claim waits for it.)"""
     service = runtime.service()
     service.upsert_session("unowned", SessionWrite(session_type="agent", metadata={"claimed": False}))
     client = runtime.repository()._client
     claimed = []
 
     def claim_first(**_):
-        if not claimed:  # just before the large write's first transaction (and not again for Bob's own)
+        if not claimed:  # just before the large write takes its lease (its first write)
             claimed.append("bob")
             service.upsert_session("unowned", SessionWrite(user_id="bob", metadata={"claimed": True}))
 
-    client.meta.events.register("before-call.dynamodb.TransactWriteItems", claim_first)
+    client.meta.events.register("before-call.dynamodb.UpdateItem", claim_first)
     large = SessionWrite(user_id="alice", runs=[{"run_id": f"r{i}"} for i in range(60)])
     with pytest.raises(errors.Forbidden):
         service.upsert_session("unowned", large)

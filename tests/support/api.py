@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from local_runtime.apigateway import IncomingRequest, build_event
+from local_runtime.functions import MAX_PAYLOAD_BYTES
 from local_runtime.router import Router
 from local_runtime.stack import ApiMethod
 from session_store import routes
@@ -73,6 +74,11 @@ def call(
     event = build_event(request, match)
     module = importlib.import_module(f"handlers.{match.method.function_id}")
     result = module.lambda_handler(event, FakeContext())
+    if len(json.dumps(result).encode()) > MAX_PAYLOAD_BYTES:
+        # What Lambda (and the local runtime) does with a result over its payload limit: the
+        # invocation fails and API Gateway answers 502. In-process, a response that could never
+        # leave the function must not pass for one that was served.
+        return ApiResponse(502, {}, "Function.ResponseSizeTooLarge")
     response_headers = dict(result.get("headers") or {})
     for name, values in (result.get("multiValueHeaders") or {}).items():
         response_headers[name] = values[-1]
