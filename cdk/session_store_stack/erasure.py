@@ -9,7 +9,7 @@ next batch's trigger, so no other service is needed, and the local runtime plays
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_dynamodb as dynamodb
@@ -77,10 +77,12 @@ class ErasureWorker(Construct):
         }
         self.failed_alarm = failed.create_alarm(
             self, "ErasureFailed", **above_zero,
+            alarm_name=f"{Stack.of(self).stack_name}-Erasure-Failed-Critical",
             alarm_description="An erasure failed after every retry: DELETE /users/{user_id} again resumes it",
         )
         self.errors_alarm = function.metric_errors(period=Duration.minutes(5)).create_alarm(
             self, "WorkerErrors", **above_zero,
+            alarm_name=f"{Stack.of(self).stack_name}-Erasure-Worker-Errors-Critical",
             alarm_description="The erasure worker crashed: an erasure may be stuck in running",
         )
         for alarm in (self.failed_alarm, self.errors_alarm):

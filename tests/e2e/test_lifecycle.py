@@ -194,7 +194,7 @@ def _agno_agent_sessions(db, count, turns):
     """Sessions written by real Agno agents (fake model): Agno's own record shapes."""
     for number in range(count):
         agent = Agent(model=FakeModel(replies=[f"reply {number}"]), db=db, session_id=f"agent-session-{number}",
-                      user_id="migrating-user", agent_id="migrating-agent", add_history_to_context=True,
+                      user_id="migrating-user", id="migrating-agent", add_history_to_context=True,
                       telemetry=False)
         for turn in range(turns):
             agent.run(f"message {turn}")

@@ -198,7 +198,10 @@ def test_the_cascade_never_deletes_single_items(default_stack):
 def test_the_cascade_is_invoked_only_for_records_it_acts_on(default_stack):
     from local_runtime.filters import compile_criteria
 
-    (mapping,) = default_stack.of_type("AWS::Lambda::EventSourceMapping").values()
+    from tests.infrastructure.template_queries import cascade_id, ref
+
+    (mapping,) = [m for m in default_stack.of_type("AWS::Lambda::EventSourceMapping").values()
+                  if ref(m["Properties"]["FunctionName"]) == cascade_id(default_stack)]
     matches = compile_criteria(mapping["Properties"]["FilterCriteria"])
     session = {"entity": {"S": "session"}, "incarnation": {"S": "a"}}
     run = {"entity": {"S": "run"}}

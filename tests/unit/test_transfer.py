@@ -43,6 +43,10 @@ class RecordingClient:
     def __init__(self, stored_runs=None):
         self.stored_runs = stored_runs
         self.puts = []
+        self.memories = []
+
+    def put_memory(self, memory_id, body):
+        self.memories.append((memory_id, body))
 
     def get_session(self, session_id, include_runs=True):
         if self.stored_runs is None:
@@ -54,11 +58,14 @@ class RecordingClient:
         self.puts.append((session_id, body))
 
 
-def test_present_sessions_are_skipped_and_memories_reported_not_imported():
+def test_present_sessions_are_skipped_memories_imported_and_unknown_kinds_reported():
     present = RecordingClient(stored_runs=2)
     counts = Importer(present).import_records([record([{"run_id": "a"}, {"run_id": "b"}]),
-                                               {"kind": "memory", "memory_id": "m"}])
-    assert present.puts == [] and counts.sessions_skipped == 1 and counts.not_imported == {"memory": 1}
+                                               {"kind": "memory", "memory_id": "m", "memory": "a fact"},
+                                               {"kind": "knowledge", "id": "k"}])
+    assert present.puts == [] and counts.sessions_skipped == 1
+    assert present.memories == [("m", {"memory": "a fact"})] and counts.memories_imported == 1
+    assert counts.not_imported == {"knowledge": 1}
     partial = RecordingClient(stored_runs=1)
     counts = Importer(partial).import_records([record([{"run_id": "a"}, {"run_id": "b"}])])
     assert len(partial.puts) == 1 and counts.sessions_imported == 1 and counts.runs_sent == 2

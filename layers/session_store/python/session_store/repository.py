@@ -94,7 +94,7 @@ def _translate_cancellation(reasons: list[dict[str, Any]]) -> Exception:
     return errors.ServiceUnavailable(f"the transaction was cancelled ({', '.join(codes)}); retry")
 
 
-def _list_filter(expression: Expression, expiring_after: int, expiring_by: int | None, name_contains: str | None) -> str:
+def _list_filter(expression: Expression, expiring_after: int, expiring_by: int | None, name_contains: str | None = None) -> str:
     """Expired sessions stay in the indexes until DynamoDB's TTL removes them: filter out entries
     whose expiry (as of the entry's last move) is at or before `expiring_after`, and, with
     `expiring_by`, those expiring later than it."""

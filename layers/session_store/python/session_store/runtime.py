@@ -72,12 +72,12 @@ def service():
 
 @cache
 def user_data():
-    from session_store.http import MAX_RESPONSE_BYTES
+    from session_store import wire
     from session_store.user_data import ExportStore, UserDataService
 
     settings = current_settings()
     exports = ExportStore(settings.payload_bucket, cache(lambda: aws_client("s3", settings.s3_endpoint)))
-    return UserDataService(service(), exports, MAX_RESPONSE_BYTES, memory_service())
+    return UserDataService(service(), exports, wire.MAX_RESPONSE_BODY_BYTES, memory_service())
 
 
 @cache

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from session_store import codec, erasure, errors, names
+from session_store import codec, erasure, errors, names, wire
 from session_store.items import StoredSession
 from session_store.memories import MemoryService
 from session_store.service import SessionService
@@ -91,7 +91,7 @@ class UserDataService:
     def export(self, user_id: str) -> Export:
         lines = [codec.dumps(record) for producer in EXPORTS for record in producer(self, user_id)]
         text = "".join(line + "\n" for line in lines)
-        if len(text.encode()) <= self.max_inline_bytes:
+        if wire.fits(text, self.max_inline_bytes):  # measured on the wire, escapes included
             return Export(text=text)
         if not self.exports.available:
             raise errors.ResponseTooLarge("the export exceeds a response and no bucket is configured to stage it")
