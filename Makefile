@@ -19,10 +19,11 @@ export AGNO_TELEMETRY := false
 export CDK_DISABLE_VERSION_CHECK := 1
 PYTEST_WORKERS ?= 2
 
-.PHONY: help install test test-unit test-integration test-infra test-e2e local local-reset layers synth deploy smoke bench soak clean
+.PHONY: help install lint test test-unit test-integration test-infra test-e2e local local-reset layers synth deploy smoke bench soak clean
 
 help:
-	@echo "make test    install everything and run every test"
+	@echo "make test    install everything, lint and run every test"
+	@echo "make lint    ruff (lint, format) and mypy (strict on layers/ and src/)"
 	@echo "make local   run the whole service on http://127.0.0.1:\$${PORT:-3000} (DynamoDB Local, no Docker)"
 	@echo "make bench   benchmarks against Agno's DynamoDb adapter -> bench/results/latest.json"
 	@echo "make local AUTH=jwt   the same, every request needing a locally signed token (docs/local.md)"
@@ -65,6 +66,12 @@ smoke: install
 
 test: install layers
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q -p no:cacheprovider
+
+# ruff (lint and format) over everything, mypy strict over the layer and the client (pyproject.toml).
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 test-unit: install
 	$(PY) -m pytest tests/unit -q

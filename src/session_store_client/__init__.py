@@ -3,7 +3,7 @@
 from session_store_client.client import SessionStoreClient
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> type:
     # httpx is an extra: import the async client only when asked for.
     if name == "AsyncSessionStoreClient":
         from session_store_client.async_client import AsyncSessionStoreClient

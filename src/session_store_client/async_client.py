@@ -50,6 +50,7 @@ class _ReplayTransport:
         self._position += 1
         if isinstance(answer, SessionStoreError):
             raise answer
+        assert isinstance(answer, ApiResponse)
         return answer
 
     def close(self) -> None:

@@ -9,7 +9,7 @@ picked up.
 from __future__ import annotations
 
 import re
-from typing import Callable, Dict, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Mapping, Optional, Union
 from urllib.parse import urlsplit
 
 import botocore.session
@@ -27,7 +27,7 @@ def region_from_host(url: str) -> Optional[str]:
 
 
 class SigV4Signer:
-    def __init__(self, credentials, region: str):
+    def __init__(self, credentials: Any, region: str) -> None:
         self._credentials = credentials
         self.region = region
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, List, Optional
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from session_store_client.client import SessionStoreClient
@@ -99,7 +99,7 @@ def _progress(console: Console) -> Progress:
                     console=console)
 
 
-def _advance(progress: Progress, task: int) -> Callable[[], None]:
+def _advance(progress: Progress, task: TaskID) -> Callable[[], None]:
     return lambda: progress.advance(task)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Iterator, List, Literal, Mapping, Optional, Union
+from typing import Any, Dict, Iterator, List, Literal, Mapping, Optional, TypeVar, Union, cast
 
 import requests
 
@@ -26,7 +26,10 @@ def _as_dict(value: Union[Mapping[str, Any], ApiModel]) -> Dict[str, Any]:
     return value.to_dict() if isinstance(value, ApiModel) else dict(value)
 
 
-def _parse(model: type, response: ApiResponse):
+ModelT = TypeVar("ModelT", bound=ApiModel)
+
+
+def _parse(model: type[ModelT], response: ApiResponse) -> ModelT:
     result = model.model_validate(response.body)
     result._response_meta = ResponseMeta(response.status, response.etag, response.request_id)
     return result
@@ -377,12 +380,12 @@ class SessionStoreClient(MemoryMethods):
     def erase_user(self, user_id: str) -> Dict[str, Any]:
         """Start erasing all of a user's data (DELETE /users/{id}); returns ``erasure_id`` and ``status``.
         Idempotent: while an erasure runs, the same erasure is returned."""
-        return self._transport.request("DELETE", path("users", user_id)).body
+        return cast(Dict[str, Any], self._transport.request("DELETE", path("users", user_id)).body)
 
     def get_erasure(self, user_id: str, erasure_id: str) -> Dict[str, Any]:
         """An erasure's receipt: ``status`` (running, done, failed), ``counts`` per item kind, times."""
-        return self._transport.request("GET", path("users", user_id, "erasures", erasure_id)).body
+        return cast(Dict[str, Any], self._transport.request("GET", path("users", user_id, "erasures", erasure_id)).body)
 
     def openapi(self) -> Dict[str, Any]:
         """The API's OpenAPI 3 document."""
-        return self._transport.request("GET", path("openapi.json")).body
+        return cast(Dict[str, Any], self._transport.request("GET", path("openapi.json")).body)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Literal, Mapping, Optional
+from typing import Any, Dict, Iterator, List, Literal, Mapping, Optional, TypeVar, cast
 
 from session_store_client.errors import MemoryNotFound
-from session_store_client.models import MemoryPage, MemoryStats, UserMemory
+from session_store_client.models import ApiModel, MemoryPage, MemoryStats, UserMemory
 from session_store_client.transport import ApiResponse, Transport, path
 
 MAX_PAGE_SIZE = 100
+ModelT = TypeVar("ModelT", bound=ApiModel)
 MEMORY_FIELDS = ("memory", "topics", "user_id", "agent_id", "team_id", "input", "feedback", "created_at", "updated_at")
 
 
-def _parse(model: type, response: ApiResponse) -> Any:
+def _parse(model: type[ModelT], response: ApiResponse) -> ModelT:
     from session_store_client.client import _parse as parse
 
     return parse(model, response)
@@ -87,7 +88,8 @@ class MemoryMethods:
                 return
 
     def memory_topics(self, *, user_id: Optional[str] = None) -> List[str]:
-        return self._transport.request("GET", path("memory-topics"), query={"user_id": user_id}).body["topics"]
+        body = self._transport.request("GET", path("memory-topics"), query={"user_id": user_id}).body
+        return cast(List[str], body["topics"])
 
     def memory_stats(
         self, *, user_id: Optional[str] = None, limit: Optional[int] = None, page: Optional[int] = None

@@ -39,7 +39,7 @@ class RetryPolicy:
         if retry_after is not None:
             return retry_after if retry_after <= self.max_delay else None
         # Full jitter (uniform in [0, ceiling)) spreads clients that failed together.
-        ceiling = min(self.max_delay, self.base_delay * (2**attempt))
+        ceiling = min(self.max_delay, self.base_delay * (2.0**attempt))
         return self.random() * ceiling
 
 

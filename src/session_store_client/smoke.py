@@ -14,7 +14,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, TextIO
 
 import requests
 
@@ -86,7 +86,8 @@ class Smoke:
         return f"{len(found)} listed"
 
     def _page(self) -> str:
-        seen, pages, cursor = [], 0, None
+        seen: list[str] = []
+        pages, cursor = 0, None
         while True:
             page = self.client.list_sessions(
                 user_id=self.user_id, agent_id=f"{self.prefix}-agent", limit=PAGE_SIZE, cursor=cursor
@@ -140,7 +141,7 @@ class Smoke:
         return f"{removed} left to remove, all gone"
 
 
-def print_table(steps: list[Step], out=sys.stdout) -> None:
+def print_table(steps: list[Step], out: TextIO = sys.stdout) -> None:
     width = max(len(step.name) for step in steps)
     for step in steps:
         print(f"{'PASS' if step.passed else 'FAIL'}  {step.name.ljust(width)}  {step.detail}", file=out)

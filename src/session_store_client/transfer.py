@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlparse
 
 from session_store_client.errors import SessionNotFound
@@ -44,7 +44,7 @@ class ImportCounts:
     memories_imported: int = 0
     not_imported: Dict[str, int] = field(default_factory=dict)  # kind -> lines this store cannot hold
 
-    def rows(self) -> List[tuple]:
+    def rows(self) -> List[Tuple[str, int]]:
         rows = [("sessions imported", self.sessions_imported), ("sessions already present", self.sessions_skipped),
                 ("runs written", self.runs_sent), ("memories imported", self.memories_imported)]
         rows += [(f"{kind} lines not imported (not supported by this store)", count)
@@ -98,9 +98,10 @@ class Importer:
             else:
                 self.counts.not_imported[kind] = self.counts.not_imported.get(kind, 0) + 1
 
-    def _import_one(self, record: Dict[str, Any]) -> tuple:
+    def _import_one(self, record: Dict[str, Any]) -> Tuple[str, Tuple[bool, int]]:
         if record.get("kind") == "memory":
-            return "memory", self.import_memory(record)
+            self.import_memory(record)
+            return "memory", (True, 0)
         return "session", self.import_session(record)
 
     def import_memory(self, record: Dict[str, Any]) -> None:
@@ -108,7 +109,7 @@ class Importer:
         body = {name: record[name] for name in MEMORY_FIELDS if name in record and name != "memory_id"}
         self.client.put_memory(record["memory_id"], body)
 
-    def import_session(self, record: Dict[str, Any]) -> tuple:
+    def import_session(self, record: Dict[str, Any]) -> Tuple[bool, int]:
         """(whether anything was written, runs sent)."""
         session_id = record["session_id"]
         runs = record.get("runs") or []
@@ -173,7 +174,7 @@ def agno_session_count(db: Any) -> int:
         _, count = db.get_sessions(session_type=SessionType(kind), limit=1, page=1, deserialize=False)
         total += count
     _, memories = db.get_user_memories(limit=1, page=1, deserialize=False)
-    return total + memories
+    return total + int(memories)
 
 
 def agno_memories(db: Any) -> Iterator[Dict[str, Any]]:
