@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -33,27 +32,6 @@ class ConditionFailed(Exception):
     def __init__(self, failed: list[int]) -> None:
         super().__init__(f"condition failed for operations {failed}")
         self.failed = failed
-
-
-_WRITE_OPERATIONS = {"put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items"}
-
-
-@dataclass
-class Capacity:
-    """Capacity units consumed by this repository's calls, table and indexes together (for tests,
-    benchmarks and the log)."""
-
-    read: float = 0.0
-    write: float = 0.0
-
-    def add(self, operation: str, response: dict[str, Any]) -> None:
-        consumed = response.get("ConsumedCapacity")
-        entries = consumed if isinstance(consumed, list) else [consumed] if consumed else []
-        units = sum(entry.get("CapacityUnits", 0.0) or 0.0 for entry in entries)
-        if operation in _WRITE_OPERATIONS:
-            self.write += units
-        else:
-            self.read += units
 
 
 def _translate(error: Exception) -> Exception:
@@ -123,18 +101,15 @@ class SessionRepository:
         self._client = client
         self.table_name = table_name
         self.payloads = payloads or PayloadStore()
-        self.capacity = Capacity()
 
     def _call(self, operation: str, **arguments: Any) -> dict[str, Any]:
         try:
-            response = getattr(self._client, operation)(ReturnConsumedCapacity="TOTAL", **arguments)
+            return getattr(self._client, operation)(**arguments)
         except (ClientError, BotoCoreError) as error:
             translated = _translate(error)
             if translated is error:
                 raise
             raise translated from error
-        self.capacity.add(operation, response)
-        return response
 
     # --- sessions ----------------------------------------------------------------------------
     def get_session(self, session_id: str) -> items.StoredSession | None:
