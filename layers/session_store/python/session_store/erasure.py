@@ -30,7 +30,6 @@ from typing import Any, Protocol
 
 from session_store import errors, items, keys, names
 from session_store.items import StoredSession
-from session_store.repository import ConditionFailed
 from session_store.user_repository import ErasureJob, Latest, UserRepository
 
 RUNNING, DONE, FAILED = "running", "done", "failed"
@@ -103,7 +102,7 @@ def start(users: UserRepository, user_id: str, clock: Callable[[], float] = time
                 resumed = _replace(job, status=RUNNING, failures=0, last_error=None, seq=job.seq + 1)
                 try:
                     users.save_job(resumed, job.seq)
-                except ConditionFailed:
+                except errors.Conflict:
                     continue
                 return resumed
             return job
@@ -112,7 +111,7 @@ def start(users: UserRepository, user_id: str, clock: Callable[[], float] = time
                          cutoff=int(now), started_at=int(now))
         try:
             users.start_job(job, latest)
-        except (ConditionFailed, errors.ConcurrentUpdate):
+        except errors.Conflict:
             continue  # another request started (or finished) one meanwhile: read it again
         return job
     raise errors.ServiceUnavailable("the erasure is being started by many requests at once; retry")
@@ -313,7 +312,7 @@ def advance(
 def _save(users: UserRepository, job: ErasureJob, expected_seq: int) -> None:
     try:
         users.save_job(job, expected_seq)
-    except (ConditionFailed, errors.ConcurrentUpdate):
+    except errors.Conflict:
         pass  # another delivery of the same record got there first: its save stands
 
 

@@ -21,7 +21,6 @@ from session_store.erasure import ErasureGate, memory_erased
 from session_store.memory_items import StoredMemory
 from session_store.memory_models import MemoryDeletion, MemoryListQuery, MemoryWrite
 from session_store.memory_repository import MemoryRepository
-from session_store.repository import ConditionFailed
 from session_store.retention import SECONDS_PER_DAY, is_expired
 from session_store.service import MAX_WRITE_ATTEMPTS, validate_identifier
 from session_store.table import index_for
@@ -116,7 +115,7 @@ class MemoryService:
         for attempt in range(MAX_WRITE_ATTEMPTS):
             try:
                 return self._put_once(memory_id, write)
-            except ConditionFailed:
+            except errors.Conflict:
                 self._sleep(random.uniform(0, min(0.02 * 2**attempt, 0.5)))
         raise errors.ServiceUnavailable("the memory is being written by many writers at once; retry")
 
@@ -167,7 +166,7 @@ class MemoryService:
             try:
                 self.repository.delete_memory(memory_id, memory.version)
                 return
-            except ConditionFailed:  # rewritten in between: check the owner again
+            except errors.Conflict:  # rewritten in between: check the owner again
                 self._sleep(random.uniform(0, min(0.02 * 2**attempt, 0.5)))
         raise errors.ServiceUnavailable("the memory is being written by many writers at once; retry")
 

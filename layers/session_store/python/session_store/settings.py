@@ -9,6 +9,7 @@ from functools import cache
 from pydantic import BaseModel, Field
 
 from session_store import names
+from session_store.cursor import LOCAL_CURSOR_KEY
 
 
 class Settings(BaseModel, frozen=True):
@@ -18,7 +19,7 @@ class Settings(BaseModel, frozen=True):
     payload_bucket: str | None = None
     # Signs list cursors. Tamper evidence, not authorization: a forged cursor only moves a page
     # boundary inside the caller's own query.
-    cursor_key: str = "session-store-local-cursor-key"
+    cursor_key: str = LOCAL_CURSOR_KEY
     dynamodb_endpoint: str | None = None
     s3_endpoint: str | None = None
 
