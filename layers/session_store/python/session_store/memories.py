@@ -1,7 +1,7 @@
 """User memories (Agno's UserMemory): create or replace, read, delete, list, topics and per-user
 stats, served by key lookups and index queries only.
 
-Ownership follows the sessions' rule (SPEC section 3): a write naming another owner than the
+Ownership follows the sessions' rule: a write naming another owner than the
 stored one is a 403 and changes nothing, a read or delete naming another user a 404, and an owner
 never moves once set. Retention is the memories' own setting (default: never expire).
 """
@@ -17,7 +17,8 @@ from itertools import islice
 from typing import Any
 
 from session_store import cursor, errors, keys, names
-from session_store.erasure import ErasureGate, memory_erased
+from session_store.erasure import ErasureGate
+from session_store.erasure_steps import memory_erased
 from session_store.memory_items import StoredMemory
 from session_store.memory_models import MemoryDeletion, MemoryListQuery, MemoryWrite
 from session_store.memory_repository import MemoryRepository

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from session_store import codec, erasure, errors, names, wire
+from session_store.models import SESSION_TYPES
 from session_store.items import StoredSession
 from session_store.memories import MemoryService
 from session_store.service import SessionService
@@ -100,7 +101,7 @@ class UserDataService:
     def user_sessions(self, user_id: str) -> list[StoredSession]:
         """Every live session of the user, oldest update first (expired and erased ones left out)."""
         session_ids: list[str] = []
-        for kind in names.SESSION_TYPES:
+        for kind in SESSION_TYPES:
             after = None
             while True:
                 page, after = self.users.user_sessions(user_id, kind, None, after, 100)
