@@ -23,9 +23,8 @@ def list_runs(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
 ):
-    user_id = auth.reader(router.current_event, user_id)
     query = RunListQuery(limit=limit, cursor=cursor, order=order)
-    page, version = runtime.service().list_runs(session_id, query, user_id)
+    page, version = runtime.service().list_runs(session_id, query, user_id, actor=auth.actor(router.current_event))
     return json_response(200, page, version)
 
 

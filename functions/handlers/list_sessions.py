@@ -33,9 +33,8 @@ def list_sessions(
     include_runs: Annotated[bool, Query(description="each session with its runs when it has at most "
                                                     f"{listing.MAX_LISTED_RUNS_PER_SESSION}")] = False,
 ):
-    user_id = auth.lister(router.current_event, user_id)
     query = validated(SessionListQuery, locals(), "query")
-    return json_response(200, runtime.service().list_sessions(query))
+    return json_response(200, runtime.service().list_sessions(query, actor=auth.actor(router.current_event)))
 
 
 app = build_app(router)

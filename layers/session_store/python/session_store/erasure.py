@@ -15,8 +15,7 @@ The rule (docs/design.md, "Erasing a user"):
   MAX_FAILURES the job is `failed` (alarmed on) and `DELETE /users/{id}` resumes it.
 
 Steps (erasure_steps.py), one per item kind, run in order (sessions with their runs, memories,
-idempotency records);
-each returns when its batch budget is spent.
+idempotency records); each returns when its batch budget is spent.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from session_store import errors, listing, writes
+from session_store.auth import ANONYMOUS, Actor
 from session_store.models import COMPONENT_FIELDS, ID_FIELDS, Preconditions, RunListQuery, SessionType, SessionWrite
 from session_store.retention import expiry_after_write
 from session_store.service_base import validate_identifier
@@ -15,9 +16,10 @@ from session_store.upsert import Upserts, UpsertResult
 class RunOperations(Upserts):
     def put_run(
         self, session_id: str, run_id: str, run: dict[str, Any], session_type: SessionType | None,
-        preconditions: Preconditions, user_id: str | None = None,
+        preconditions: Preconditions, user_id: str | None = None, *, actor: Actor = ANONYMOUS,
     ) -> UpsertResult:
         """Create or replace one run; a missing session is created from the run's ids."""
+        actor.run_owner(run)
         validate_identifier(run_id, "run_id")
         if run.get("run_id", run_id) != run_id:
             raise errors.ValidationFailed(
@@ -32,10 +34,11 @@ class RunOperations(Upserts):
                             "agent")
         defaults = {**ids, "session_type": session_type or derived_type}
         write = SessionWrite(runs=[run], user_id=ids.get("user_id"))
-        return self.upsert_session(session_id, write, preconditions, defaults, user_id, runs_field="body")
+        return self.upsert_session(session_id, write, preconditions, defaults, user_id, runs_field="body", actor=actor)
 
-    def get_run(self, session_id: str, run_id: str, user_id: str | None = None) -> dict[str, Any]:
-        session = self.live_session(session_id, user_id)
+    def get_run(self, session_id: str, run_id: str, user_id: str | None = None, *, actor: Actor = ANONYMOUS
+                ) -> dict[str, Any]:
+        session = self.live_session(session_id, actor.reads_as(user_id))
         location = self.repository.run_locations(session_id, session.incarnation, [run_id]).get(run_id)
         item = self.repository.get_run_item(session_id, location) if location else None
         if item is None:
@@ -43,7 +46,9 @@ class RunOperations(Upserts):
         return self.repository.decode_run(item)
 
     def delete_run(self, session_id: str, run_id: str, user_id: str | None = None,
-                   if_match: int | None = None) -> None:
+                   if_match: int | None = None, *, actor: Actor = ANONYMOUS) -> None:
+        user_id = actor.reads_as(user_id)
+
         def attempt() -> None:
             session = self.live_session(session_id, user_id, if_match=if_match)
             location = self.repository.run_locations(session_id, session.incarnation, [run_id]).get(run_id)
@@ -57,9 +62,9 @@ class RunOperations(Upserts):
 
         self._with_retries(attempt)
 
-    def list_runs(self, session_id: str, query: RunListQuery, user_id: str | None = None
-                  ) -> tuple[dict[str, Any], int]:
+    def list_runs(self, session_id: str, query: RunListQuery, user_id: str | None = None,
+                  *, actor: Actor = ANONYMOUS) -> tuple[dict[str, Any], int]:
         """A page of the session's runs, and the session's version (the page's ETag)."""
-        session = self.live_session(session_id, user_id)
+        session = self.live_session(session_id, actor.reads_as(user_id))
         page = listing.list_runs(self.repository, session_id, session.incarnation, query, self.cursor_key)
         return page, session.version

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from session_store import errors, listing, writes
+from session_store.auth import ANONYMOUS, Actor
 from session_store.items import StoredSession
 from session_store.models import Preconditions, SessionListQuery, SessionPatch, SessionWrite
 from session_store.results import NotModified
@@ -40,11 +41,13 @@ class SessionService(RunOperations):
         include_runs: bool = True,
         runs_limit: int | None = None,
         cached_versions: frozenset[int] | str | None = None,
+        *,
+        actor: Actor = ANONYMOUS,
     ) -> dict[str, Any] | NotModified:
         """The session with its runs; `NotModified` when `cached_versions` (the caller's
         If-None-Match: versions, or "*" for any) names its version, having read the session item only."""
         for attempt in range(MAX_READ_ATTEMPTS):
-            session = self.live_session(session_id, user_id, session_type)
+            session = self.live_session(session_id, actor.reads_as(user_id), session_type)
             if cached_versions is not None and (cached_versions == "*" or session.version in cached_versions):
                 return NotModified(session.version)
             body = session.public()
@@ -65,11 +68,13 @@ class SessionService(RunOperations):
         raise AssertionError("unreachable: the last attempt returns")
 
     def patch_session(
-        self, session_id: str, patch: SessionPatch, preconditions: Preconditions, user_id: str | None = None
+        self, session_id: str, patch: SessionPatch, preconditions: Preconditions, user_id: str | None = None,
+        *, actor: Actor = ANONYMOUS,
     ) -> StoredSession:
         """RFC 7396 merge of the object fields, as an upsert of the merged values. `user_id` names
         the owner the request expects: another owner's session is a 403, as on every write."""
         validate_identifier(session_id, "session_id")
+        user_id = actor.writes_as(user_id)
 
         def attempt() -> StoredSession:
             current = self.live_session(session_id)
@@ -82,25 +87,27 @@ class SessionService(RunOperations):
                     merged[name] = merge_patch(current.record.get(name), getattr(patch, name))
             write = SessionWrite(**merged)
             if preconditions.if_match is not None:
-                return self._upsert_once(session_id, write, preconditions, {}, user_id).session
+                return self._upsert_once(session_id, write, preconditions, {}, None, user_id).session
             try:
                 # The merge was computed from `current`: write it only onto that version.
                 return self._upsert_once(session_id, write, Preconditions(if_match=current.version), {},
-                                         user_id).session
+                                         None, user_id).session
             except errors.PreconditionFailed as error:
                 raise errors.Conflict("the session changed during the patch") from error
 
         return self._with_retries(attempt)
 
-    def delete_session(self, session_id: str, user_id: str | None = None, if_match: int | None = None) -> None:
+    def delete_session(self, session_id: str, user_id: str | None = None, if_match: int | None = None,
+                       *, actor: Actor = ANONYMOUS) -> None:
         """Delete the session item; the stream cascade removes its runs (see handlers/cascade.py)."""
         validate_identifier(session_id, "session_id")
 
         def attempt() -> None:
-            session = self.live_session(session_id, user_id, if_match=if_match)
+            session = self.live_session(session_id, actor.reads_as(user_id), if_match=if_match)
             self.repository.delete_session(writes.session_delete(session_id, session.incarnation, session.version))
 
         self._with_retries(attempt)
 
-    def list_sessions(self, query: SessionListQuery) -> dict[str, Any]:
-        return listing.list_sessions(self.repository, query, self.now(), self.cursor_key)
+    def list_sessions(self, query: SessionListQuery, *, actor: Actor = ANONYMOUS) -> dict[str, Any]:
+        scoped = query.model_copy(update={"user_id": actor.lists_as(query.user_id)})
+        return listing.list_sessions(self.repository, scoped, self.now(), self.cursor_key)

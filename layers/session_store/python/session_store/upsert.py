@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from session_store import errors, items, wire, writes
+from session_store.auth import ANONYMOUS, Actor
 from session_store.items import StoredSession
 from session_store.models import ID_FIELDS, OBJECT_FIELDS, Preconditions, SessionWrite
 from session_store.retention import default_policy, expiry_after_write, is_expired
@@ -63,9 +64,12 @@ class Upserts(ServiceBase):
         creation_defaults: dict[str, Any] | None = None,
         user_id: str | None = None,
         runs_field: str = "runs",
+        *,
+        actor: Actor = ANONYMOUS,
     ) -> UpsertResult:
         """PUT semantics: sent fields replace, absent fields stay, runs merge by run_id.
-        `user_id`: the owner the request names (`?user_id=`), checked like the body's."""
+        `user_id`: the owner the request names (`?user_id=`), checked like the body's. The actor's
+        subject, when it has one, is the owner the write gives the session."""
         validate_identifier(session_id, "session_id")
         if write.session_id is not None and write.session_id != session_id:
             raise errors.ValidationFailed(
@@ -73,15 +77,17 @@ class Upserts(ServiceBase):
                 errors=[{"field": "session_id", "location": "body", "message": "must equal the path's session_id"}],
             )
         _refuse_foreign_runs(session_id, write.runs or [], runs_field)
+        owner, named_owner = actor.writes_as(write.user_id), actor.writes_as(user_id)
         return self._with_retries(
             lambda: self._upsert_once(session_id, write, preconditions or Preconditions(), creation_defaults or {},
-                                      user_id, runs_field)
+                                      owner, named_owner, runs_field)
         )
 
     def _upsert_once(
         self, session_id: str, write: SessionWrite, preconditions: Preconditions, defaults: dict[str, Any],
-        named_owner: str | None = None, runs_field: str = "runs",
+        owner: str | None, named_owner: str | None = None, runs_field: str = "runs",
     ) -> UpsertResult:
+        """One attempt. `owner`: the user_id the write gives the session (the body's, or the actor's)."""
         now = self.now()
         stored = self.repository.get_session(session_id)
         alive = stored if stored is not None and not is_expired(stored.expires_at, now) else None
@@ -90,11 +96,11 @@ class Upserts(ServiceBase):
         if alive is not None and alive.lease_until is not None and alive.lease_until >= now:
             raise errors.Conflict("a large update of the session is being written")
         self._check_preconditions(session_id, alive, preconditions)
-        sent = set(write.model_fields_set)
-        after = self._session_after(session_id, alive, stored, write, sent, defaults, now)
-        owner = alive.user_id if alive is not None and alive.user_id is not None else after.user_id
-        refuse_foreign_owner(session_id, owner, [
-            ("user_id", "body", write.user_id),
+        sent = set(write.model_fields_set) | ({"user_id"} if owner is not None else set())
+        after = self._session_after(session_id, alive, stored, write, owner, sent, defaults, now)
+        stored_owner = alive.user_id if alive is not None and alive.user_id is not None else after.user_id
+        refuse_foreign_owner(session_id, stored_owner, [
+            ("user_id", "body", owner),
             ("user_id", "query", named_owner),
             *((f"{runs_field}.{index}.user_id" if runs_field == "runs" else "user_id", "body", run.get("user_id"))
               for index, run in enumerate(write.runs or [])),
@@ -141,6 +147,7 @@ class Upserts(ServiceBase):
         alive: StoredSession | None,
         stored: StoredSession | None,
         write: SessionWrite,
+        owner: str | None,
         sent: set[str],
         defaults: dict[str, Any],
         now: int,
@@ -171,7 +178,10 @@ class Upserts(ServiceBase):
             if "session_type" in sent and write.session_type is not None:
                 base.session_type = write.session_type
         for name in (*ID_FIELDS, *OBJECT_FIELDS):
-            if name in sent and not (name == "user_id" and write.user_id is None):
+            if name == "user_id":
+                if owner is not None:
+                    base.record[name] = owner
+            elif name in sent:
                 base.record[name] = getattr(write, name)
         if "expires_at" in sent:
             base.expiry_policy = "never" if write.expires_at is None else "pinned"
