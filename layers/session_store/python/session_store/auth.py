@@ -104,15 +104,3 @@ ANONYMOUS = Actor()
 
 def actor(event: Any) -> Actor:
     return Actor(subject(event)) if mode() == JWT else ANONYMOUS
-
-
-def reader(event: Any, requested: str | None) -> str | None:
-    return actor(event).reads_as(requested)
-
-
-def lister(event: Any, requested: str | None) -> str | None:
-    return actor(event).lists_as(requested)
-
-
-def writer(event: Any, requested: str | None) -> str | None:
-    return actor(event).writes_as(requested)
