@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import random
 import time
 from collections.abc import Callable, Iterator
 from itertools import islice
@@ -24,7 +23,7 @@ from session_store.memory_items import StoredMemory
 from session_store.memory_models import MemoryDeletion, MemoryListQuery, MemoryWrite
 from session_store.memory_repository import MemoryRepository
 from session_store.retention import SECONDS_PER_DAY, is_expired
-from session_store.service import MAX_WRITE_ATTEMPTS, validate_identifier
+from session_store.service_base import validate_identifier, with_retries
 from session_store.table import index_for
 from session_store.user_repository import UserRepository
 
@@ -117,12 +116,7 @@ class MemoryService:
             raise errors.ValidationFailed(
                 "a memory needs its memory", errors=[{"field": "memory", "location": "body", "message": "required"}]
             )
-        for attempt in range(MAX_WRITE_ATTEMPTS):
-            try:
-                return self._put_once(memory_id, write, owner)
-            except errors.Conflict:
-                self._sleep(random.uniform(0, min(0.02 * 2**attempt, 0.5)))
-        raise errors.ServiceUnavailable("the memory is being written by many writers at once; retry")
+        return with_retries(lambda: self._put_once(memory_id, write, owner), self._sleep, "memory")
 
     def _put_once(self, memory_id: str, write: MemoryWrite, owner: str | None) -> tuple[dict[str, Any], bool]:
         now = self.now()
@@ -167,14 +161,12 @@ class MemoryService:
 
     def delete_memory(self, memory_id: str, user_id: str | None = None, *, actor: Actor = ANONYMOUS) -> None:
         user_id = actor.reads_as(user_id)
-        for attempt in range(MAX_WRITE_ATTEMPTS):
-            memory = self._live(memory_id, user_id)
-            try:
-                self.repository.delete_memory(memory_id, memory.version)
-                return
-            except errors.Conflict:  # rewritten in between: check the owner again
-                self._sleep(random.uniform(0, min(0.02 * 2**attempt, 0.5)))
-        raise errors.ServiceUnavailable("the memory is being written by many writers at once; retry")
+
+        def attempt() -> None:
+            # Read each time: a memory rewritten in between has its owner checked again.
+            self.repository.delete_memory(memory_id, self._live(memory_id, user_id).version)
+
+        with_retries(attempt, self._sleep, "memory")
 
     def delete_memories(self, deletion: MemoryDeletion, *, actor: Actor = ANONYMOUS) -> list[str]:
         """Delete the named memories that exist (and are the user's, when one is named)."""

@@ -35,6 +35,17 @@ def validate_identifier(value: str, field: str) -> str:
         ) from None
 
 
+def with_retries(attempt: Callable[[], Result], sleep: Callable[[float], None], what: str) -> Result:
+    """`attempt()`, again from its read while it loses a race (errors.Conflict), then a 503."""
+    for number in range(MAX_WRITE_ATTEMPTS):
+        try:
+            return attempt()
+        except errors.Conflict:
+            # Full jitter: concurrent writers of one item spread out instead of colliding again.
+            sleep(random.uniform(0, min(0.02 * 2**number, 0.5)))
+    raise errors.ServiceUnavailable(f"the {what} is being written by many writers at once; retry")
+
+
 class ServiceBase:
     def __init__(
         self,
@@ -76,10 +87,4 @@ class ServiceBase:
         return session
 
     def _with_retries(self, attempt: Callable[[], Result]) -> Result:
-        for number in range(MAX_WRITE_ATTEMPTS):
-            try:
-                return attempt()
-            except errors.Conflict:
-                # Full jitter: concurrent writers of one session spread out instead of colliding again.
-                self._sleep(random.uniform(0, min(0.02 * 2**number, 0.5)))
-        raise errors.ServiceUnavailable("the session is being written by many writers at once; retry")
+        return with_retries(attempt, self._sleep, "session")
