@@ -55,7 +55,7 @@ class CollectingRepository(SessionRepository):
     def get_session(self, session_id: str) -> None:
         return None
 
-    def _call(self, operation: str, **arguments: Any) -> dict[str, Any]:
+    def call(self, operation: str, **arguments: Any) -> dict[str, Any]:
         return {}  # the user's erasure state: none in a fresh table
 
     def transact(self, operations: list[dict[str, Any]]) -> None:

@@ -16,10 +16,8 @@ router = Router()
 @router.post(routes.DELETE_MEMORIES.resolver_path, summary=routes.DELETE_MEMORIES.summary,
              responses=documented({200: ("What was deleted", DeletedMemories)}, WRITE_PROBLEMS))
 def delete_memories(body: Annotated[MemoryDeletion, Body()]):
-    user_id = auth.reader(router.current_event, body.user_id)
-    if user_id != body.user_id:  # JWT mode: only the caller's own memories
-        body = body.model_copy(update={"user_id": user_id})
-    return json_response(200, {"deleted": runtime.memory_service().delete_memories(body)})
+    deleted = runtime.memory_service().delete_memories(body, actor=auth.actor(router.current_event))
+    return json_response(200, {"deleted": deleted})
 
 
 app = build_app(router)

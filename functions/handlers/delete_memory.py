@@ -16,8 +16,7 @@ router = Router()
 @router.delete(routes.DELETE_MEMORY.resolver_path, summary=routes.DELETE_MEMORY.summary,
                responses=documented({204: ("Deleted", None)}, READ_PROBLEMS))
 def delete_memory(memory_id: str, user_id: Annotated[Identifier | None, Query()] = None):
-    user_id = auth.reader(router.current_event, user_id)
-    runtime.memory_service().delete_memory(memory_id, user_id)
+    runtime.memory_service().delete_memory(memory_id, user_id, actor=auth.actor(router.current_event))
     return no_content()
 
 

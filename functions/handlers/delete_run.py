@@ -23,10 +23,10 @@ def delete_run(
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=idempotency.MAX_KEY_LENGTH)] = None,
 ):
     version = parse_if_match(if_match)
-    owner = auth.reader(router.current_event, user_id)
+    actor = auth.actor(router.current_event)
 
     def write() -> Outcome:
-        runtime.service().delete_run(session_id, run_id, owner, version)
+        runtime.service().delete_run(session_id, run_id, user_id, version, actor=actor)
         return Outcome(204)
 
     return outcome_response(idempotency.once(router, idempotency_key, write))

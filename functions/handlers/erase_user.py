@@ -19,8 +19,7 @@ router = Router()
                responses=documented({202: ("Erasure started (or already running): its id and receipt URL",
                                            ErasureStarted)}, DELETE_PROBLEMS))
 def erase_user(user_id: Annotated[Identifier, Path()]):
-    auth.writer(router.current_event, user_id)
-    job = runtime.user_data().erase(user_id)
+    job = runtime.user_data().erase(user_id, actor=auth.actor(router.current_event))
     response = json_response(202, {"erasure_id": job.erasure_id, "status": job.status})
     # Relative to /users/{user_id} (RFC 9110 allows it), so it holds behind any stage prefix.
     response.headers["Location"] = f"{quote(user_id, safe='')}/erasures/{job.erasure_id}"

@@ -20,8 +20,7 @@ router = Router()
                                   303: ("Too large for a response: Location is a presigned URL of the file", None)},
                                  READ_PROBLEMS))
 def export_user(user_id: Annotated[Identifier, Path()]):
-    auth.reader(router.current_event, user_id)
-    export = runtime.user_data().export(user_id)
+    export = runtime.user_data().export(user_id, actor=auth.actor(router.current_event))
     if export.url is not None:
         return Response(status_code=303, body="", headers={"Location": export.url})
     return Response(status_code=200, content_type=names.NDJSON_CONTENT_TYPE, body=export.text)

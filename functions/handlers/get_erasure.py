@@ -17,8 +17,8 @@ router = Router()
 @router.get(routes.GET_ERASURE.resolver_path, summary=routes.GET_ERASURE.summary,
             responses=documented({200: ("The erasure's receipt", ErasureReceipt)}, READ_PROBLEMS))
 def get_erasure(user_id: Annotated[Identifier, Path()], erasure_id: Annotated[str, Path(max_length=64)]):
-    auth.reader(router.current_event, user_id)
-    return json_response(200, runtime.user_data().receipt(user_id, erasure_id))
+    actor = auth.actor(router.current_event)
+    return json_response(200, runtime.user_data().receipt(user_id, erasure_id, actor=actor))
 
 
 app = build_app(router)

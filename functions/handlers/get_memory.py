@@ -17,8 +17,8 @@ router = Router()
 @router.get(routes.GET_MEMORY.resolver_path, summary=routes.GET_MEMORY.summary,
             responses=documented({200: ("The memory", MemoryDocument)}, READ_PROBLEMS))
 def get_memory(memory_id: str, user_id: Annotated[Identifier | None, Query()] = None):
-    user_id = auth.reader(router.current_event, user_id)
-    return json_response(200, runtime.memory_service().get_memory(memory_id, user_id))
+    actor = auth.actor(router.current_event)
+    return json_response(200, runtime.memory_service().get_memory(memory_id, user_id, actor=actor))
 
 
 app = build_app(router)

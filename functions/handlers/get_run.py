@@ -16,8 +16,8 @@ router = Router()
 @router.get(routes.GET_RUN.resolver_path, summary=routes.GET_RUN.summary,
             responses=documented({200: ("The run as stored", RunDocument)}, READ_PROBLEMS))
 def get_run(session_id: str, run_id: str, user_id: Annotated[Identifier | None, Query()] = None):
-    user_id = auth.reader(router.current_event, user_id)
-    return json_response(200, runtime.service().get_run(session_id, run_id, user_id))
+    actor = auth.actor(router.current_event)
+    return json_response(200, runtime.service().get_run(session_id, run_id, user_id, actor=actor))
 
 
 app = build_app(router)

@@ -35,9 +35,9 @@ def get_session(
     if_none_match: Annotated[str | None, Header(description='The ETag of the copy the caller holds ("7"): '
                                                             "304 with the session item read only, when current")] = None,
 ):
-    user_id = auth.reader(router.current_event, user_id)
     body = runtime.service().get_session(session_id, user_id, session_type, include_runs, runs_limit,
-                                         cached_versions=parse_cached_versions(if_none_match))
+                                         cached_versions=parse_cached_versions(if_none_match),
+                                         actor=auth.actor(router.current_event))
     if isinstance(body, NotModified):
         return not_modified(body.version)
     return json_response(200, body, body["version"])

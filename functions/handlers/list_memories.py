@@ -29,9 +29,9 @@ def list_memories(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     include_total: Annotated[bool, Query()] = False,
 ):
-    user_id = auth.lister(router.current_event, user_id)
     query = validated(MemoryListQuery, locals(), "query")
-    return json_response(200, runtime.memory_service().list_memories(query, current_settings().cursor_key))
+    actor = auth.actor(router.current_event)
+    return json_response(200, runtime.memory_service().list_memories(query, current_settings().cursor_key, actor=actor))
 
 
 app = build_app(router)

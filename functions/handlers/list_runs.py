@@ -5,11 +5,10 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from session_store import auth, listing, routes, runtime
+from session_store import auth, routes, runtime
 from session_store.api import build_app, lambda_handler_for
 from session_store.http import READ_PROBLEMS, RunPage, documented, json_response
 from session_store.models import Identifier, RunListQuery
-from session_store.settings import current_settings
 
 router = Router()
 
@@ -24,12 +23,9 @@ def list_runs(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
 ):
-    user_id = auth.reader(router.current_event, user_id)
-    service = runtime.service()
-    session = service.live_session(session_id, user_id)
     query = RunListQuery(limit=limit, cursor=cursor, order=order)
-    page = listing.list_runs(service.repository, session_id, session.incarnation, query, current_settings().cursor_key)
-    return json_response(200, page, session.version)
+    page, version = runtime.service().list_runs(session_id, query, user_id, actor=auth.actor(router.current_event))
+    return json_response(200, page, version)
 
 
 app = build_app(router)

@@ -9,7 +9,6 @@ from session_store import auth, listing, routes, runtime
 from session_store.api import build_app, lambda_handler_for
 from session_store.http import LIST_PROBLEMS, SessionPage, documented, json_response, validated
 from session_store.models import Identifier, SessionListQuery, SessionType
-from session_store.settings import current_settings
 
 router = Router()
 
@@ -34,11 +33,8 @@ def list_sessions(
     include_runs: Annotated[bool, Query(description="each session with its runs when it has at most "
                                                     f"{listing.MAX_LISTED_RUNS_PER_SESSION}")] = False,
 ):
-    user_id = auth.lister(router.current_event, user_id)
     query = validated(SessionListQuery, locals(), "query")
-    service = runtime.service()
-    page = listing.list_sessions(service.repository, query, service.now(), current_settings().cursor_key)
-    return json_response(200, page)
+    return json_response(200, runtime.service().list_sessions(query, actor=auth.actor(router.current_event)))
 
 
 app = build_app(router)

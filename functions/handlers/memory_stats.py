@@ -21,8 +21,8 @@ def memory_stats(
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ):
-    user_id = auth.lister(router.current_event, user_id)
-    return json_response(200, runtime.memory_service().stats(user_id, limit, page))
+    actor = auth.actor(router.current_event)
+    return json_response(200, runtime.memory_service().stats(user_id, limit, page, actor=actor))
 
 
 app = build_app(router)

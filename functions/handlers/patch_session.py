@@ -48,10 +48,10 @@ def patch_session(
     except ValidationError as error:
         raise errors.ValidationFailed("the patch is invalid", errors=describe(error)) from None
     preconditions = Preconditions(if_match=parse_if_match(if_match))
-    owner = auth.writer(event, user_id)
+    actor = auth.actor(event)
 
     def write() -> Outcome:
-        session = runtime.service().patch_session(session_id, patch, preconditions, owner)
+        session = runtime.service().patch_session(session_id, patch, preconditions, user_id, actor=actor)
         return Outcome(200, session.version, codec.dumps(session.public()))
 
     def current_body() -> str:

@@ -22,10 +22,7 @@ router = Router()
     ),
 )
 def put_memory(memory_id: str, body: Annotated[MemoryWrite, Body()]):
-    owner = auth.writer(router.current_event, body.user_id)
-    if owner != body.user_id:  # JWT mode: the memory is the caller's even when the body names no user
-        body = body.model_copy(update={"user_id": owner})
-    memory, created = runtime.memory_service().put_memory(memory_id, body)
+    memory, created = runtime.memory_service().put_memory(memory_id, body, actor=auth.actor(router.current_event))
     return json_response(201 if created else 200, memory)
 
 

@@ -31,11 +31,11 @@ def put_run(
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=idempotency.MAX_KEY_LENGTH)] = None,
 ):
     preconditions = Preconditions(if_match=parse_if_match(if_match))
-    auth.run_owner(router.current_event, body)
-    named_owner = auth.writer(router.current_event, user_id)
+    actor = auth.actor(router.current_event)
 
     def write() -> Outcome:
-        result = runtime.service().put_run(session_id, run_id, body, session_type, preconditions, named_owner)
+        result = runtime.service().put_run(session_id, run_id, body, session_type, preconditions, user_id,
+                                           actor=actor)
         # No body in the Outcome: the response is the request's run, rebuilt below, so an
         # idempotency record never has to hold a run of up to 6 MB.
         return Outcome(201 if run_id in result.new_run_ids else 200, result.session.version)

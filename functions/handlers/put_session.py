@@ -41,13 +41,10 @@ def put_session(
 ):
     event = router.current_event
     preconditions = Preconditions(if_match=parse_if_match(if_match), create_only=parse_if_none_match(if_none_match))
-    owner = auth.writer(event, body.user_id)
-    named_owner = auth.writer(event, user_id)
-    if owner != body.user_id:  # JWT mode: the session is the caller's even when the body names no user
-        body = SessionWrite.model_construct(body.model_fields_set | {"user_id"}, **{**dict(body), "user_id": owner})
+    actor = auth.actor(event)
 
     def write() -> Outcome:
-        result = runtime.service().upsert_session(session_id, body, preconditions, user_id=named_owner)
+        result = runtime.service().upsert_session(session_id, body, preconditions, user_id=user_id, actor=actor)
         metrics.add_metric(name="SessionsCreated" if result.created else "SessionsUpdated", unit=MetricUnit.Count,
                            value=1)
         return Outcome(201 if result.created else 200, result.session.version, codec.dumps(result.session.public()))

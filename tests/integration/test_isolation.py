@@ -144,7 +144,7 @@ class World:
             body = {"content": marker, **({"user_id": named} if named else {})}
             response = self.call(actor, "PUT", run_path(sid, run_id), body)
             if self.mode == auth.JWT and named is None:
-                assert response.status == 422, response.text  # a run must name its owner (auth.run_owner)
+                assert response.status == 422, response.text  # a run must name its owner (auth.Actor.run_owner)
             elif foreign or (stored is not None and not mine):
                 assert response.status == 403, (operation, response.text)
             else:

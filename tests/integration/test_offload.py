@@ -14,6 +14,7 @@ from session_store import codec, items, keys, names, runtime
 from session_store.payloads import OBJECT_PREFIX
 from tests.integration.test_cascade import run_cascade, stream_records
 from tests.support.api import call, run_path, session_path
+from tests.support.metering import capacity  # noqa: F401 - a fixture
 
 MB = 1024 * 1024
 S3_KEY_LIMIT_BYTES = 1024
@@ -168,12 +169,11 @@ def test_object_keys_fit_s3_whatever_the_session_id(bucket, s3, dynamodb_client,
     assert call("GET", run_path(session_id, "r1")).json() == run
 
 
-def test_the_newest_runs_page_reads_only_those_runs(table_name):
+def test_the_newest_runs_page_reads_only_those_runs(table_name, capacity):
     runs = [{"run_id": f"run-{n:04d}", "content": f"turn {n}"} for n in range(300)]
     call("PUT", session_path("s"), {"session_type": "agent", "runs": runs})
-    capacity = runtime.repository().capacity
-    before = capacity.read
+    before = capacity.snapshot().read
     page = call("GET", session_path("s") + "/runs", query={"order": "desc", "limit": 5}).json()
     assert [run["run_id"] for run in page["runs"]] == [f"run-{n:04d}" for n in range(299, 294, -1)]
     assert page["next_cursor"]
-    assert capacity.read - before <= 3  # the session item and one query of 5 small runs, not 300
+    assert capacity.snapshot().read - before <= 3  # the session item and one query of 5 small runs, not 300

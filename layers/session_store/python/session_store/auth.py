@@ -3,8 +3,8 @@
 Two modes, chosen by the functions' environment (ENV_AUTH_MODE):
 
 - "iam" (the default, also used for the dev-only auth=none): API Gateway has authorized the caller
-  with SigV4; callers are trusted agents and `user_id` is data they send. Ownership (SPEC section
-  3) still holds: a write naming another owner is a 403, a read naming another user a 404.
+  with SigV4; callers are trusted agents and `user_id` is data they send. Ownership
+  still holds: a write naming another owner is a 403, a read naming another user a 404.
 - "jwt": a Cognito user pool authorizer has verified the caller's token and passes its claims in
   requestContext.authorizer.claims. The caller is the token's subject (`sub`) and reaches only its
   own sessions: the effective user_id of every request is the subject; a user_id the request
@@ -17,26 +17,20 @@ which user_id a request acts as.
 
 from __future__ import annotations
 
-import os
+from dataclasses import dataclass
 from typing import Any
 
 from session_store import errors, names
+from session_store.settings import AUTH_MODES, current_settings
 
-# Until names.py defines it (see docs/operations.md): the variable that selects the mode.
 ENV_AUTH_MODE = names.ENV_AUTH_MODE
-IAM = "iam"
-JWT = "jwt"
-NONE = "none"  # the CDK app's dev-only auth=none: no identity at all, so it behaves as "iam"
-MODES = (IAM, JWT, NONE)
+IAM, JWT, NONE = AUTH_MODES  # "none": the CDK app's dev-only auth=none, no identity: behaves as "iam"
+MODES = AUTH_MODES
 SUBJECT_CLAIM = "sub"
 
 
 def mode() -> str:
-    value = (os.environ.get(ENV_AUTH_MODE) or IAM).strip().lower()
-    if value not in MODES:
-        # Fail closed: a typo must not turn the token check off.
-        raise RuntimeError(f"{ENV_AUTH_MODE}={value!r} is not one of {', '.join(MODES)}")
-    return value
+    return current_settings().auth_mode
 
 
 def _raw(event: Any) -> dict[str, Any]:
@@ -66,46 +60,47 @@ def principal(event: Any) -> str | None:
     return f"iam:{arn}" if arn else None
 
 
-def _scoped(event: Any, requested: str | None, refuse: type[errors.SessionStoreError], what: str) -> str | None:
-    if mode() != JWT:
-        return requested
-    caller = subject(event)
-    if requested is not None and requested != caller:
-        raise refuse(f"user_id {requested!r} is not the caller's: {what}")
-    return caller
+@dataclass(frozen=True)
+class Actor:
+    """Who a request acts as, resolved once per request and handed to the service. `subject` is
+    the verified token subject in JWT mode: every user_id the request names must be it, and it is
+    the user_id the request acts as. None otherwise: the user_id a request names is taken as sent."""
+
+    subject: str | None = None
+
+    def _scoped(self, requested: str | None, refuse: type[errors.SessionStoreError], what: str) -> str | None:
+        if self.subject is None:
+            return requested
+        if requested is not None and requested != self.subject:
+            raise refuse(f"user_id {requested!r} is not the caller's: {what}")
+        return self.subject
+
+    def reads_as(self, requested: str | None) -> str | None:
+        """The user_id a read or delete of one session acts as (a foreign one: 404, like any mismatch)."""
+        return self._scoped(requested, errors.NotFound, "no such session for this caller")
+
+    def lists_as(self, requested: str | None) -> str | None:
+        """The user_id a list is scoped to (with a subject, always the caller's own)."""
+        return self._scoped(requested, errors.Forbidden, "a caller lists only its own sessions")
+
+    def writes_as(self, requested: str | None) -> str | None:
+        """The user_id a write names as the session's owner (a foreign one: 403)."""
+        return self._scoped(requested, errors.Forbidden, "a caller writes only its own sessions")
+
+    def run_owner(self, run: dict[str, Any]) -> str | None:
+        """The owner a run written on its own names. With a subject, the run must name it: the
+        run is then stored exactly as the client sent it, never with an owner added."""
+        if self.subject is not None and run.get("user_id") is None:
+            raise errors.ValidationFailed(
+                "in JWT mode a run must name its user_id: the caller's token subject",
+                errors=[{"field": "user_id", "location": "body", "message": "required in JWT mode"}],
+            )
+        return self.writes_as(run.get("user_id"))
 
 
-def reader(event: Any, requested: str | None) -> str | None:
-    """The user_id a read or delete of one session acts as (a foreign one: 404, like any mismatch)."""
-    return _scoped(event, requested, errors.NotFound, "no such session for this caller")
+# IAM mode's actor (no subject), and the default of in-process callers: the tests and the bench.
+ANONYMOUS = Actor()
 
 
-def lister(event: Any, requested: str | None) -> str | None:
-    """The user_id a list is scoped to (in JWT mode always the caller's own sessions)."""
-    return _scoped(event, requested, errors.Forbidden, "a caller lists only its own sessions")
-
-
-def writer(event: Any, requested: str | None) -> str | None:
-    """The user_id a write names as the session's owner (a foreign one: 403)."""
-    return _scoped(event, requested, errors.Forbidden, "a caller writes only its own sessions")
-
-
-def run_owner(event: Any, run: dict[str, Any]) -> None:
-    """JWT mode: a run written through PUT /sessions/{id}/runs/{run_id} must name its owner.
-
-    The service checks ownership for the user_id a write names, and a run route takes it from the
-    run itself; a run naming no user could otherwise land in another caller's session. Requiring
-    it (rather than adding it) keeps the run exactly as the client sent it. Not needed once
-    SessionService.put_run takes the caller's user_id (see docs/operations.md).
-    """
-    if mode() != JWT:
-        return
-    caller = subject(event)
-    named = run.get("user_id")
-    if named is None:
-        raise errors.ValidationFailed(
-            "in JWT mode a run must name its user_id: the caller's token subject",
-            errors=[{"field": "user_id", "location": "body", "message": "required in JWT mode"}],
-        )
-    if named != caller:
-        raise errors.Forbidden(f"user_id {named!r} is not the caller's: a caller writes only its own sessions")
+def actor(event: Any) -> Actor:
+    return Actor(subject(event)) if mode() == JWT else ANONYMOUS

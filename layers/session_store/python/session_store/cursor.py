@@ -14,6 +14,8 @@ from typing import Any
 from session_store import errors
 
 _SIGNATURE_BYTES = 16
+# The key cursors are signed with when the environment names none (local runs and tests).
+LOCAL_CURSOR_KEY = "session-store-local-cursor-key"
 
 
 def _b64(data: bytes) -> str:

@@ -56,6 +56,12 @@ class ServiceUnavailable(SessionStoreError):
         self.retry_after_seconds = retry_after_seconds
 
 
-class ConcurrentUpdate(Exception):
-    """A conditional write lost a race it can win by re-reading; the service retries it."""
+class Conflict(Exception):
+    """A conditional write lost a race it can win by re-reading (a condition no longer held, or
+    another transaction touched the item); the service reads again and retries. Never an HTTP
+    answer of its own: retries that keep losing end as ServiceUnavailable. `failed` holds the
+    positions of a transaction's refused operations (empty when not a condition)."""
 
+    def __init__(self, detail: str, failed: list[int] | None = None) -> None:
+        super().__init__(detail)
+        self.failed = failed or []

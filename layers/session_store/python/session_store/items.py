@@ -182,11 +182,14 @@ def session_from_item(item: dict[str, Any]) -> StoredSession:
     )
 
 
+def run_key(session_id: str, run_sk: str) -> dict[str, Any]:
+    return {names.PARTITION_KEY: s(keys.session_pk(session_id)), names.SORT_KEY: s(run_sk)}
+
+
 def run_item(session_id: str, run_sk: str, run: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     """A run item: the run's JSON in `run` plus a few plain attributes to read it by in the console."""
     item = {
-        names.PARTITION_KEY: s(keys.session_pk(session_id)),
-        names.SORT_KEY: s(run_sk),
+        **run_key(session_id, run_sk),
         "entity": s(names.ENTITY_RUN),
         "run_id": s(run["run_id"]),
         **payload,

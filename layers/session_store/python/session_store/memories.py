@@ -1,7 +1,7 @@
 """User memories (Agno's UserMemory): create or replace, read, delete, list, topics and per-user
 stats, served by key lookups and index queries only.
 
-Ownership follows the sessions' rule (SPEC section 3): a write naming another owner than the
+Ownership follows the sessions' rule: a write naming another owner than the
 stored one is a 403 and changes nothing, a read or delete naming another user a 404, and an owner
 never moves once set. Retention is the memories' own setting (default: never expire).
 """
@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import random
 import time
 from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any
 
 from session_store import cursor, errors, keys, names
-from session_store.erasure import ErasureGate, memory_erased
+from session_store.auth import ANONYMOUS, Actor
+from session_store.erasure import ErasureGate
+from session_store.erasure_steps import memory_erased
 from session_store.memory_items import StoredMemory
 from session_store.memory_models import MemoryDeletion, MemoryListQuery, MemoryWrite
 from session_store.memory_repository import MemoryRepository
-from session_store.repository import ConditionFailed
 from session_store.retention import SECONDS_PER_DAY, is_expired
-from session_store.service import MAX_WRITE_ATTEMPTS, validate_identifier
+from session_store.service_base import validate_identifier, with_retries
 from session_store.table import index_for
 from session_store.user_repository import UserRepository
 
@@ -98,11 +98,14 @@ class MemoryService:
         return {memory.memory_id for memory in memories
                 if memory.user_id in latest and memory_erased(memory.stored_at, latest[memory.user_id])}
 
-    def get_memory(self, memory_id: str, user_id: str | None = None) -> dict[str, Any]:
-        return self._live(memory_id, user_id).public()
+    def get_memory(self, memory_id: str, user_id: str | None = None, *, actor: Actor = ANONYMOUS) -> dict[str, Any]:
+        return self._live(memory_id, actor.reads_as(user_id)).public()
 
-    def put_memory(self, memory_id: str, write: MemoryWrite) -> tuple[dict[str, Any], bool]:
-        """Create (True) or replace (False) a memory; returns it as stored."""
+    def put_memory(self, memory_id: str, write: MemoryWrite, *, actor: Actor = ANONYMOUS
+                   ) -> tuple[dict[str, Any], bool]:
+        """Create (True) or replace (False) a memory; returns it as stored. The actor's subject,
+        when it has one, is the owner the write names."""
+        owner = actor.writes_as(write.user_id)
         validate_identifier(memory_id, "memory_id")
         if write.memory_id is not None and write.memory_id != memory_id:
             raise errors.ValidationFailed(
@@ -113,21 +116,16 @@ class MemoryService:
             raise errors.ValidationFailed(
                 "a memory needs its memory", errors=[{"field": "memory", "location": "body", "message": "required"}]
             )
-        for attempt in range(MAX_WRITE_ATTEMPTS):
-            try:
-                return self._put_once(memory_id, write)
-            except ConditionFailed:
-                self._sleep(random.uniform(0, min(0.02 * 2**attempt, 0.5)))
-        raise errors.ServiceUnavailable("the memory is being written by many writers at once; retry")
+        return with_retries(lambda: self._put_once(memory_id, write, owner), self._sleep, "memory")
 
-    def _put_once(self, memory_id: str, write: MemoryWrite) -> tuple[dict[str, Any], bool]:
+    def _put_once(self, memory_id: str, write: MemoryWrite, owner: str | None) -> tuple[dict[str, Any], bool]:
         now = self.now()
         stored = self.repository.get_memory(memory_id)
         if stored is not None and (is_expired(stored.expires_at, now) or self._erased(stored)):
             stored_live = None  # expired or erased: this write starts the memory afresh
         else:
             stored_live = stored
-        if stored_live is not None and stored_live.user_id is not None and write.user_id not in (None, stored_live.user_id):
+        if stored_live is not None and stored_live.user_id is not None and owner not in (None, stored_live.user_id):
             raise errors.Forbidden(f"memory {memory_id!r} belongs to another user")
         record = {
             "memory": write.memory,
@@ -137,7 +135,7 @@ class MemoryService:
             "agent_id": write.agent_id,
             "team_id": write.team_id,
             # An owner never moves; a memory without one takes the first it is written with.
-            "user_id": (stored_live.user_id if stored_live is not None else None) or write.user_id,
+            "user_id": (stored_live.user_id if stored_live is not None else None) or owner,
         }
         if stored_live is None:
             created_at = write.created_at if write.created_at is not None else now
@@ -161,24 +159,23 @@ class MemoryService:
         self.repository.put_memory(memory, stored.version if stored is not None else None)
         return memory.public(), stored_live is None
 
-    def delete_memory(self, memory_id: str, user_id: str | None = None) -> None:
-        for attempt in range(MAX_WRITE_ATTEMPTS):
-            memory = self._live(memory_id, user_id)
-            try:
-                self.repository.delete_memory(memory_id, memory.version)
-                return
-            except ConditionFailed:  # rewritten in between: check the owner again
-                self._sleep(random.uniform(0, min(0.02 * 2**attempt, 0.5)))
-        raise errors.ServiceUnavailable("the memory is being written by many writers at once; retry")
+    def delete_memory(self, memory_id: str, user_id: str | None = None, *, actor: Actor = ANONYMOUS) -> None:
+        user_id = actor.reads_as(user_id)
 
-    def delete_memories(self, deletion: MemoryDeletion) -> list[str]:
+        def attempt() -> None:
+            # Read each time: a memory rewritten in between has its owner checked again.
+            self.repository.delete_memory(memory_id, self._live(memory_id, user_id).version)
+
+        with_retries(attempt, self._sleep, "memory")
+
+    def delete_memories(self, deletion: MemoryDeletion, *, actor: Actor = ANONYMOUS) -> list[str]:
         """Delete the named memories that exist (and are the user's, when one is named)."""
-        now = self.now()
+        user_id, now = actor.reads_as(deletion.user_id), self.now()
         found = self.repository.batch_get_memories(deletion.memory_ids)
         doomed = [
             memory_id
             for memory_id, memory in found.items()
-            if not is_expired(memory.expires_at, now) and (deletion.user_id is None or memory.user_id == deletion.user_id)
+            if not is_expired(memory.expires_at, now) and (user_id is None or memory.user_id == user_id)
         ]
         # An owner never moves, so the check above cannot be invalidated before the delete.
         self.repository.delete_memories(doomed)
@@ -218,7 +215,8 @@ class MemoryService:
                 if memory is not None and matches(memory, query, now):
                     yield order_key, memory
 
-    def list_memories(self, query: MemoryListQuery, cursor_key: str) -> dict[str, Any]:
+    def list_memories(self, query: MemoryListQuery, cursor_key: str, *, actor: Actor = ANONYMOUS) -> dict[str, Any]:
+        query = query.model_copy(update={"user_id": actor.lists_as(query.user_id)})
         descending = query.sort_order == "desc"
         scope = _cursor_scope(query)
         after = None
@@ -249,15 +247,17 @@ class MemoryService:
         """Every live memory of the user (for an export)."""
         return self._all(user_id)
 
-    def topics(self, user_id: str | None = None) -> list[str]:
+    def topics(self, user_id: str | None = None, *, actor: Actor = ANONYMOUS) -> list[str]:
         found: set[str] = set()
-        for memory in self._all(user_id):
+        for memory in self._all(actor.lists_as(user_id)):
             found.update(topic for topic in memory.record.get("topics") or [] if isinstance(topic, str))
         return sorted(found)
 
-    def stats(self, user_id: str | None, limit: int | None, page: int | None) -> dict[str, Any]:
+    def stats(self, user_id: str | None, limit: int | None, page: int | None, *, actor: Actor = ANONYMOUS
+              ) -> dict[str, Any]:
         """Per user: how many memories and when the latest was updated; newest first. Memories of
         no user are not counted (as in agno)."""
+        user_id = actor.lists_as(user_id)
         per_user: dict[str, dict[str, Any]] = {}
         for memory in self._all(user_id):
             if memory.user_id is None:

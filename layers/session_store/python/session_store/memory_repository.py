@@ -8,25 +8,25 @@ from collections.abc import Iterator
 from session_store import items, keys, names
 from session_store.expressions import Expression
 from session_store.memory_items import StoredMemory, memory_from_item, memory_item, memory_key
-from session_store.repository import _BATCH_GET_LIMIT, _BATCH_WRITE_LIMIT, SessionRepository, _list_filter, _partition_range
+from session_store.repository import SessionRepository, _list_filter, _partition_range
 from session_store.table import IndexDefinition
 
 
 class MemoryRepository(SessionRepository):
     def get_memory(self, memory_id: str) -> StoredMemory | None:
-        response = self._call("get_item", TableName=self.table_name, Key=memory_key(memory_id), ConsistentRead=True)
+        response = self.call("get_item", TableName=self.table_name, Key=memory_key(memory_id), ConsistentRead=True)
         item = response.get("Item")
         return memory_from_item(item) if item else None
 
     def put_memory(self, memory: StoredMemory, read_version: int | None) -> None:
         """Write the memory if it is still as read (absent when `read_version` is None); else
-        repository.ConditionFailed, and the service reads again."""
+        errors.Conflict, and the service reads again."""
         expression = Expression()
         if read_version is None:
             condition = f"attribute_not_exists({expression.name(names.PARTITION_KEY)})"
         else:
             condition = f"{expression.name('version')} = {expression.value(items.n(read_version))}"
-        self._call(
+        self.call(
             "put_item",
             TableName=self.table_name,
             Item=memory_item(memory),
@@ -36,7 +36,7 @@ class MemoryRepository(SessionRepository):
     def delete_memory(self, memory_id: str, read_version: int) -> None:
         expression = Expression()
         condition = f"{expression.name('version')} = {expression.value(items.n(read_version))}"
-        self._call(
+        self.call(
             "delete_item",
             TableName=self.table_name,
             Key=memory_key(memory_id),
@@ -45,18 +45,12 @@ class MemoryRepository(SessionRepository):
 
     def batch_get_memories(self, memory_ids: list[str]) -> dict[str, StoredMemory]:
         """Memories by id (eventually consistent, like the index that named them)."""
-        found: dict[str, StoredMemory] = {}
-        unique = list(dict.fromkeys(memory_ids))
-        for start in range(0, len(unique), _BATCH_GET_LIMIT):
-            wanted = [memory_key(memory_id) for memory_id in unique[start : start + _BATCH_GET_LIMIT]]
-            for item in self._batch_get(wanted, consistent=False):
-                memory = memory_from_item(item)
-                found[memory.memory_id] = memory
-        return found
+        wanted = [memory_key(memory_id) for memory_id in dict.fromkeys(memory_ids)]
+        found = (memory_from_item(item) for item in self.batch_get(wanted, consistent=False))
+        return {memory.memory_id: memory for memory in found}
 
     def delete_memories(self, memory_ids: list[str]) -> None:
-        for start in range(0, len(memory_ids), _BATCH_WRITE_LIMIT):
-            self._batch_delete([memory_key(memory_id) for memory_id in memory_ids[start : start + _BATCH_WRITE_LIMIT]])
+        self.batch_delete([memory_key(memory_id) for memory_id in memory_ids])
 
     def query_memory_index(
         self,
@@ -73,22 +67,14 @@ class MemoryRepository(SessionRepository):
         expression = Expression()
         filter_expression = _list_filter(expression, now, None) if index.filters_in_query else None
         condition = _partition_range(expression, index, partition, bounds)
-        start_key = None
-        while True:
-            arguments = {
-                "TableName": self.table_name,
-                "IndexName": index.name,
-                "ScanIndexForward": ascending,
-                "Limit": page_size,
-                **expression.arguments(KeyConditionExpression=condition, FilterExpression=filter_expression),
-            }
-            if start_key:
-                arguments["ExclusiveStartKey"] = start_key
-            response = self._call("query", **arguments)
+        arguments = {
+            "IndexName": index.name,
+            "ScanIndexForward": ascending,
+            "Limit": page_size,
+            **expression.arguments(KeyConditionExpression=condition, FilterExpression=filter_expression),
+        }
+        for response in self.pages(arguments):
             for item in response.get("Items", []):
                 order_key = item[index.sort_key]["S"]
                 if order_key != exclude:
                     yield order_key, keys.memory_id_from_pk(item[names.PARTITION_KEY]["S"])
-            start_key = response.get("LastEvaluatedKey")
-            if not start_key:
-                return

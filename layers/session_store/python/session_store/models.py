@@ -7,12 +7,13 @@ so that every JSON value a client sends comes back equal.
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 MAX_TIMESTAMP = 9_999_999_999  # the widest Unix second the ten-digit index sort keys hold
-SESSION_TYPES = ("agent", "team", "workflow")
+SessionType = Literal["agent", "team", "workflow"]
+SESSION_TYPES: tuple[str, ...] = get_args(SessionType)
 OBJECT_FIELDS = ("session_data", "agent_data", "team_data", "workflow_data", "metadata", "summary")
 COMPONENT_FIELDS = {"agent": "agent_id", "team": "team_id", "workflow": "workflow_id"}
 ID_FIELDS = ("user_id", *COMPONENT_FIELDS.values())
@@ -28,7 +29,6 @@ Identifier = Annotated[
     str, StringConstraints(min_length=1, max_length=256), AfterValidator(_without_control_characters)
 ]
 Timestamp = Annotated[int, Field(strict=True, ge=0, le=MAX_TIMESTAMP)]
-SessionType = Literal["agent", "team", "workflow"]
 JsonObject = dict[str, Any]
 
 

@@ -43,9 +43,8 @@ ENTITY_RUN_LOOKUP = "run_lookup"
 ENTITY_ERASURE = "erasure"  # an erasure job: its stream records drive the erasure worker
 ENTITY_MEMORY = "memory"
 
-SESSION_TYPES = ("agent", "team", "workflow")
 # The write shards of the all-sessions-of-a-type index: enough to spread a busy type over several
-# partitions, few enough that a list reads at most len(SESSION_TYPES) * TYPE_SHARDS short queries.
+# partitions, few enough that a list reads at most len(models.SESSION_TYPES) * TYPE_SHARDS short queries.
 TYPE_SHARDS = 4
 
 # --- Environment variables of the functions ---------------------------------------------------

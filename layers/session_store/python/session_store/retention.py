@@ -1,4 +1,4 @@
-"""Expiry rules (SPEC section 4): a sliding window by default, pinned or never on request."""
+"""Expiry rules: a sliding window by default, pinned or never on request."""
 
 from __future__ import annotations
 

@@ -67,7 +67,8 @@ def repository():
 def service():
     from session_store.service import SessionService
 
-    return SessionService(repository(), current_settings().retention_days)
+    settings = current_settings()
+    return SessionService(repository(), settings.retention_days, cursor_key=settings.cursor_key)
 
 
 @cache

@@ -1,109 +1,22 @@
-"""The session store's logic: upsert, read, patch and delete sessions and their runs.
-
-Handlers call one method each; the repository is the only way out to DynamoDB. Writes read the
-session item first (one consistent read), then write with conditions that hold only if nothing
-that matters changed in between; a lost race is retried from the read.
+"""The session store's logic, the one object handlers call: sessions (here), their runs
+(run_service.py), upserts (upsert.py) and what they all stand on (service_base.py). The repository
+is the only way out to DynamoDB; the service builds no item and no condition (writes.py does).
 """
 
 from __future__ import annotations
 
-import random
-import secrets
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-
-from session_store import errors, items, keys, names, wire, writes
-from session_store.erasure import ErasureGate
-from session_store.expressions import Expression, all_of
+from session_store import errors, listing, writes
+from session_store.auth import ANONYMOUS, Actor
 from session_store.items import StoredSession
-from session_store.models import (
-    COMPONENT_FIELDS,
-    ID_FIELDS,
-    OBJECT_FIELDS,
-    Identifier,
-    Preconditions,
-    SessionPatch,
-    SessionType,
-    SessionWrite,
-)
-from session_store.payloads import offloaded_keys
+from session_store.models import Preconditions, SessionListQuery, SessionPatch, SessionWrite
 from session_store.results import NotModified
-from session_store.repository import ConditionFailed, SessionRepository
-from session_store.retention import default_policy, expiry_after_write, is_expired
-from session_store.table import UPDATED_INDEX_SLACK_SECONDS
-from session_store.user_repository import UserRepository
+from session_store.run_service import RunOperations
+from session_store.service_base import MAX_READ_ATTEMPTS, MAX_WRITE_ATTEMPTS, validate_identifier
+from session_store.upsert import UpsertResult, refuse_foreign_owner
 
-MAX_WRITE_ATTEMPTS = 8
-MAX_READ_ATTEMPTS = 3
-_identifier = TypeAdapter(Identifier)
-
-
-@dataclass
-class UpsertResult:
-    session: StoredSession
-    created: bool
-    new_run_ids: list[str]
-
-
-def validate_identifier(value: str, field: str) -> str:
-    try:
-        return _identifier.validate_python(value)
-    except ValidationError as error:
-        message = error.errors()[0]["msg"]
-        raise errors.ValidationFailed(
-            f"{field} is invalid: {message}", errors=[{"field": field, "location": "path", "message": message}]
-        ) from None
-
-
-def refuse_foreign_owner(session_id: str, owner: str | None, named: list[tuple[str, str, Any]]) -> None:
-    """SPEC sections 3 and 7, on every write path: a write that names a user_id other than the
-    session's owner (the stored one, or the one this write gives a new session) changes nothing
-    and is a 403. `named` holds (field, location, user_id) for each place a write names a user:
-    the body's user_id, each run's user_id, the `?user_id=` of the request."""
-    if owner is None:
-        return
-    for field, location, user_id in named:
-        if user_id is not None and user_id != owner:
-            raise errors.Forbidden(
-                f"session {session_id!r} belongs to another user: {field} names another owner",
-                errors=[{"field": field, "location": location, "message": "is not the session's owner"}],
-            )
-
-
-def _refuse_foreign_runs(session_id: str, runs: list[dict[str, Any]], field: str) -> None:
-    """A run is stored under the session it is written to: one naming another session (Agno's
-    RunOutput carries a session_id) would be served as that session's from this one (422), and
-    every run must be readable once stored (413, see wire.py)."""
-    for index, run in enumerate(runs):
-        where = f"{field}.{index}" if field == "runs" else field
-        if "session_id" in run and run["session_id"] is not None and run["session_id"] != session_id:
-            raise errors.ValidationFailed(
-                "a run names another session than the one it is written to",
-                errors=[{"field": f"{where}.session_id".removeprefix("body."), "location": "body",
-                         "message": "must be null or equal the path's session_id"}],
-            )
-        wire.refuse_unservable_run(run, where)
-
-
-def with_index_time(before: StoredSession | None, after: StoredSession, now: int) -> StoredSession:
-    """`after` with its updated-at index entries' time: moved to `now` when the session is new,
-    when they are UPDATED_INDEX_SLACK_SECONDS old, or when the expiry stops sliding or changes
-    otherwise than by sliding (a pinned or never-expiring session's entries hold its exact expiry);
-    else kept, so the write touches no index (docs/design.md, "Turn cost")."""
-    moves = (
-        before is None
-        or now - before.indexed_at >= UPDATED_INDEX_SLACK_SECONDS
-        or now < before.indexed_at  # a clock behind the last move: keep indexed_at <= updated_at
-        or after.expiry_policy != before.expiry_policy
-        or (after.expiry_policy != "sliding" and after.expires_at != before.indexed_expires_at)
-    )
-    if moves:
-        return replace(after, indexed_at=now, indexed_expires_at=after.expires_at)
-    return replace(after, indexed_at=before.indexed_at, indexed_expires_at=before.indexed_expires_at)
+__all__ = ["MAX_WRITE_ATTEMPTS", "SessionService", "UpsertResult", "merge_patch", "validate_identifier"]
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -119,40 +32,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-class SessionService:
-    def __init__(
-        self,
-        repository: SessionRepository,
-        retention_days: int,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.repository = repository
-        self.retention_days = retention_days
-        # While a user is being erased, their older sessions read as gone (erasure.py).
-        self.erasures = ErasureGate(UserRepository(repository))
-        self._clock = clock
-        self._sleep = sleep
-
-    def now(self) -> int:
-        return int(self._clock())
-
-    # --- reads -------------------------------------------------------------------------------------
-    def live_session(
-        self, session_id: str, user_id: str | None = None, session_type: str | None = None
-    ) -> StoredSession:
-        """The session if it exists, has not expired and matches the filters; else 404."""
-        session = self.repository.get_session(session_id)
-        if (
-            session is None
-            or is_expired(session.expires_at, self.now())
-            or (user_id is not None and session.user_id != user_id)
-            or (session_type is not None and session.session_type != session_type)
-            or self.erasures.erased(session)
-        ):
-            raise errors.NotFound(f"session {session_id!r} does not exist")
-        return session
-
+class SessionService(RunOperations):
     def get_session(
         self,
         session_id: str,
@@ -161,11 +41,13 @@ class SessionService:
         include_runs: bool = True,
         runs_limit: int | None = None,
         cached_versions: frozenset[int] | str | None = None,
+        *,
+        actor: Actor = ANONYMOUS,
     ) -> dict[str, Any] | NotModified:
         """The session with its runs; `NotModified` when `cached_versions` (the caller's
         If-None-Match: versions, or "*" for any) names its version, having read the session item only."""
         for attempt in range(MAX_READ_ATTEMPTS):
-            session = self.live_session(session_id, user_id, session_type)
+            session = self.live_session(session_id, actor.reads_as(user_id), session_type)
             if cached_versions is not None and (cached_versions == "*" or session.version in cached_versions):
                 return NotModified(session.version)
             body = session.public()
@@ -185,200 +67,14 @@ class SessionService:
                 return body
         raise AssertionError("unreachable: the last attempt returns")
 
-    # --- writes ------------------------------------------------------------------------------------
-    def upsert_session(
-        self,
-        session_id: str,
-        write: SessionWrite,
-        preconditions: Preconditions | None = None,
-        creation_defaults: dict[str, Any] | None = None,
-        user_id: str | None = None,
-        runs_field: str = "runs",
-    ) -> UpsertResult:
-        """PUT semantics of SPEC section 3: sent fields replace, absent fields stay, runs merge.
-        `user_id`: the owner the request names (`?user_id=`), checked like the body's."""
-        validate_identifier(session_id, "session_id")
-        if write.session_id is not None and write.session_id != session_id:
-            raise errors.ValidationFailed(
-                "session_id in the body differs from the path's",
-                errors=[{"field": "session_id", "location": "body", "message": "must equal the path's session_id"}],
-            )
-        _refuse_foreign_runs(session_id, write.runs or [], runs_field)
-        return self._with_retries(
-            lambda: self._upsert_once(session_id, write, preconditions or Preconditions(), creation_defaults or {},
-                                      user_id, runs_field)
-        )
-
-    def _with_retries(self, attempt: Callable[[], Any]) -> Any:
-        for number in range(MAX_WRITE_ATTEMPTS):
-            try:
-                return attempt()
-            except (ConditionFailed, errors.ConcurrentUpdate):
-                # Full jitter: concurrent writers of one session spread out instead of colliding again.
-                self._sleep(random.uniform(0, min(0.02 * 2**number, 0.5)))
-        raise errors.ServiceUnavailable("the session is being written by many writers at once; retry")
-
-    def _upsert_once(
-        self, session_id: str, write: SessionWrite, preconditions: Preconditions, defaults: dict[str, Any],
-        named_owner: str | None = None, runs_field: str = "runs",
-    ) -> UpsertResult:
-        now = self.now()
-        stored = self.repository.get_session(session_id)
-        alive = stored if stored is not None and not is_expired(stored.expires_at, now) else None
-        if alive is not None and self.erasures.erased(alive):
-            alive = None  # an erased session: the write starts a fresh incarnation
-        if alive is not None and alive.lease_until is not None and alive.lease_until >= now:
-            raise errors.ConcurrentUpdate("a large update of the session is being written")
-        self._check_preconditions(session_id, alive, preconditions)
-        sent = set(write.model_fields_set)
-        after = self._session_after(session_id, alive, stored, write, sent, defaults, now)
-        owner = alive.user_id if alive is not None and alive.user_id is not None else after.user_id
-        refuse_foreign_owner(session_id, owner, [
-            ("user_id", "body", write.user_id),
-            ("user_id", "query", named_owner),
-            *((f"{runs_field}.{index}.user_id" if runs_field == "runs" else "user_id", "body", run.get("user_id"))
-              for index, run in enumerate(write.runs or [])),
-        ])
-        wire.refuse_unservable_session(after.public())
-        runs = list({run["run_id"]: run for run in write.runs or []}.values())
-        locations = (
-            self.repository.run_locations(session_id, after.incarnation, [run["run_id"] for run in runs])
-            if alive is not None and runs
-            else {}
-        )
-        new_count = sum(1 for run in runs if run["run_id"] not in locations)
-        groups, new_run_ids = writes.run_operations(
-            session_id, after.incarnation, runs, locations, items.new_run_order_ids(new_count),
-            self.repository.payloads,
-        )
-        after.run_count = (alive.run_count if alive else 0) + len(new_run_ids)
-        if alive is None:
-            self.erasures.check_new_incarnation(after.user_id, now)
-            self._create(stored, after, groups)
-        elif len(writes.chunk(groups)) == 1:
-            self.repository.transact([
-                writes.session_update(alive, after, sent, len(new_run_ids), preconditions.if_match),
-                *[operation for group in groups for operation in group],
-            ])
-        else:
-            # Its payloads are written again under the new incarnation: these are nobody's.
-            self.repository.payloads.delete_objects(offloaded_keys(op for group in groups for op in group))
-            new_run_ids = self._update_large(alive, after, sent, runs, preconditions.if_match)
-        return UpsertResult(session=after, created=alive is None, new_run_ids=new_run_ids)
-
-    @staticmethod
-    def _check_preconditions(session_id: str, alive: StoredSession | None, preconditions: Preconditions) -> None:
-        if preconditions.create_only and alive is not None:
-            raise errors.PreconditionFailed(f"session {session_id!r} already exists (If-None-Match: *)")
-        if preconditions.if_match is not None and (alive is None or alive.version != preconditions.if_match):
-            raise errors.PreconditionFailed(
-                f"session {session_id!r} is not at version {preconditions.if_match} (If-Match)"
-            )
-
-    def _session_after(
-        self,
-        session_id: str,
-        alive: StoredSession | None,
-        stored: StoredSession | None,
-        write: SessionWrite,
-        sent: set[str],
-        defaults: dict[str, Any],
-        now: int,
-    ) -> StoredSession:
-        """The session as this write leaves it."""
-        if alive is None:
-            session_type = write.session_type or defaults.get("session_type")
-            if session_type is None:
-                raise errors.ValidationFailed(
-                    f"session {session_id!r} does not exist, so session_type is required to create it",
-                    errors=[{"field": "session_type", "location": "body", "message": "required on create"}],
-                )
-            record = {name: defaults.get(name) for name in (*ID_FIELDS, *OBJECT_FIELDS)}
-            base = StoredSession(
-                session_id=session_id,
-                session_type=session_type,
-                incarnation=items.new_incarnation(),
-                version=(stored.version if stored else 0) + 1,
-                run_count=0,
-                created_at=write.created_at if write.created_at is not None else now,
-                updated_at=now,
-                expiry_policy=default_policy(self.retention_days),
-                expires_at=None,
-                record=record,
-            )
-        else:
-            base = replace(alive, record=dict(alive.record), version=alive.version + 1, updated_at=now)
-            if "session_type" in sent and write.session_type is not None:
-                base.session_type = write.session_type
-        for name in (*ID_FIELDS, *OBJECT_FIELDS):
-            if name in sent and not (name == "user_id" and write.user_id is None):
-                base.record[name] = getattr(write, name)
-        if "expires_at" in sent:
-            base.expiry_policy = "never" if write.expires_at is None else "pinned"
-        pinned = write.expires_at if "expires_at" in sent else (alive.expires_at if alive else None)
-        base.expires_at = expiry_after_write(base.expiry_policy, pinned, now, self.retention_days)
-        return with_index_time(alive, base, now)
-
-    def _create(self, replaced: StoredSession | None, after: StoredSession, groups: list) -> None:
-        chunks = writes.chunk(groups)
-        # Runs first, the session item last: until it is written, nothing of the import is visible.
-        for chunk in chunks[:-1]:
-            self.repository.transact([op for group in chunk for op in group])
-        self.repository.transact([writes.session_put(after, replaced), *[op for g in chunks[-1] for op in g]])
-
-    def _update_large(
-        self, before: StoredSession, after: StoredSession, sent: set[str], runs: list[dict[str, Any]],
-        if_match: int | None,
-    ) -> list[str]:
-        """An update too large for one transaction, made atomic (writes.py, "large updates"): under
-        the session's lease, every run is written under a new incarnation, and one update of the
-        session item publishes them all (one version step). Until then readers see the session as
-        it was; if the write fails, they never see any of it."""
-        session_id, token, now = before.session_id, secrets.token_hex(8), after.updated_at
-        self.repository.update_session(writes.take_lease(before, token, now, if_match))
-        incarnation = items.new_incarnation()
-        try:
-            existing, _ = self.repository.query_runs(session_id, before.incarnation, None, True, None)
-            known = {item["run_id"]["S"] for item in existing}
-            new_run_ids = [run["run_id"] for run in runs if run["run_id"] not in known]
-            groups, total = writes.rebuilt_runs(session_id, incarnation, existing, runs,
-                                                items.new_run_order_ids(len(new_run_ids)), self.repository.payloads)
-            for chunk in writes.chunk(groups):
-                self.repository.transact([writes.lease_held(session_id, token),
-                                          *[operation for group in chunk for operation in group]])
-            after.incarnation, after.run_count = incarnation, total
-            self.repository.transact([
-                writes.session_update(before, after, sent, total - before.run_count, if_match, lease_token=token)
-            ])
-        except Exception:
-            self._abandon(session_id, token, incarnation)
-            raise
-        return new_run_ids
-
-    def _abandon(self, session_id: str, token: str, incarnation: str) -> None:
-        """After a failed large update: unless it was published after all (a timeout can hide
-        that), remove what it wrote and release the lease, so that a retry can start at once.
-        Best effort: should this fail too, the runs stay invisible (no session item names their
-        incarnation) and the lease lapses after LEASE_SECONDS."""
-        # Any failure here is swallowed on purpose: the caller re-raises the write's own error.
-        try:
-            current = self.repository.get_session(session_id)
-            if current is not None and current.incarnation == incarnation:
-                return
-            self.repository.update_session(writes.release_lease(session_id, token))
-        except Exception:  # noqa: BLE001 - best effort, see above
-            return
-        try:
-            self.repository.purge_incarnation(session_id, incarnation)
-        except Exception:  # noqa: BLE001 - best effort, see above
-            return
-
     def patch_session(
-        self, session_id: str, patch: SessionPatch, preconditions: Preconditions, user_id: str | None = None
+        self, session_id: str, patch: SessionPatch, preconditions: Preconditions, user_id: str | None = None,
+        *, actor: Actor = ANONYMOUS,
     ) -> StoredSession:
         """RFC 7396 merge of the object fields, as an upsert of the merged values. `user_id` names
         the owner the request expects: another owner's session is a 403, as on every write."""
         validate_identifier(session_id, "session_id")
+        user_id = actor.writes_as(user_id)
 
         def attempt() -> StoredSession:
             current = self.live_session(session_id)
@@ -391,83 +87,27 @@ class SessionService:
                     merged[name] = merge_patch(current.record.get(name), getattr(patch, name))
             write = SessionWrite(**merged)
             if preconditions.if_match is not None:
-                return self._upsert_once(session_id, write, preconditions, {}, user_id).session
+                return self._upsert_once(session_id, write, preconditions, {}, None, user_id).session
             try:
                 # The merge was computed from `current`: write it only onto that version.
                 return self._upsert_once(session_id, write, Preconditions(if_match=current.version), {},
-                                         user_id).session
+                                         None, user_id).session
             except errors.PreconditionFailed as error:
-                raise errors.ConcurrentUpdate("the session changed during the patch") from error
+                raise errors.Conflict("the session changed during the patch") from error
 
         return self._with_retries(attempt)
 
-    def delete_session(self, session_id: str, user_id: str | None = None, if_match: int | None = None) -> None:
+    def delete_session(self, session_id: str, user_id: str | None = None, if_match: int | None = None,
+                       *, actor: Actor = ANONYMOUS) -> None:
         """Delete the session item; the stream cascade removes its runs (see handlers/cascade.py)."""
         validate_identifier(session_id, "session_id")
 
         def attempt() -> None:
-            session = self.live_session(session_id, user_id)
-            if if_match is not None and session.version != if_match:
-                raise errors.PreconditionFailed(f"session {session_id!r} is not at version {if_match}")
-            expression = Expression()
-            condition = all_of(
-                expression.equals_or_absent("incarnation", items.s(session.incarnation)),
-                expression.equals_or_absent("version", items.n(session.version)),
-            )
-            self.repository.delete_session(session_id, condition, expression)
+            session = self.live_session(session_id, actor.reads_as(user_id), if_match=if_match)
+            self.repository.delete_session(writes.session_delete(session_id, session.incarnation, session.version))
 
         self._with_retries(attempt)
 
-    # --- runs -----------------------------------------------------------------------------------
-    def put_run(
-        self, session_id: str, run_id: str, run: dict[str, Any], session_type: SessionType | None,
-        preconditions: Preconditions, user_id: str | None = None,
-    ) -> UpsertResult:
-        """Create or replace one run; a missing session is created from the run's ids."""
-        validate_identifier(run_id, "run_id")
-        if run.get("run_id", run_id) != run_id:
-            raise errors.ValidationFailed(
-                "run_id in the body differs from the path's",
-                errors=[{"field": "run_id", "location": "body", "message": "must equal the path's run_id"}],
-            )
-        run = {**run, "run_id": run_id} if "run_id" not in run else run
-        ids = {name: run.get(name) for name in ID_FIELDS if isinstance(run.get(name), str) and run.get(name)}
-        for name, value in ids.items():
-            validate_identifier(value, f"run.{name}")
-        derived_type = next((kind for kind, name in COMPONENT_FIELDS.items() if kind != "agent" and ids.get(name)),
-                            "agent")
-        defaults = {**ids, "session_type": session_type or derived_type}
-        write = SessionWrite(runs=[run], user_id=ids.get("user_id"))
-        return self.upsert_session(session_id, write, preconditions, defaults, user_id, runs_field="body")
-
-    def get_run(self, session_id: str, run_id: str, user_id: str | None = None) -> dict[str, Any]:
-        session = self.live_session(session_id, user_id)
-        location = self.repository.run_locations(session_id, session.incarnation, [run_id]).get(run_id)
-        item = self.repository.get_run_item(session_id, location) if location else None
-        if item is None:
-            raise errors.NotFound(f"run {run_id!r} does not exist in session {session_id!r}")
-        return self.repository.decode_run(item)
-
-    def delete_run(self, session_id: str, run_id: str, user_id: str | None = None,
-                   if_match: int | None = None) -> None:
-        def attempt() -> None:
-            session = self.live_session(session_id, user_id)
-            if if_match is not None and session.version != if_match:
-                raise errors.PreconditionFailed(f"session {session_id!r} is not at version {if_match}")
-            location = self.repository.run_locations(session_id, session.incarnation, [run_id]).get(run_id)
-            if location is None:
-                raise errors.NotFound(f"run {run_id!r} does not exist in session {session_id!r}")
-            now = self.now()
-            after = replace(session, updated_at=now, version=session.version + 1)
-            after.expires_at = expiry_after_write(session.expiry_policy, session.expires_at, now, self.retention_days)
-            after = with_index_time(session, after, now)
-            update = writes.session_update(session, after, set(), -1, if_match)
-            run_key = {names.PARTITION_KEY: items.s(keys.session_pk(session_id)), names.SORT_KEY: items.s(location)}
-            lookup_key = items.run_lookup_key(session_id, session.incarnation, run_id)
-            self.repository.transact([
-                update,
-                {"Delete": {"Key": run_key}},
-                {"Delete": {"Key": lookup_key, "ConditionExpression": "attribute_exists(sk)"}},
-            ])
-
-        self._with_retries(attempt)
+    def list_sessions(self, query: SessionListQuery, *, actor: Actor = ANONYMOUS) -> dict[str, Any]:
+        scoped = query.model_copy(update={"user_id": actor.lists_as(query.user_id)})
+        return listing.list_sessions(self.repository, scoped, self.now(), self.cursor_key)

@@ -6,9 +6,18 @@ import os
 from collections.abc import Mapping
 from functools import cache
 
-from pydantic import BaseModel, Field
+from typing import Literal, get_args
+
+from pydantic import BaseModel, Field, field_validator
 
 from session_store import names
+from session_store.cursor import LOCAL_CURSOR_KEY
+
+
+# How callers are authenticated (auth.py): SigV4 at API Gateway ("iam"; "none" is the CDK app's
+# dev-only variant without identity) or a verified Cognito token ("jwt").
+AuthMode = Literal["iam", "jwt", "none"]
+AUTH_MODES: tuple[str, ...] = get_args(AuthMode)
 
 
 class Settings(BaseModel, frozen=True):
@@ -18,9 +27,16 @@ class Settings(BaseModel, frozen=True):
     payload_bucket: str | None = None
     # Signs list cursors. Tamper evidence, not authorization: a forged cursor only moves a page
     # boundary inside the caller's own query.
-    cursor_key: str = "session-store-local-cursor-key"
+    cursor_key: str = LOCAL_CURSOR_KEY
     dynamodb_endpoint: str | None = None
     s3_endpoint: str | None = None
+    # An unknown mode fails validation: a typo must not turn the token check off.
+    auth_mode: AuthMode = "iam"
+
+    @field_validator("auth_mode", mode="before")
+    @classmethod
+    def _normalised(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -35,6 +51,7 @@ class Settings(BaseModel, frozen=True):
             "cursor_key": value(names.ENV_CURSOR_KEY),
             "dynamodb_endpoint": value(names.ENV_DYNAMODB_ENDPOINT),
             "s3_endpoint": value(names.ENV_S3_ENDPOINT),
+            "auth_mode": value(names.ENV_AUTH_MODE),
         }
         return cls(**{key: val for key, val in fields.items() if val is not None})
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from session_store import codec, erasure, errors, names, wire
+from session_store.auth import ANONYMOUS, Actor
+from session_store.models import SESSION_TYPES
 from session_store.items import StoredSession
 from session_store.memories import MemoryService
 from session_store.service import SessionService
@@ -78,17 +80,20 @@ class UserDataService:
         self.max_inline_bytes = max_inline_bytes
 
     # --- erasure -----------------------------------------------------------------------------------
-    def erase(self, user_id: str) -> ErasureJob:
+    def erase(self, user_id: str, *, actor: Actor = ANONYMOUS) -> ErasureJob:
+        actor.writes_as(user_id)
         return erasure.start(self.users, user_id, self.service._clock)
 
-    def receipt(self, user_id: str, erasure_id: str) -> dict[str, Any]:
+    def receipt(self, user_id: str, erasure_id: str, *, actor: Actor = ANONYMOUS) -> dict[str, Any]:
+        actor.reads_as(user_id)
         job = self.users.get_job(user_id, erasure_id)
         if job is None:
             raise errors.NotFound(f"user {user_id!r} has no erasure {erasure_id!r}")
         return job.receipt()
 
     # --- export ------------------------------------------------------------------------------------
-    def export(self, user_id: str) -> Export:
+    def export(self, user_id: str, *, actor: Actor = ANONYMOUS) -> Export:
+        actor.reads_as(user_id)
         lines = [codec.dumps(record) for producer in EXPORTS for record in producer(self, user_id)]
         text = "".join(line + "\n" for line in lines)
         if wire.fits(text, self.max_inline_bytes):  # measured on the wire, escapes included
@@ -100,7 +105,7 @@ class UserDataService:
     def user_sessions(self, user_id: str) -> list[StoredSession]:
         """Every live session of the user, oldest update first (expired and erased ones left out)."""
         session_ids: list[str] = []
-        for kind in names.SESSION_TYPES:
+        for kind in SESSION_TYPES:
             after = None
             while True:
                 page, after = self.users.user_sessions(user_id, kind, None, after, 100)

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from session_store import keys, names
+from session_store import errors, keys, names, writes
 from session_store.expressions import Expression
 from session_store.items import PAYLOAD_OBJECT_ATTRIBUTE, n, s
 from session_store.memory_items import STORED_AT_ATTRIBUTE, memory_key
-from session_store.repository import _BATCH_WRITE_LIMIT, ConditionFailed, SessionRepository
+from session_store.repository import SessionRepository
 from session_store.table import index_for
 
 # A finished erasure's receipt stays readable this long, then DynamoDB's TTL removes it.
@@ -134,7 +134,7 @@ class CollectionItem:
 class UserRepository:
     def __init__(self, sessions: SessionRepository) -> None:
         self.sessions = sessions
-        self._call = sessions._call  # the one place that talks to DynamoDB (see module docstring)
+        self._call = sessions.call  # the one place that talks to DynamoDB (see module docstring)
         self.table_name = sessions.table_name
 
     # --- erasure jobs -----------------------------------------------------------------------------
@@ -149,10 +149,9 @@ class UserRepository:
         """The newest erasure of each of these users that has one (one BatchGetItem per 100)."""
         found: dict[str, Latest] = {}
         wanted = [latest_key(user) for user in dict.fromkeys(user_ids)]
-        for start in range(0, len(wanted), 100):
-            for item in self.sessions._batch_get(wanted[start : start + 100], consistent=True):
-                user = item[names.PARTITION_KEY]["S"]
-                found[user] = Latest(item["erasure_id"]["S"], item["status"]["S"], int(item["cutoff"]["N"]))
+        for item in self.sessions.batch_get(wanted, consistent=True):
+            user = item[names.PARTITION_KEY]["S"]
+            found[user] = Latest(item["erasure_id"]["S"], item["status"]["S"], int(item["cutoff"]["N"]))
         return {user: found[erasure_pk(user)] for user in user_ids if erasure_pk(user) in found}
 
     def get_job(self, user_id: str, erasure_id: str) -> ErasureJob | None:
@@ -162,7 +161,7 @@ class UserRepository:
 
     def start_job(self, job: ErasureJob, previous: Latest | None) -> None:
         """Write a new job and make it the user's latest, unless another erasure got there first
-        (ConditionFailed): the latest must still be what the caller read."""
+        (errors.Conflict): the latest must still be what the caller read."""
         expression = Expression()
         if previous is None:
             condition = f"attribute_not_exists({expression.name(names.SORT_KEY)})"
@@ -176,7 +175,7 @@ class UserRepository:
 
     def save_job(self, job: ErasureJob, expected_seq: int) -> None:
         """Store the job's progress if nobody else has since (seq), and mirror its status into the
-        user's latest item. Raises ConditionFailed when another worker moved it on."""
+        user's latest item. Raises errors.Conflict when another worker moved it on."""
         expression = Expression()
         condition = f"{expression.name('seq')} = {expression.value(n(expected_seq))}"
         latest = Expression()
@@ -213,35 +212,22 @@ class UserRepository:
         condition = (f"{expression.name(names.PARTITION_KEY)} = {expression.value(s(keys.session_pk(session_id)))}"
                      f" AND {expression.name(names.SORT_KEY)} > {expression.value(s(names.SESSION_META_SK))}")
         projection = ", ".join(expression.name(a) for a in (names.SORT_KEY, "entity", PAYLOAD_OBJECT_ATTRIBUTE))
-        start = None
-        while True:
-            arguments: dict[str, Any] = {
-                "TableName": self.table_name, "ConsistentRead": True, "ProjectionExpression": projection,
-                **expression.arguments(KeyConditionExpression=condition),
-            }
-            if start:
-                arguments["ExclusiveStartKey"] = start
-            response = self._call("query", **arguments)
+        arguments = {"ConsistentRead": True, "ProjectionExpression": projection,
+                     **expression.arguments(KeyConditionExpression=condition)}
+        for response in self.sessions.pages(arguments):
             for item in response.get("Items", []):
                 yield CollectionItem(item[names.SORT_KEY]["S"], item.get("entity", {}).get("S"),
                                      item.get(PAYLOAD_OBJECT_ATTRIBUTE, {}).get("S"))
-            start = response.get("LastEvaluatedKey")
-            if not start:
-                return
 
     def delete_items(self, session_id: str, sort_keys: list[str]) -> None:
         pk = s(keys.session_pk(session_id))
-        for begin in range(0, len(sort_keys), _BATCH_WRITE_LIMIT):
-            batch = sort_keys[begin : begin + _BATCH_WRITE_LIMIT]
-            self.sessions._batch_delete([{names.PARTITION_KEY: pk, names.SORT_KEY: s(sk)} for sk in batch])
+        self.sessions.batch_delete([{names.PARTITION_KEY: pk, names.SORT_KEY: s(sk)} for sk in sort_keys])
 
     def delete_session_item(self, session_id: str, incarnation: str) -> bool:
         """Delete the session item if it is still that incarnation; False if it has moved on."""
-        expression = Expression()
-        condition = f"{expression.name('incarnation')} = {expression.value(s(incarnation))}"
         try:
-            self.sessions.delete_session(session_id, condition, expression)
-        except ConditionFailed:
+            self.sessions.delete_session(writes.session_delete(session_id, incarnation))
+        except errors.Conflict:
             return False
         return True
 
@@ -262,7 +248,7 @@ class UserRepository:
             arguments["ExclusiveStartKey"] = start
         response = self._call("query", **arguments)
         ids = [keys.memory_id_from_pk(item[names.PARTITION_KEY]["S"]) for item in response.get("Items", [])]
-        found = self.sessions._batch_get(
+        found = self.sessions.batch_get(
             [memory_key(memory_id) for memory_id in dict.fromkeys(ids)], consistent=True) if ids else []
         stored = {item["memory_id"]["S"]: int(item[STORED_AT_ATTRIBUTE]["N"]) if STORED_AT_ATTRIBUTE in item else None
                   for item in found if item.get("user_id", {}).get("S") == user_id}
@@ -279,7 +265,7 @@ class UserRepository:
             self._call("delete_item", TableName=self.table_name,
                        Key=memory_key(memory_id),
                        **expression.arguments(ConditionExpression=condition))
-        except ConditionFailed:
+        except errors.Conflict:
             return False
         return True
 
@@ -301,6 +287,4 @@ class UserRepository:
 
     def delete_idempotency_records(self, sort_keys: list[str]) -> None:
         pk = s(names.IDEMPOTENCY_PREFIX)
-        for begin in range(0, len(sort_keys), _BATCH_WRITE_LIMIT):
-            batch = sort_keys[begin : begin + _BATCH_WRITE_LIMIT]
-            self.sessions._batch_delete([{names.PARTITION_KEY: pk, names.SORT_KEY: s(sk)} for sk in batch])
+        self.sessions.batch_delete([{names.PARTITION_KEY: pk, names.SORT_KEY: s(sk)} for sk in sort_keys])

@@ -10,6 +10,7 @@ existing session is written whole under a new incarnation and published by one s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from session_store import items, keys, names
@@ -17,6 +18,7 @@ from session_store.expressions import Expression, all_of
 from session_store.items import StoredSession
 from session_store.models import ID_FIELDS, OBJECT_FIELDS
 from session_store.payloads import PayloadStore
+from session_store.table import UPDATED_INDEX_SLACK_SECONDS
 
 MAX_TRANSACTION_ITEMS = 100
 # Below DynamoDB's 4 MB transaction limit, with room for keys, names and expression text.
@@ -32,6 +34,23 @@ def _put(item: dict[str, Any], condition: str | None = None) -> dict[str, Any]:
     return {"Put": {"Item": item, **expression.arguments(ConditionExpression=text)}}
 
 
+def with_index_time(before: StoredSession | None, after: StoredSession, now: int) -> StoredSession:
+    """`after` with its updated-at index entries' time: moved to `now` when the session is new,
+    when they are UPDATED_INDEX_SLACK_SECONDS old, or when the expiry stops sliding or changes
+    otherwise than by sliding (a pinned or never-expiring session's entries hold its exact expiry);
+    else kept, so the write touches no index (docs/design.md, "Turn cost")."""
+    moves = (
+        before is None
+        or now - before.indexed_at >= UPDATED_INDEX_SLACK_SECONDS
+        or now < before.indexed_at  # a clock behind the last move: keep indexed_at <= updated_at
+        or after.expiry_policy != before.expiry_policy
+        or (after.expiry_policy != "sliding" and after.expires_at != before.indexed_expires_at)
+    )
+    if moves:
+        return replace(after, indexed_at=now, indexed_expires_at=after.expires_at)
+    return replace(after, indexed_at=before.indexed_at, indexed_expires_at=before.indexed_expires_at)
+
+
 def run_operations(
     session_id: str, incarnation: str, runs: list[dict[str, Any]], locations: dict[str, str],
     new_order_ids: list[str], payloads: PayloadStore,
@@ -44,7 +63,7 @@ def run_operations(
         run_id = run["run_id"]
         run_sk = locations.get(run_id)
         if run_sk is None:
-            run_sk = f"{names.RUN_PREFIX}{incarnation}{names.KEY_SEPARATOR}{next(order_ids)}"
+            run_sk = keys.run_sk(incarnation, next(order_ids))
             new_run_ids.append(run_id)
             lookup = items.run_lookup_item(session_id, incarnation, run_id, run_sk)
             # Both conditions make a concurrent first write of the same run_id retry as a replace.
@@ -250,3 +269,29 @@ def chunk(groups: list[list[dict[str, Any]]], reserved: int = 1) -> list[list[li
         count += len(group)
         size += group_size
     return chunks
+
+
+def session_delete(session_id: str, incarnation: str, version: int | None = None) -> dict[str, Any]:
+    """DeleteItem arguments removing the session item only while it is still this incarnation (and,
+    with `version`, this version): the stream cascade then removes that incarnation's runs."""
+    expression = Expression()
+    if version is None:
+        condition = f"{expression.name('incarnation')} = {expression.value(items.s(incarnation))}"
+    else:
+        condition = all_of(
+            expression.equals_or_absent("incarnation", items.s(incarnation)),
+            expression.equals_or_absent("version", items.n(version)),
+        )
+    return {"Key": items.session_key(session_id), **expression.arguments(ConditionExpression=condition)}
+
+
+def run_deletion(before: StoredSession, after: StoredSession, run_id: str, run_sk: str,
+                 if_match: int | None) -> list[dict[str, Any]]:
+    """One transaction deleting a run and its lookup while stepping the session's version; the
+    lookup must still exist, so a concurrent delete of the same run retries (and then 404s)."""
+    lookup_key = items.run_lookup_key(before.session_id, before.incarnation, run_id)
+    return [
+        session_update(before, after, set(), -1, if_match),
+        {"Delete": {"Key": items.run_key(before.session_id, run_sk)}},
+        {"Delete": {"Key": lookup_key, "ConditionExpression": "attribute_exists(sk)"}},
+    ]

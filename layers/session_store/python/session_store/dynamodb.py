@@ -1,0 +1,125 @@
+"""The table's client: every DynamoDB call of the repositories goes through `Table.call`, which maps
+AWS errors to domain errors, so that nothing above the repositories sees boto3. Paging and the
+retry of unprocessed batch items are written once here."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from session_store import errors
+
+BATCH_GET_LIMIT = 100
+BATCH_WRITE_LIMIT = 25
+# Unprocessed batch items are sent again after a growing pause, this many times, then refused.
+BATCH_ATTEMPTS = 8
+
+_UNAVAILABLE_CODES = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "LimitExceededException",
+}
+
+
+def _translate(error: Exception) -> Exception:
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        message = error.response.get("Error", {}).get("Message", "")
+        if code in _UNAVAILABLE_CODES:
+            return errors.ServiceUnavailable("the session table is throttling or unavailable; retry")
+        if code == "ConditionalCheckFailedException":
+            return errors.Conflict("the condition of the write no longer holds", [0])
+        if code == "TransactionCanceledException":
+            return _translate_cancellation(error.response.get("CancellationReasons", []))
+        if code == "TransactionConflictException":
+            return errors.Conflict(message)
+        if code == "ValidationException" and "size" in message.lower():
+            return errors.PayloadTooLarge(f"the session does not fit in one item: {message}")
+        if code == "ResourceNotFoundException":
+            return errors.ServiceUnavailable("the session table does not exist (yet)")
+        return error
+    if isinstance(error, BotoCoreError):
+        # Connection refused, timeouts, closed connections: the table is out of reach.
+        return errors.ServiceUnavailable("the session table is out of reach; retry")
+    return error
+
+
+def _translate_cancellation(reasons: list[dict[str, Any]]) -> Exception:
+    codes = [reason.get("Code", "None") for reason in reasons]
+    failed = [index for index, code in enumerate(codes) if code == "ConditionalCheckFailed"]
+    if failed:
+        return errors.Conflict(f"condition failed for operations {failed}", failed)
+    if "TransactionConflict" in codes:
+        return errors.Conflict("another transaction touched the session")
+    if any(code in ("ThrottlingError", "ProvisionedThroughputExceeded") for code in codes):
+        return errors.ServiceUnavailable("the session table is throttling; retry")
+    messages = " ".join(reason.get("Message", "") for reason in reasons)
+    if "size" in messages.lower():
+        return errors.PayloadTooLarge(f"the write does not fit in DynamoDB's limits: {messages}")
+    return errors.ServiceUnavailable(f"the transaction was cancelled ({', '.join(codes)}); retry")
+
+
+class Table:
+    def __init__(self, client: Any, table_name: str, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._client = client
+        self.table_name = table_name
+        self._sleep = sleep
+
+    def call(self, operation: str, **arguments: Any) -> dict[str, Any]:
+        try:
+            return getattr(self._client, operation)(**arguments)
+        except (ClientError, BotoCoreError) as error:
+            translated = _translate(error)
+            if translated is error:
+                raise
+            raise translated from error
+
+    def pages(self, arguments: dict[str, Any], limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """Query responses of this table, one page after another until the last; with `limit`,
+        until that many items were read (each request asks only for what is still missing)."""
+        arguments = {"TableName": self.table_name, **arguments}
+        read = 0
+        while True:
+            if limit is not None:
+                arguments["Limit"] = limit - read
+            response = self.call("query", **arguments)
+            yield response
+            read += len(response.get("Items", []))
+            start_key = response.get("LastEvaluatedKey")
+            if not start_key or (limit is not None and read >= limit):
+                return
+            arguments["ExclusiveStartKey"] = start_key
+
+    def batch_get(self, wanted: list[dict[str, Any]], consistent: bool) -> list[dict[str, Any]]:
+        """The items of these keys that exist, BATCH_GET_LIMIT keys per request."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(wanted), BATCH_GET_LIMIT):
+            request = {self.table_name: {"Keys": wanted[start : start + BATCH_GET_LIMIT], "ConsistentRead": consistent}}
+            for response in self._until_processed("batch_get_item", request, "UnprocessedKeys", "reads"):
+                found.extend(response.get("Responses", {}).get(self.table_name, []))
+        return found
+
+    def batch_delete(self, item_keys: list[dict[str, Any]]) -> None:
+        for start in range(0, len(item_keys), BATCH_WRITE_LIMIT):
+            batch = item_keys[start : start + BATCH_WRITE_LIMIT]
+            request = {self.table_name: [{"DeleteRequest": {"Key": key}} for key in batch]}
+            for _ in self._until_processed("batch_write_item", request, "UnprocessedItems", "deletes"):
+                pass
+
+    def _until_processed(self, operation: str, request: dict[str, Any], unprocessed: str, what: str
+                         ) -> Iterator[dict[str, Any]]:
+        """Send a batch request, then what DynamoDB left unprocessed, with backoff between tries."""
+        for attempt in range(BATCH_ATTEMPTS):
+            response = self.call(operation, RequestItems=request)
+            yield response
+            request = response.get(unprocessed) or {}
+            if not request:
+                return
+            self._sleep(min(0.05 * 2**attempt, 1.0))
+        raise errors.ServiceUnavailable(f"the session table is throttling {what}; retry")
