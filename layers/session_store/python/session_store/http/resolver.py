@@ -121,7 +121,7 @@ def _body_size(event: dict[str, Any]) -> int:
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
         return len(body) * 3 // 4
-    if len(body) * 4 <= names.MAX_REQUEST_BYTES:  # UTF-8 needs at most 4 bytes a character
+    if len(body) * 4 <= wire.LAMBDA_PAYLOAD_BYTES:  # UTF-8 needs at most 4 bytes a character
         return len(body)
     return len(body.encode("utf-8", "surrogatepass"))
 
@@ -132,9 +132,9 @@ def _body_problem(event: dict[str, Any]) -> Response | None:
     limit stops it earlier; this keeps every other runner honest, and measures what AWS measures),
     or bytes that are not UTF-8 text (API Gateway passes those base64-encoded, and Powertools would
     fail decoding them with an exception, a 500)."""
-    limit_mb = names.MAX_REQUEST_BYTES // (1024 * 1024)
+    limit_mb = wire.LAMBDA_PAYLOAD_BYTES // (1024 * 1024)
     too_large = None
-    if _body_size(event) > names.MAX_REQUEST_BYTES:
+    if _body_size(event) > wire.LAMBDA_PAYLOAD_BYTES:
         too_large = f"the request body is over {limit_mb} MB, the most a request may carry"
     elif (size := wire.event_bytes(event)) > wire.LAMBDA_PAYLOAD_BYTES:
         too_large = (f"the request takes {size} bytes once its body is escaped into the Lambda event, over the "
