@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.models import Server
 
 from session_store import routes
-from session_store.api import build_app, lambda_handler_for
+from session_store.entrypoint import build_app, lambda_handler_for
 from session_store.http import json_response
 
 API_TITLE = "Session Store"

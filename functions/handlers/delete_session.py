@@ -6,8 +6,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from session_store import auth, idempotency, routes, runtime
-from session_store.api import build_app, lambda_handler_for
-from session_store.http import DELETE_PROBLEMS, Outcome, documented, outcome_response, parse_if_match
+from session_store.entrypoint import build_app, lambda_handler_for
+from session_store.http import DELETE_PROBLEMS, documented, outcome_response, parse_if_match
+from session_store.idempotency import Outcome
 from session_store.models import Identifier
 
 router = Router()

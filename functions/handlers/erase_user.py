@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from session_store import auth, routes, runtime
-from session_store.api import build_app, lambda_handler_for
+from session_store.entrypoint import build_app, lambda_handler_for
 from session_store.http import DELETE_PROBLEMS, documented, json_response
 from session_store.models import Identifier
 from session_store.user_documents import ErasureStarted

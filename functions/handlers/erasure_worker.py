@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from session_store import erasure, names, runtime
-from session_store.api import logger, metrics, tracer
+from session_store.entrypoint import entry_point, logger, metrics
 from session_store.user_repository import ErasureJob, UserRepository
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -29,9 +29,8 @@ def _record_handler(record: DynamoDBRecord) -> None:
     logger.info("erasure batch", extra={"erasure_id": erasure_id, "seq": seq, "outcome": outcome})
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    runtime.start_invocation(context)
+def _process_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=_record_handler, processor=processor, context=context)
+
+
+lambda_handler = entry_point(_process_batch)

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from session_store import auth, routes, runtime
-from session_store.api import build_app, lambda_handler_for
+from session_store.entrypoint import build_app, lambda_handler_for
 from session_store.http import (
     READ_PROBLEMS,
     SessionWithRuns,

@@ -7,10 +7,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from pydantic import ValidationError
 
 from session_store import auth, codec, errors, idempotency, routes, runtime
-from session_store.api import build_app, lambda_handler_for
+from session_store.entrypoint import build_app, lambda_handler_for
 from session_store.http import (
     WRITE_PROBLEMS,
-    Outcome,
     SessionDocument,
     describe,
     documented,
@@ -18,6 +17,7 @@ from session_store.http import (
     parse_if_match,
     request_json,
 )
+from session_store.idempotency import Outcome
 from session_store.models import Identifier, Preconditions, SessionPatch
 
 MERGE_PATCH = "application/merge-patch+json"
@@ -46,7 +46,7 @@ def patch_session(
     try:
         patch = SessionPatch.model_validate(request_json(event))
     except ValidationError as error:
-        raise errors.ValidationFailed("the patch is invalid", errors=describe(error)) from None
+        raise errors.ValidationFailed("the patch is invalid", errors=describe(error.errors(), "body")) from None
     preconditions = Preconditions(if_match=parse_if_match(if_match))
     actor = auth.actor(event)
 

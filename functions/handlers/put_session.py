@@ -7,16 +7,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Que
 from aws_lambda_powertools.metrics import MetricUnit
 
 from session_store import auth, codec, idempotency, routes, runtime
-from session_store.api import build_app, lambda_handler_for, metrics
+from session_store.entrypoint import build_app, lambda_handler_for, metrics
 from session_store.http import (
     WRITE_PROBLEMS,
-    Outcome,
     SessionDocument,
     documented,
     outcome_response,
     parse_if_match,
     parse_if_none_match,
 )
+from session_store.idempotency import Outcome
 from session_store.models import Identifier, Preconditions, SessionWrite
 
 router = Router()

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from session_store import names
+from session_store import names, wire
 from tests.support.api import call, run_path, session_path
 
 AGENT = {"session_type": "agent", "agent_id": "agent-1", "user_id": "alice"}
@@ -36,7 +36,7 @@ def session(table_name):
 
 
 # --- bodies over 6 MB ----------------------------------------------------------------------------
-OVER_LIMIT = names.MAX_REQUEST_BYTES + 1
+OVER_LIMIT = wire.LAMBDA_PAYLOAD_BYTES + 1
 
 
 @pytest.mark.parametrize("method, path, headers", [
@@ -58,7 +58,7 @@ def test_a_body_over_6_mb_is_413_and_changes_nothing(session, method, path, head
 def test_multibyte_characters_count_as_bytes_toward_the_limit(session):
     # 1.6 M four-byte characters: under the limit in characters, over it in bytes.
     raw = json.dumps({"metadata": {"pad": "🤖" * 1_600_000}}, ensure_ascii=False).encode()
-    assert len(raw.decode()) < names.MAX_REQUEST_BYTES < len(raw)
+    assert len(raw.decode()) < wire.LAMBDA_PAYLOAD_BYTES < len(raw)
     assert_problem(call("PUT", session_path("s1"), raw_body=raw), 413)
     assert snapshot() == session
 

@@ -70,10 +70,10 @@ def test_every_domain_error_has_a_documented_type():
 
 
 def test_every_literal_problem_slug_in_the_code_is_documented():
-    """The slugs http.py and the handlers pass to problem() by hand are in the catalogue too."""
+    """The slugs the http package and the handlers pass to problem() by hand are in the catalogue too."""
     from pathlib import Path
 
-    sources = [Path(http.__file__), *Path(importlib.import_module("handlers").__file__).parent.glob("*.py")]
+    sources = [*Path(http.__file__).parent.glob("*.py"), *Path(importlib.import_module("handlers").__file__).parent.glob("*.py")]
     called = re.compile(r'(?:problem|_retry_later)\((?:[^()]|\([^()]*\))*?"([a-z]+(?:-[a-z]+)+)"\s*[,)]', re.S)
     slugs = {slug for source in sources for slug in called.findall(source.read_text())}
     assert {"malformed-json", "no-route", "unsupported-media-type"} <= slugs

@@ -85,7 +85,7 @@ def read_back_everywhere(session_id, run):
 @pytest.mark.parametrize("route", ["put_run", "put_session"])
 def test_an_escape_heavy_run_is_either_readable_everywhere_or_refused_up_front(table_name, route, megabytes):
     run = escape_heavy_run("big", megabytes)
-    assert body_bytes(run) <= names.MAX_REQUEST_BYTES  # under 6 MB as a body: only escaping can refuse it
+    assert body_bytes(run) <= wire.LAMBDA_PAYLOAD_BYTES  # under 6 MB as a body: only escaping can refuse it
     if route == "put_run":
         written = call("PUT", run_path("s1", "big"), run)
     else:
@@ -110,7 +110,7 @@ def test_the_largest_escape_heavy_run_a_request_can_carry_is_served(table_name):
 def test_a_run_that_grows_when_written_back_is_refused_before_anything_is_stored(session):
     """`1e15` comes back as `1000000000000000.0`: the body fits, the run's response would not."""
     raw = ('{"run_id":"grows","n":[' + ",".join(["1e15"] * 1_000_000) + "]}").encode()
-    assert len(raw) < names.MAX_REQUEST_BYTES
+    assert len(raw) < wire.LAMBDA_PAYLOAD_BYTES
     for method, path, body in [("PUT", run_path("s1", "grows"), raw),
                                ("PUT", session_path("s1"), b'{"runs":[' + raw + b"]}")]:
         problem = assert_problem(call(method, path, raw_body=body), 413)

@@ -4,7 +4,7 @@
 The cold-start target (every function's init at most 1.5x `import boto3` + a client; measured by
 `make bench`) holds only while a handler's import loads neither boto3 nor the X-Ray SDK: boto3 is
 loaded by the first request that calls AWS (runtime.py), the X-Ray SDK by the first invocation
-with tracing on (api.LazyTracer).
+with tracing on (entrypoint.LazyTracer).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def test_importing_a_handler_loads_neither_boto3_nor_the_xray_sdk(module):
 
 
 INVOKE = """
-from session_store import api
+from session_store import entrypoint as api
 handler = api.tracer.capture_lambda_handler(lambda event, context: "answered", capture_response=False)
 assert handler({}, None) == "answered"
 """

@@ -1,4 +1,4 @@
-"""Domain errors. Each knows its HTTP status so that one place (http.py) maps them all."""
+"""Domain errors. Each knows its HTTP status so that one place (http/problems.py) maps them all."""
 
 from __future__ import annotations
 

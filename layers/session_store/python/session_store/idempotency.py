@@ -9,7 +9,7 @@ Powertools' idempotency utility keeps one record per key in the session table it
 - `expires_at` (the table's TTL attribute) ends each record RECORD_SECONDS after the request, so
   DynamoDB's TTL removes them; Powertools ignores a record past that time even before TTL runs.
 - the request is fingerprinted as method, path, query, preconditions, a SHA-256 of the body and
-  the caller: the same key with another fingerprint is refused (422, see http.py), the same key
+  the caller: the same key with another fingerprint is refused (422, see http/problems.py), the same key
   while the first request still runs is a 409, and the same request replays the stored Outcome.
 
 A request without the header costs nothing extra: no record is read or written. Only successes
@@ -24,11 +24,11 @@ import gzip
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from session_store import auth, names, runtime
-from session_store.http import Outcome
 from session_store.settings import current_settings
 
 HEADER = "Idempotency-Key"
@@ -46,10 +46,24 @@ _PLAIN_BODY_CHARS = 4 * 1024
 _MAX_STORED_BODY_CHARS = 300 * 1024
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a write answered, in a form an Idempotency-Key record can store and replay.
+
+    `body` is the JSON text exactly as first sent (None: no body, or one the handler rebuilds from
+    the request, which a replay carries unchanged).
+    """
+
+    status: int
+    version: int | None = None
+    body: str | None = None
+    replayed: bool = False
+
+
 class _OutcomeSerializer:
     """Outcome <-> the record's stored response: Powertools' BaseIdempotencySerializer interface
     (to_dict / from_dict), not subclassed so that importing this module does not import Powertools'
-    idempotency package, and with it boto3 (handlers import this module; see api.py)."""
+    idempotency package, and with it boto3 (handlers import this module; see entrypoint.py)."""
 
     def to_dict(self, data: Outcome) -> dict[str, Any]:
         stored: dict[str, Any] = {"status": data.status, "version": data.version}

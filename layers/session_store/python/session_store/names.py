@@ -76,7 +76,6 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Problem `type`s are relative URI references under this path (the project owns no domain name);
 # each is listed and explained in the OpenAPI document (http.PROBLEM_TYPES).
 PROBLEM_TYPE_BASE = "/problems/"
-MAX_REQUEST_BYTES = 6 * 1024 * 1024
 # API Gateway's message for a request whose Lambda invoke failed as too large (status 413): the
 # stack's DEFAULT_4XX gateway response recognises it, the local runtime gives it.
 GATEWAY_LAMBDA_TOO_LARGE_MESSAGE = "Request Too Long"

@@ -1,4 +1,5 @@
-"""Builds an API function from a Router: resolver, error mapping, logging, tracing, metrics.
+"""Builds a Lambda entry point: for an API function its resolver and error mapping from Routers;
+for every function logging, tracing and metrics.
 
 Cold start: importing a handler imports only what every request needs (the resolver, pydantic,
 Logger, Metrics). The X-Ray SDK is not among them: Powertools' Tracer imports `aws_xray_sdk.core`
@@ -17,7 +18,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.logging import correlation_paths
 
-from session_store import names, runtime
+from session_store import names, powertools_compat, runtime
 from session_store.http import SessionStoreResolver, register_error_handlers
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -42,10 +43,9 @@ class LazyTracer:
     def get(self) -> Any:
         """The Tracer, or None when tracing is off."""
         if not self._resolved:
-            from aws_lambda_powertools.tracing.tracer import Tracer  # cheap: X-Ray is a lazy import there
+            if not powertools_compat.tracing_disabled():
+                from aws_lambda_powertools.tracing.tracer import Tracer  # cheap: constructing it imports X-Ray
 
-            # Powertools' rule, asked without constructing a Tracer (construction imports X-Ray).
-            if not Tracer._is_tracer_disabled():
                 self._tracer = Tracer(service=self._service, patch_modules=TRACED_MODULES)
             self._resolved = True
         return self._tracer
@@ -90,12 +90,21 @@ def build_app(*routers: Router) -> SessionStoreResolver:
     return app
 
 
-def lambda_handler_for(app: SessionStoreResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def entry_point(handler: Handler, correlation_id_path: str | None = None) -> Handler:
+    """A Lambda entry point around `handler`: logging with the invocation's context, tracing when
+    on, metrics flushed at the end, and the invocation's deadline known to the runtime. Every
+    function (API, stream consumers) is built through here, so the stack is written once."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_id_path)
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
-    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    @functools.wraps(handler)
+    def lambda_handler(event: dict[str, Any], context: Any) -> Any:
         runtime.start_invocation(context)
-        return app.resolve(event, context)
+        return handler(event, context)
 
     return lambda_handler
+
+
+def lambda_handler_for(app: SessionStoreResolver) -> Handler:
+    return entry_point(app.resolve, correlation_id_path=correlation_paths.API_GATEWAY_REST)

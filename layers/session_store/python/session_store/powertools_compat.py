@@ -1,0 +1,27 @@
+"""The two private Powertools APIs this project relies on, kept here so that an upgrade that changes
+them breaks one module and its test (tests/unit/test_powertools_compat.py), nothing else.
+
+- `ApiGatewayResolver._convert_matches_into_route_keys(match)`: how a matched route's regex groups
+  become the handler's path parameters. Overridden to percent-decode them (see http/resolver.py).
+- `Tracer._is_tracer_disabled()`: Powertools' rule for "is tracing on", asked without constructing
+  a Tracer, because construction imports the X-Ray SDK (see entrypoint.py).
+"""
+
+from __future__ import annotations
+
+from re import Match
+from urllib.parse import unquote
+
+
+class DecodedPathParameters:
+    """Mixin for a Powertools resolver: path parameters reach the handler percent-decoded."""
+
+    def _convert_matches_into_route_keys(self, match: Match[str]) -> dict[str, str]:
+        return {name: unquote(value) for name, value in match.groupdict().items()}
+
+
+def tracing_disabled() -> bool:
+    """Whether Powertools would disable its Tracer here (outside Lambda, POWERTOOLS_TRACE_DISABLED)."""
+    from aws_lambda_powertools.tracing.tracer import Tracer  # cheap: X-Ray is a lazy import there
+
+    return bool(Tracer._is_tracer_disabled())
