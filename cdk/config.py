@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from session_store import names
 
 ENVIRONMENTS = ("dev", "prod")
-AUTH_MODES = ("iam", "jwt", "none")
+AUTH_MODES = names.AUTH_MODES
 # "full": a dashboard and alarms per function; "lean": the few alarms that cover every failure a
 # client sees (API 5xx) plus the cascade's, no dashboard: within CloudWatch's free tier of 10
 # alarm metrics. docs/deploy.md prices both.

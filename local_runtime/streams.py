@@ -29,12 +29,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from session_store import names
+
 from local_runtime.filters import compile_criteria
 from local_runtime.functions import InvocationError, LocalFunction
 
 log = logging.getLogger(__name__)
 
-TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+TTL_IDENTITY = {"type": "Service", "principalId": names.TTL_PRINCIPAL}
 _EVENT_NAMES = ("INSERT", "MODIFY", "REMOVE")
 DEFAULT_BATCH_SIZE = 100
 _SHARD_REFRESH_SECONDS = 5.0
@@ -56,9 +58,6 @@ class TtlDeletions:
     def add(self, table: str, keys: dict[str, Any]) -> None:
         with self._lock:
             self._pending.setdefault(table, Counter())[key_fingerprint(keys)] += 1
-
-    def discard(self, table: str, keys: dict[str, Any]) -> None:
-        self.take(table, keys)
 
     def take(self, table: str, keys: dict[str, Any]) -> bool:
         with self._lock:

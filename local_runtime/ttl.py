@@ -103,7 +103,7 @@ class TtlSweeper:
             )
             return 1
         except ClientError as error:
-            self.deletions.discard(table.name, keys)
+            self.deletions.take(table.name, keys)
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             return 0

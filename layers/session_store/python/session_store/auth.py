@@ -24,10 +24,7 @@ from session_store import errors, names
 
 # Until names.py defines it (see docs/operations.md): the variable that selects the mode.
 ENV_AUTH_MODE = names.ENV_AUTH_MODE
-IAM = "iam"
-JWT = "jwt"
-NONE = "none"  # the CDK app's dev-only auth=none: no identity at all, so it behaves as "iam"
-MODES = (IAM, JWT, NONE)
+from session_store.names import AUTH_IAM as IAM, AUTH_JWT as JWT, AUTH_MODES as MODES, AUTH_NONE as NONE  # noqa: E402
 SUBJECT_CLAIM = "sub"
 
 

@@ -61,6 +61,16 @@ ENV_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 # "iam" (default: SigV4 at API Gateway, user_id is what the caller says) or "jwt" (the user is the
 # token's subject, see auth.py).
 ENV_AUTH_MODE = "AUTH_MODE"
+# The values of ENV_AUTH_MODE and of the CDK context key "auth". "none" is the CDK app's dev-only
+# mode: API Gateway checks no identity at all, and the functions then behave as under "iam".
+AUTH_IAM = "iam"
+AUTH_JWT = "jwt"
+AUTH_NONE = "none"
+AUTH_MODES = (AUTH_IAM, AUTH_JWT, AUTH_NONE)
+
+# The principal DynamoDB's TTL service writes into a stream record's userIdentity when it expires
+# an item (the cascade tells expiries from deletions by it; the local runtime stamps it).
+TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 
 # Emitted by the erasure worker when a job fails for good (the stack alarms on it).
 ERASURE_FAILED_METRIC = "ErasuresFailed"
