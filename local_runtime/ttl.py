@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 from botocore.exceptions import ClientError
 
-from local_runtime.streams import TtlDeletions
+from local_runtime.ttl_deletions import TtlDeletions
 from local_runtime.tables import LocalTable
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,8 @@ from local_runtime.apigateway import IncomingRequest, MalformedResponseError, bu
 from local_runtime.filters import UnsupportedFilterError, compile_criteria
 from local_runtime.router import Router
 from local_runtime.stack import ApiMethod
-from local_runtime.streams import TtlDeletions, key_fingerprint, lambda_record
+from local_runtime.stream_records import lambda_record
+from local_runtime.ttl_deletions import TtlDeletions, key_fingerprint
 
 ROUTER = Router([ApiMethod("PUT", "/sessions/{session_id}", "Put"), ApiMethod("GET", "/sessions", "List")])
 
