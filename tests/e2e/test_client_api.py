@@ -1,6 +1,6 @@
 """SessionStoreClient against the local runtime: odd ids, JSON fidelity, conditional writes, errors.
 
-``local_api_url`` (tests/e2e/conftest.py) is shared by many tests, so every id carries a fresh
+``local_api_url`` (tests/support/local_runtime_fixtures.py) is shared by many tests, so every id carries a fresh
 tag and every list is filtered by a user of its own.
 """
 

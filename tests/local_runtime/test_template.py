@@ -1,5 +1,5 @@
 """The template walker, the intrinsic resolver, the environment union and the table request, on the
-hand-written fixture template (tests/e2e/local_fixture), which mirrors what CDK synthesizes."""
+hand-written fixture template (tests/local_runtime/local_fixture), which mirrors what CDK synthesizes."""
 
 from __future__ import annotations
 
