@@ -21,7 +21,7 @@ os.environ.setdefault("POWERTOOLS_DEV", "false")
 
 
 class ScanOnRequestPath(AssertionError):
-    """SPEC: every read and list is served by key lookups and index queries, never a Scan."""
+    """The rule: every read and list is served by key lookups and index queries, never a Scan."""
 
 
 def _client_without_scan(make_client):

@@ -111,7 +111,7 @@ def test_runs_page_in_first_write_order(client, tag):
 
 
 # Characters JSON escapes (and the proxy JSON escapes again): a body under 6 MB may not fit once
-# it is a string inside the Lambda event or result (issue 15, SPEC section 7).
+# it is a string inside the Lambda event or result (issue 15).
 ESCAPE_HEAVY = '"\\\n\x01\u00e9\U0001F916 '
 
 
