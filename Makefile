@@ -83,7 +83,7 @@ test-infra: install layers
 	$(PY) -m pytest tests/infrastructure -q
 
 test-e2e: install layers
-	$(PY) -m pytest tests/e2e -q
+	$(PY) -m pytest tests/e2e tests/local_runtime -q
 
 local: install layers
 	$(PY) -m local_runtime serve --port $${PORT:-3000} --auth $(or $(AUTH),none)

@@ -122,9 +122,6 @@ class ApiApplication:
                 gateway.RESOURCE_NOT_FOUND, HTTPStatus.NOT_FOUND,
                 f"No route for {request.method} {request.raw_path}.", request_id,
             )
-        if route.method.mock is not None:
-            mock = route.method.mock
-            return _ProxyResponse(mock.body, status=mock.status_code, headers=list(mock.headers.items()))
         claims = None
         if route.method.authorization_type == jwt_auth.COGNITO_AUTHORIZER:
             authorization = next((v for n, v in reversed(request.headers) if n.lower() == "authorization"), None)

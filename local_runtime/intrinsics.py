@@ -6,11 +6,14 @@ and friends. CloudFormation would resolve them at deploy time; here `Resolver` d
 physical values of the local stand-ins (the DynamoDB Local table, the moto bucket) and fixed,
 deterministic values for everything else (account, stack id, resources that have no local twin),
 so that the same template always yields the same environment.
+
+Only the intrinsics the stack's templates emit are resolved (Ref, GetAtt, Join, Sub, Select,
+Split; checked by synthesizing the dev, prod and lean/jwt contexts); any other is refused, so a
+template that starts using one fails at start-up instead of being served wrongly.
 """
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -137,16 +140,6 @@ class Resolver:
             "Fn::Sub": self._sub,
             "Fn::Select": self._select,
             "Fn::Split": self._split,
-            "Fn::If": self._if,
-            "Fn::Equals": self._equals,
-            "Fn::Not": lambda arg: not self._condition_value(arg[0]),
-            "Fn::And": lambda arg: all(self._condition_value(a) for a in arg),
-            "Fn::Or": lambda arg: any(self._condition_value(a) for a in arg),
-            "Condition": self._condition,
-            "Fn::Base64": lambda arg: base64.b64encode(str(self.resolve(arg)).encode()).decode(),
-            "Fn::FindInMap": self._find_in_map,
-            "Fn::GetAZs": lambda _arg: [f"{self.region}a", f"{self.region}b", f"{self.region}c"],
-            "Fn::ImportValue": lambda arg: self.fallback(f"import:{self.resolve(arg)}", None),
         }
 
     # --- references ------------------------------------------------------------------------------
@@ -198,28 +191,6 @@ class Resolver:
 
         substituted = _SUB_VARIABLE.sub(substitute, template)
         return _SUB_LITERAL.sub(lambda m: "${" + m.group(1) + "}", substituted)
-
-    def _find_in_map(self, argument: Any) -> Any:
-        map_name, top, second = (self.resolve(a) for a in argument)
-        return self.template["Mappings"][map_name][top][second]
-
-    # --- conditions ------------------------------------------------------------------------------
-    def _if(self, argument: Any) -> Any:
-        condition, when_true, when_false = argument
-        return self.resolve(when_true if self._condition(condition) else when_false)
-
-    def _equals(self, argument: Any) -> bool:
-        left, right = (self.resolve(a) for a in argument)
-        return left == right
-
-    def _condition(self, name: Any) -> bool:
-        definition = self.template.get("Conditions", {}).get(name)
-        if definition is None:
-            raise UnresolvableError(f"unknown condition {name!r}")
-        return bool(self.resolve(definition))
-
-    def _condition_value(self, value: Any) -> bool:
-        return bool(self.resolve(value))
 
 
 def _as_string(value: Any) -> str:

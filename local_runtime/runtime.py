@@ -25,7 +25,8 @@ from local_runtime.functions import (
 from local_runtime.intrinsics import Resolver
 from local_runtime.s3 import LocalS3
 from local_runtime.stack import StackModel, load_stack
-from local_runtime.streams import Checkpoints, MappingSettings, StreamPoller, TtlDeletions
+from local_runtime.streams import Checkpoints, MappingSettings, StreamPoller
+from local_runtime.ttl_deletions import TtlDeletions
 from local_runtime.synth import find_template, synthesize
 from local_runtime.tables import LocalTable, ensure_table, table_name
 from local_runtime.ttl import DEFAULT_SWEEP_INTERVAL_SECONDS, TtlSweeper

@@ -22,11 +22,9 @@ API_STAGE = "AWS::ApiGateway::Stage"
 API_DEPLOYMENT = "AWS::ApiGateway::Deployment"
 GATEWAY_RESPONSE = "AWS::ApiGateway::GatewayResponse"
 FUNCTION = "AWS::Lambda::Function"
-FUNCTION_ALIAS = "AWS::Lambda::Alias"
-FUNCTION_VERSION = "AWS::Lambda::Version"
 LAYER = "AWS::Lambda::LayerVersion"
 EVENT_SOURCE_MAPPING = "AWS::Lambda::EventSourceMapping"
-TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+TABLE_TYPES = ("AWS::DynamoDB::Table",)
 BUCKET = "AWS::S3::Bucket"
 
 ASSET_PATH_METADATA = "aws:asset:path"
@@ -61,20 +59,10 @@ class FunctionSpec:
 
 
 @dataclass(frozen=True)
-class MockIntegration:
-    """A MOCK integration (e.g. a CORS preflight): API Gateway answers it without a function."""
-
-    status_code: int
-    headers: dict[str, str]
-    body: str
-
-
-@dataclass(frozen=True)
 class ApiMethod:
     http_method: str  # upper case, or "ANY"
     resource_path: str  # API Gateway form: /sessions/{session_id}
-    function_id: str | None  # the Lambda function of an AWS_PROXY integration
-    mock: MockIntegration | None = None
+    function_id: str  # the Lambda function of its AWS_PROXY integration
     authorization_type: str = "NONE"  # NONE, AWS_IAM, COGNITO_USER_POOLS, CUSTOM
 
 
@@ -245,33 +233,14 @@ def _method(resources: dict[str, Any], logical_id: str, properties: dict[str, An
             raise TemplateError(f"method {logical_id}: the integration URI names no Lambda function")
         return ApiMethod(http_method, path, function_id,
                          authorization_type=str(properties.get("AuthorizationType") or "NONE"))
-    if kind == "MOCK":
-        return ApiMethod(http_method, path, None, _mock(integration))
+    # The stack's methods are all Lambda proxies; anything else would be served wrongly, so refuse it.
     raise TemplateError(f"method {logical_id}: integration type {kind!r} is not supported locally")
 
 
 def _function_behind(resources: dict[str, Any], value: Any) -> str | None:
-    """The Lambda function a value points at, directly or through an alias or a version."""
-    for target in referenced_ids(value):
-        kind = resources.get(target, {}).get("Type")
-        if kind == FUNCTION:
-            return target
-        if kind in (FUNCTION_ALIAS, FUNCTION_VERSION):
-            return _function_behind(resources, resources[target].get("Properties", {}).get("FunctionName"))
-    return None
-
-
-def _mock(integration: dict[str, Any]) -> MockIntegration:
-    responses = integration.get("IntegrationResponses") or [{}]
-    response = responses[0]
-    headers = {}
-    for key, value in (response.get("ResponseParameters") or {}).items():
-        prefix = "method.response.header."
-        if key.startswith(prefix) and isinstance(value, str):
-            headers[key.removeprefix(prefix)] = value.strip("'")
-    templates = response.get("ResponseTemplates") or {}
-    body = next(iter(templates.values()), "") if templates else ""
-    return MockIntegration(int(response.get("StatusCode", 200)), headers, body or "")
+    """The Lambda function a value points at (the stack refers to functions directly, never
+    through an alias or a version)."""
+    return next((t for t in referenced_ids(value) if resources.get(t, {}).get("Type") == FUNCTION), None)
 
 
 def _stage(resources: dict[str, Any], api_id: str) -> str:

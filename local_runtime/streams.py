@@ -11,18 +11,16 @@ unlimited as on Lambda), split in two when BisectBatchOnFunctionError is set, an
 first failed record when the function reports batch item failures.
 
 Expiry deletions get the TTL service's userIdentity, which DynamoDB Local never sets: those of the
-TTL sweeper (ttl.py), and those DynamoDB Local makes itself (recent releases do, with a mislabeled
-event name).
+TTL sweeper (ttl.py, which registers them in ttl_deletions.py), and those DynamoDB Local makes
+itself (recent releases do, with a mislabeled event name; stream_records.py converts those).
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,95 +29,14 @@ from botocore.exceptions import ClientError
 
 from local_runtime.filters import compile_criteria
 from local_runtime.functions import InvocationError, LocalFunction
+from local_runtime.stream_records import TTL_IDENTITY, lambda_record
+from local_runtime.ttl_deletions import TtlDeletions
 
 log = logging.getLogger(__name__)
 
-TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
-_EVENT_NAMES = ("INSERT", "MODIFY", "REMOVE")
 DEFAULT_BATCH_SIZE = 100
 _SHARD_REFRESH_SECONDS = 5.0
 _MAX_BACKOFF_SECONDS = 10.0
-
-
-def key_fingerprint(keys: dict[str, Any]) -> str:
-    """One string per item key, equal for a key read by Scan and the same key in a stream record."""
-    return json.dumps(to_lambda_json(keys), sort_keys=True)
-
-
-class TtlDeletions:
-    """Keys the TTL sweeper is deleting, per table, until their REMOVE record has been seen."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pending: dict[str, Counter[str]] = {}
-
-    def add(self, table: str, keys: dict[str, Any]) -> None:
-        with self._lock:
-            self._pending.setdefault(table, Counter())[key_fingerprint(keys)] += 1
-
-    def discard(self, table: str, keys: dict[str, Any]) -> None:
-        self.take(table, keys)
-
-    def take(self, table: str, keys: dict[str, Any]) -> bool:
-        with self._lock:
-            pending = self._pending.get(table)
-            fingerprint = key_fingerprint(keys)
-            if not pending or pending[fingerprint] <= 0:
-                return False
-            pending[fingerprint] -= 1
-            if pending[fingerprint] == 0:
-                del pending[fingerprint]
-            return True
-
-
-def to_lambda_json(value: Any) -> Any:
-    """boto3 hands binary attributes over as bytes; Lambda's event carries them base64-encoded."""
-    if isinstance(value, dict):
-        return {k: to_lambda_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_lambda_json(v) for v in value]
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    return value
-
-
-def lambda_record(
-    record: dict[str, Any], stream_arn: str, region: str, key_attributes: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    source = record["dynamodb"]
-    dynamodb: dict[str, Any] = {}
-    created = source.get("ApproximateCreationDateTime")
-    if created is not None:
-        dynamodb["ApproximateCreationDateTime"] = int(created.timestamp()) if hasattr(created, "timestamp") else created
-    for key in ("Keys", "NewImage", "OldImage"):
-        if key in source:
-            dynamodb[key] = to_lambda_json(source[key])
-    if key_attributes and "Keys" in dynamodb:
-        # DynamoDB Local's own expiry records list the index keys among the Keys too; on AWS,
-        # Keys is the table's primary key only.
-        dynamodb["Keys"] = {name: value for name, value in dynamodb["Keys"].items() if name in key_attributes}
-    for key in ("SequenceNumber", "SizeBytes", "StreamViewType"):
-        if key in source:
-            dynamodb[key] = source[key]
-    event_name = record["eventName"]
-    identity = record.get("userIdentity")
-    if event_name not in _EVENT_NAMES and "NewImage" not in source:
-        # Recent DynamoDB Local releases expire items themselves, but their stream record names
-        # the event with a value their SDK model lacks ("UNKNOWN_TO_SDK_VERSION") and carries no
-        # identity. On AWS the same deletion is a REMOVE by the TTL service.
-        event_name, identity = "REMOVE", dict(TTL_IDENTITY)
-    converted = {
-        "eventID": record["eventID"],
-        "eventName": event_name,
-        "eventVersion": record.get("eventVersion", "1.1"),
-        "eventSource": "aws:dynamodb",
-        "awsRegion": region,
-        "dynamodb": dynamodb,
-        "eventSourceARN": stream_arn,
-    }
-    if identity:
-        converted["userIdentity"] = identity
-    return converted
 
 
 class Checkpoints:

@@ -1,7 +1,7 @@
 """Create the template's DynamoDB tables in DynamoDB Local.
 
-The table comes from the synthesized AWS::DynamoDB::Table (or ::GlobalTable, which CDK's TableV2
-emits) so that the local key schema, indexes, stream and TTL are exactly the deployed ones.
+The table comes from the synthesized AWS::DynamoDB::Table (on-demand, global indexes only, as the
+stack has it) so that the local key schema, indexes, stream and TTL are exactly the deployed ones.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ log = logging.getLogger(__name__)
 # Index properties that DynamoDB's CreateTable accepts; the template also carries deploy-time
 # settings (contributor insights, warm throughput, replica settings) that DynamoDB Local rejects.
 _INDEX_KEYS = ("IndexName", "KeySchema", "Projection")
-_DEFAULT_THROUGHPUT = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
 
 
 class TableCreationError(RuntimeError):
@@ -48,40 +47,24 @@ def table_name(spec: TableSpec, resolved_properties: dict[str, Any], stack_name:
 
 
 def create_table_request(properties: dict[str, Any], name: str) -> dict[str, Any]:
-    """boto3 `create_table` arguments for a resolved AWS::DynamoDB::Table/GlobalTable."""
-    provisioned = properties.get("BillingMode", "PROVISIONED") == "PROVISIONED"
+    """boto3 `create_table` arguments for a resolved AWS::DynamoDB::Table: the stack's tables are
+    on-demand with global indexes only, so anything else is refused rather than half-served."""
+    if properties.get("BillingMode") != "PAY_PER_REQUEST" or properties.get("LocalSecondaryIndexes"):
+        raise TableCreationError(f"table {name}: only on-demand tables without local indexes are served locally")
     request: dict[str, Any] = {
         "TableName": name,
         "AttributeDefinitions": properties["AttributeDefinitions"],
         "KeySchema": properties["KeySchema"],
-        "BillingMode": "PROVISIONED" if provisioned else "PAY_PER_REQUEST",
+        "BillingMode": "PAY_PER_REQUEST",
     }
-    if provisioned:
-        request["ProvisionedThroughput"] = _throughput(properties.get("ProvisionedThroughput"))
-    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-        indexes = properties.get(key)
-        if indexes:
-            request[key] = [
-                {
-                    **{k: index[k] for k in _INDEX_KEYS if k in index},
-                    **(
-                        {"ProvisionedThroughput": _throughput(index.get("ProvisionedThroughput"))}
-                        if provisioned and key == "GlobalSecondaryIndexes"
-                        else {}
-                    ),
-                }
-                for index in indexes
-            ]
+    if properties.get("GlobalSecondaryIndexes"):
+        request["GlobalSecondaryIndexes"] = [
+            {k: index[k] for k in _INDEX_KEYS if k in index} for index in properties["GlobalSecondaryIndexes"]
+        ]
     view_type = (properties.get("StreamSpecification") or {}).get("StreamViewType")
     if view_type:
         request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view_type}
     return request
-
-
-def _throughput(value: dict[str, Any] | None) -> dict[str, int]:
-    if not value:
-        return dict(_DEFAULT_THROUGHPUT)
-    return {k: int(value[k]) for k in ("ReadCapacityUnits", "WriteCapacityUnits")}
 
 
 def ttl_attribute(properties: dict[str, Any]) -> str | None:
@@ -129,11 +112,11 @@ def _check_matches(description: dict[str, Any], request: dict[str, Any]) -> None
     problems = []
     if _keys(description["KeySchema"]) != _keys(request["KeySchema"]):
         problems.append("key schema")
-    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-        have = {i["IndexName"]: (_keys(i["KeySchema"]), _projection(i["Projection"])) for i in description.get(key, [])}
-        want = {i["IndexName"]: (_keys(i["KeySchema"]), _projection(i["Projection"])) for i in request.get(key, [])}
-        if have != want:
-            problems.append(key)
+    key = "GlobalSecondaryIndexes"
+    have = {i["IndexName"]: (_keys(i["KeySchema"]), _projection(i["Projection"])) for i in description.get(key, [])}
+    want = {i["IndexName"]: (_keys(i["KeySchema"]), _projection(i["Projection"])) for i in request.get(key, [])}
+    if have != want:
+        problems.append(key)
     wanted_stream = request.get("StreamSpecification", {}).get("StreamViewType")
     if (description.get("StreamSpecification") or {}).get("StreamViewType") != wanted_stream:
         problems.append("stream view type")

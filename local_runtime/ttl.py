@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 from botocore.exceptions import ClientError
 
-from local_runtime.streams import TtlDeletions
+from local_runtime.ttl_deletions import TtlDeletions
 from local_runtime.tables import LocalTable
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ class TtlSweeper:
             )
             return 1
         except ClientError as error:
-            self.deletions.discard(table.name, keys)
+            self.deletions.take(table.name, keys)
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             return 0

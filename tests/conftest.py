@@ -11,6 +11,9 @@ import pytest
 from local_runtime.dynamodb_local import LOCAL_CREDENTIALS, LOCAL_REGION, DynamoDBLocal
 from session_store import names, runtime, table
 
+# The local runtime started as a subprocess, for tests/e2e and tests/local_runtime alike.
+pytest_plugins = ["tests.support.local_runtime_fixtures"]
+
 os.environ.setdefault("AGNO_TELEMETRY", "false")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
@@ -18,7 +21,7 @@ os.environ.setdefault("POWERTOOLS_DEV", "false")
 
 
 class ScanOnRequestPath(AssertionError):
-    """SPEC: every read and list is served by key lookups and index queries, never a Scan."""
+    """The rule: every read and list is served by key lookups and index queries, never a Scan."""
 
 
 def _client_without_scan(make_client):

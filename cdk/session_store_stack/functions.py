@@ -200,10 +200,6 @@ class Functions(Construct):
             reserved_concurrency=None,
         )
 
-    @property
-    def all_functions(self) -> list[lambda_.Function]:
-        return [*self.api_functions.values(), self.cascade, self.erasure_worker]
-
     def _function(
         self,
         function: str,

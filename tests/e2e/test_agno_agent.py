@@ -1,6 +1,6 @@
 """agno components keep their history in the local runtime through SessionStoreDb.
 
-``local_api_url`` (tests/e2e/conftest.py) starts the local runtime. The scenarios live in
+``local_api_url`` (tests/support/local_runtime_fixtures.py) starts the local runtime. The scenarios live in
 tests/support/agno_scenarios.py and also run offline against a fake of the API.
 """
 

@@ -1,6 +1,6 @@
 """SessionStoreClient against the local runtime: odd ids, JSON fidelity, conditional writes, errors.
 
-``local_api_url`` (tests/e2e/conftest.py) is shared by many tests, so every id carries a fresh
+``local_api_url`` (tests/support/local_runtime_fixtures.py) is shared by many tests, so every id carries a fresh
 tag and every list is filtered by a user of its own.
 """
 
@@ -111,7 +111,7 @@ def test_runs_page_in_first_write_order(client, tag):
 
 
 # Characters JSON escapes (and the proxy JSON escapes again): a body under 6 MB may not fit once
-# it is a string inside the Lambda event or result (issue 15, SPEC section 7).
+# it is a string inside the Lambda event or result (issue 15).
 ESCAPE_HEAVY = '"\\\n\x01\u00e9\U0001F916 '
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import fields
 
 import pytest
 from session_store import names
@@ -74,5 +73,5 @@ def test_from_context_reads_each_setting_and_ignores_absent_ones():
 
 def test_deploy_docs_list_every_setting():
     documented = (REPO_ROOT / "docs" / "deploy.md").read_text()
-    for field in fields(StackConfig):
-        assert f"`{field.name}`" in documented, field.name
+    for name in StackConfig.model_fields:
+        assert f"`{name}`" in documented, name

@@ -6,11 +6,23 @@ import pytest
 from session_store import routes
 
 from tests.infrastructure.synth import synthesize
-from tests.infrastructure.template_queries import method_routes, referenced_ids, service_functions
+from tests.infrastructure.template_queries import (
+    actions_of,
+    method_routes,
+    referenced_ids,
+    role_statements,
+    service_functions,
+)
 
 pytestmark = [pytest.mark.xdist_group("infra"), pytest.mark.infra]
 
 HEALTH = routes.Route("GET", "/health/{probe}", "health_check", "A route the stack has never seen")
+# What a function serving only reads may do, spelled here rather than read from the stack's code.
+READ_ONLY_ACTIONS = {
+    "dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem",
+    "s3:GetObject", "s3:ListBucket",
+}
+WRITE_ACTION_VERBS = ("Put", "Update", "Delete", "BatchWrite", "Write")
 
 
 def test_a_new_route_gets_its_method_and_read_only_function(tmp_path, monkeypatch):
@@ -23,3 +35,7 @@ def test_a_new_route_gets_its_method_and_read_only_function(tmp_path, monkeypatc
     assert method["RequestParameters"] == {"method.request.path.probe": True}
     assert function_id in referenced_ids(method["Integration"]["Uri"])
     assert properties["Runtime"] == "python3.13" and properties["Architectures"] == ["arm64"]
+    # Its role reads and never writes: no table or bucket write of any kind.
+    granted = {a for a in actions_of(role_statements(stack, function_id)) if not a.startswith(("logs:", "xray:"))}
+    assert granted == READ_ONLY_ACTIONS
+    assert not [a for a in granted if a.split(":")[1].startswith(WRITE_ACTION_VERBS)]

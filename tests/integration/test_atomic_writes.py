@@ -1,4 +1,4 @@
-"""Every write is atomic, whatever its size (SPEC 7): one request is one version step, readers see
+"""Every write is atomic, whatever its size: one request is one version step, readers see
 all of a write or none of it, a failed write leaves nothing visible and its retry succeeds. On
 DynamoDB Local; large updates are written under a new incarnation and published at once
 (writes.py, "large updates")."""

@@ -1,8 +1,8 @@
 """The cascade function, fed real stream records read from DynamoDB Local's stream."""
 
-import base64
 import time
 
+from local_runtime.stream_records import lambda_record
 from session_store import items, keys, runtime
 from tests.support.api import FakeContext, call, session_path
 
@@ -19,21 +19,8 @@ def stream_records(dynamodb_local, table_name):
             page = streams.get_records(ShardIterator=iterator, Limit=1000)
             records += page["Records"]
             iterator = page.get("NextShardIterator") if page["Records"] else None
-    return [_as_lambda_event(record, arn) for record in records]
-
-
-def _as_lambda_event(record, arn):
-    def convert(value):  # boto3 gives binary as bytes; Lambda events carry base64 text
-        if isinstance(value, dict):
-            return {k: base64.b64encode(v).decode() if k == "B" else convert(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [convert(v) for v in value]
-        return value
-
-    change = dict(record["dynamodb"])
-    change.pop("ApproximateCreationDateTime", None)
-    return {**{k: v for k, v in record.items() if k != "dynamodb"}, "dynamodb": convert(change),
-            "eventSourceARN": arn, "eventSource": "aws:dynamodb"}
+    region = streams.meta.region_name
+    return [lambda_record(record, arn, region, key_attributes=("pk", "sk")) for record in records]
 
 
 def collection(dynamodb_client, table_name, session_id):

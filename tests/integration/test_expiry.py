@@ -1,4 +1,4 @@
-"""Retention (SPEC section 4): sliding expiry, pins, and expired sessions treated as absent."""
+"""Retention: sliding expiry, pins, and expired sessions treated as absent."""
 
 import time
 

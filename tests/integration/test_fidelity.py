@@ -1,4 +1,4 @@
-"""Record fidelity (SPEC section 2) as properties: whatever JSON a client sends comes back equal."""
+"""Record fidelity as properties: whatever JSON a client sends comes back equal."""
 
 import json
 import math

@@ -1,4 +1,4 @@
-"""Tenant isolation (SPEC section 3), as properties over random interleavings and as races.
+"""Tenant isolation (a caller reaches only its own sessions), as properties over random interleavings and as races.
 
 IAM mode: a user is the user_id it names; naming it, it never reads, overwrites or deletes another
 user's session. JWT mode: the user is the verified token's subject, whatever the request names.
@@ -170,7 +170,7 @@ class World:
                 assert response.status == 200, response.text
                 stored.metadata = {**(stored.metadata or {}), **marker}
             elif foreign or stored is not None:
-                # A write naming another owner (SPEC sections 3 and 7): 403, like PUT.
+                # A write naming another owner is refused with 403, like PUT.
                 assert response.status == 403, (operation, response.text)
             else:
                 assert response.status == 404, (operation, response.text)

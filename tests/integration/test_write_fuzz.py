@@ -1,4 +1,4 @@
-"""Every write route fuzzed with arbitrary JSON text (SPEC section 3: no input yields a 500):
+"""Every write route fuzzed with arbitrary JSON text (the rule: no input yields a 500):
 lone surrogates in keys and values, numbers no double holds (long mantissas, huge exponents,
 integers of thousands of digits), nesting far deeper than allowed, odd keys, wrong types.
 

@@ -1,5 +1,5 @@
-"""agno scenarios against a Session Store at ``base_url``, shared by the offline tests (in-memory
-fake API) and the e2e tests (the local runtime), so both run exactly the same checks.
+"""agno scenarios against a Session Store at ``base_url``, shared by the offline tests (the API's
+handlers in-process, tests/support/fixtures.py) and the e2e tests (the local runtime), so both run exactly the same checks.
 
 Every id carries a fresh tag: the e2e runtime is shared by many tests, and lists are filtered by
 the tag's user or component so other tests' sessions never show up.

@@ -1,14 +1,19 @@
-"""pytest fixtures for the client tests; test modules import the ones they use."""
+"""pytest fixtures for the client tests; test modules import the ones they use.
+
+`api_url` serves the API's real handlers (in-process, on the test's DynamoDB Local table) over
+HTTP, so the client and the Agno adapter are tested against the product, not a re-implementation."""
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Callable, Iterator
+from urllib.parse import parse_qsl
 
 import pytest
 
 from session_store_client import RetryPolicy, SessionStoreClient
-from tests.support.fake_api import FakeSessionStoreApi
-from tests.support.http_server import serve
+from tests.support.api import call
+from tests.support.http_server import raw_path, serve
 from tests.support.scripted_server import Reply, ScriptedServer
 
 
@@ -17,14 +22,19 @@ def no_agno_telemetry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGNO_TELEMETRY", "false")
 
 
-@pytest.fixture
-def fake_api() -> FakeSessionStoreApi:
-    return FakeSessionStoreApi()
+def handlers_app(environ, start_response):
+    """A WSGI app handing each request to the API function of its route (tests/support/api.call)."""
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    headers = {key[5:].replace("_", "-").title(): value for key, value in environ.items() if key.startswith("HTTP_")}
+    query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)) or None
+    answer = call(environ["REQUEST_METHOD"], raw_path(environ), query=query, raw_body=body, headers=headers)
+    start_response(f"{answer.status} {HTTPStatus(answer.status).phrase}", list(answer.headers.items()))
+    return [answer.text.encode()]
 
 
 @pytest.fixture
-def fake_api_url(fake_api: FakeSessionStoreApi) -> Iterator[str]:
-    with serve(fake_api) as url:
+def api_url(table_name: str) -> Iterator[str]:
+    with serve(handlers_app) as url:
         yield url
 
 

@@ -12,8 +12,8 @@ from session_store_client import SessionStoreClient
 from session_store_client.agno import SessionStoreDb
 from session_store_client.agno import db as db_module
 from session_store_client.agno.fallback import FallbackRequired
-from tests.support.fake_api import FakeSessionStoreApi
-from tests.support.http_server import serve
+from session_store import runtime
+from tests.support.api import call, session_path
 from tests.support.recording_client import RecordingClient
 
 pytest_plugins = ["tests.support.fixtures"]
@@ -38,8 +38,8 @@ def _session(session_id: str, runs: int, user_id: str = None) -> AgentSession:
 
 
 @pytest.fixture
-def client(fake_api_url) -> RecordingClient:
-    return RecordingClient(fake_api_url)
+def client(api_url) -> RecordingClient:
+    return RecordingClient(api_url)
 
 
 @pytest.fixture
@@ -47,14 +47,21 @@ def db(client) -> SessionStoreDb:
     return SessionStoreDb(client=client)
 
 
-def _stored_runs(fake_api: FakeSessionStoreApi, session_id: str):
-    return [(run["run_id"], run.get("content")) for run in fake_api.runs[session_id]]
+def _stored(session_id: str) -> dict:
+    """The session as the API stores it, read back through the API itself (all its runs)."""
+    response = call("GET", session_path(session_id), query={"include_runs": "true"})
+    assert response.status == 200, response.text
+    return response.json()
+
+
+def _stored_runs(session_id: str):
+    return [(run["run_id"], run.get("content")) for run in _stored(session_id)["runs"]]
 
 
 # --- Only changed runs are sent -----------------------------------------------------------------
 
 
-def test_first_upsert_sends_every_run_then_only_what_changed(db, client, fake_api):
+def test_first_upsert_sends_every_run_then_only_what_changed(db, client):
     session = _session("s", runs=3)
     db.upsert_session(session)
     assert client.runs_sent() == ["s-r0", "s-r1", "s-r2"]
@@ -67,25 +74,25 @@ def test_first_upsert_sends_every_run_then_only_what_changed(db, client, fake_ap
     session.upsert_run(_run("s", 3))
     db.upsert_session(session)
     assert client.runs_sent() == ["s-r1", "s-r3"]
-    assert _stored_runs(fake_api, "s") == [
+    assert _stored_runs("s") == [
         ("s-r0", "answer"), ("s-r1", "edited"), ("s-r2", "answer"), ("s-r3", "answer")
     ]
 
 
-def test_a_fresh_process_sends_every_run_once(fake_api_url, db):
+def test_a_fresh_process_sends_every_run_once(api_url, db):
     session = _session("s", runs=3)
     db.upsert_session(session)
 
-    other_process = RecordingClient(fake_api_url)
+    other_process = RecordingClient(api_url)
     fresh_db = SessionStoreDb(client=other_process)
     fresh_db.upsert_session(session)
     fresh_db.upsert_session(session)
     assert other_process.runs_sent() == ["s-r0", "s-r1", "s-r2"]
 
 
-def test_runs_read_back_are_not_sent_again(fake_api_url, db):
+def test_runs_read_back_are_not_sent_again(api_url, db):
     db.upsert_session(_session("s", runs=3))
-    reader_client = RecordingClient(fake_api_url)
+    reader_client = RecordingClient(api_url)
     reader = SessionStoreDb(client=reader_client)
 
     session = reader.get_session("s", SessionType.AGENT)
@@ -99,7 +106,7 @@ def test_runs_read_back_are_not_sent_again(fake_api_url, db):
     assert reader_client.runs_sent() == ["s-r3", "s-r4"]
 
 
-def test_upsert_run_of_a_run_the_session_carried_is_skipped(db, client, fake_api):
+def test_upsert_run_of_a_run_the_session_carried_is_skipped(db, client):
     session = _session("s", runs=1)
     db.upsert_session(session)
     db.upsert_run(session.runs[0], session_id="s", run_index=0)
@@ -109,34 +116,34 @@ def test_upsert_run_of_a_run_the_session_carried_is_skipped(db, client, fake_api
     db.upsert_run(session.runs[0], session_id="s", run_index=0)
     db.upsert_run(session.runs[0], session_id="s", run_index=0)
     assert [write.route for write in client.writes] == ["put_session", "put_run"]
-    assert _stored_runs(fake_api, "s") == [("s-r0", "changed")]
+    assert _stored_runs("s") == [("s-r0", "changed")]
 
 
-def test_deleting_a_session_forgets_its_runs(db, client, fake_api):
+def test_deleting_a_session_forgets_its_runs(db, client):
     session = _session("s", runs=2)
     db.upsert_session(session)
     assert db.delete_session("s")
     db.upsert_session(session)
     assert client.runs_sent() == ["s-r0", "s-r1", "s-r0", "s-r1"]
-    assert len(fake_api.runs["s"]) == 2
+    assert len(_stored("s")["runs"]) == 2
 
 
-def test_changes_over_the_body_limit_are_split(db, client, fake_api, monkeypatch):
+def test_changes_over_the_body_limit_are_split(db, client, monkeypatch):
     monkeypatch.setattr(db_module, "RUN_BYTES_PER_REQUEST", 600)
     session = _session("s", runs=6)
     db.upsert_session(session)
     writes = client.take_writes()
     assert len(writes) > 1
     assert [run_id for write in writes for run_id in write.run_ids] == [f"s-r{index}" for index in range(6)]
-    assert [run_id for run_id, _ in _stored_runs(fake_api, "s")] == [f"s-r{index}" for index in range(6)]
+    assert [run_id for run_id, _ in _stored_runs("s")] == [f"s-r{index}" for index in range(6)]
 
 
-def test_another_users_session_is_not_overwritten(db, fake_api):
+def test_another_users_session_is_not_overwritten(db):
     db.upsert_session(_session("s", runs=1, user_id="alice"))
     intruder = _session("s", runs=0, user_id="mallory")
     intruder.session_data = {"session_name": "mine now"}
     assert db.upsert_session(intruder) is None
-    assert fake_api.sessions["s"]["session_data"] == {"session_name": "s"}
+    assert _stored("s")["session_data"] == {"session_name": "s"}
 
 
 def test_upsert_returns_the_stored_row_with_the_callers_runs(db):
@@ -190,27 +197,26 @@ def test_a_page_is_reached_by_following_cursors(db, client, monkeypatch):
     assert db.get_sessions(user_id="u", sort_by="created_at", sort_order="asc")[-1].session_id == "s6"
 
 
-def test_updated_at_order_within_created_at_bounds_is_sorted_here():
+def test_updated_at_order_within_created_at_bounds_is_sorted_here(api_url, monkeypatch):
     now = [1000]
-    api = FakeSessionStoreApi(clock=lambda: now[0])
-    with serve(api) as url:
-        db = SessionStoreDb(base_url=url)
-        for index, updated in enumerate([30, 10, 40, 20]):
-            now[0] = 2000 + updated
-            session = _session(f"s{index}", runs=0, user_id="u")
-            session.created_at = 100 + index
-            db.upsert_session(session)
-        rows, total = db.get_sessions(user_id="u", start_timestamp=101, end_timestamp=103, sort_by="updated_at",
-                                      sort_order="desc", deserialize=False, limit=2, page=1)
+    monkeypatch.setattr(runtime.service(), "_clock", lambda: now[0])  # the service stamps updated_at
+    db = SessionStoreDb(base_url=api_url)
+    for index, updated in enumerate([30, 10, 40, 20]):
+        now[0] = 1_900_000_000 + updated
+        session = _session(f"s{index}", runs=0, user_id="u")
+        session.created_at = 100 + index
+        db.upsert_session(session)
+    rows, total = db.get_sessions(user_id="u", start_timestamp=101, end_timestamp=103, sort_by="updated_at",
+                                  sort_order="desc", deserialize=False, limit=2, page=1)
     # s1..s3 are within the created_at bounds; by updated_at desc: s2 (40), s3 (20), s1 (10).
     assert [row["session_id"] for row in rows] == ["s2", "s3"]
     assert total == 3
 
 
-def test_runs_are_found_by_run_id_once_seen(db, fake_api_url):
+def test_runs_are_found_by_run_id_once_seen(db, api_url):
     db.upsert_session(_session("s", runs=2))
     assert db.get_run("s-r1").content == "answer"
-    stranger = SessionStoreDb(base_url=fake_api_url)
+    stranger = SessionStoreDb(base_url=api_url)
     assert stranger.get_run("s-r1") is None
     assert stranger.get_run("s-r1", session_id="s", deserialize=False)["run_id"] == "s-r1"
     assert stranger.delete_run("s-r0") is False

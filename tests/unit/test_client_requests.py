@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,8 +28,8 @@ def test_ids_are_percent_encoded_as_one_segment(scripted, session_id, expected_p
 
 
 @pytest.mark.parametrize("session_id", ODD_IDS)
-def test_odd_ids_round_trip_through_the_api(fake_api_url, session_id):
-    client = SessionStoreClient(fake_api_url)
+def test_odd_ids_round_trip_through_the_api(api_url, session_id):
+    client = SessionStoreClient(api_url)
     client.put_session(session_id, {"session_type": "agent", "runs": [{"run_id": session_id}]})
     read = client.get_session(session_id)
     assert read.session_id == session_id
@@ -65,8 +67,8 @@ def test_conditional_and_idempotent_writes_send_their_headers(scripted):
     assert delete.headers["If-Match"] == '"4"' and delete.query == "user_id=u"
 
 
-def test_conditional_write_on_a_moved_version_fails(fake_api_url):
-    client = SessionStoreClient(fake_api_url)
+def test_conditional_write_on_a_moved_version_fails(api_url):
+    client = SessionStoreClient(api_url)
     first = client.put_session("x", {"session_type": "agent"})
     client.rename_session("x", "moved on", if_match=first.etag)
     with pytest.raises(PreconditionFailed):
@@ -76,19 +78,21 @@ def test_conditional_write_on_a_moved_version_fails(fake_api_url):
     assert client.get_session("x").session_data == {"session_name": "moved on"}
 
 
-def test_put_reports_creation_etag_and_request_id(fake_api_url):
-    client = SessionStoreClient(fake_api_url)
+def test_put_reports_creation_etag_and_request_id(api_url):
+    client = SessionStoreClient(api_url)
     created = client.put_session("x", {"session_type": "agent"})
     updated = client.put_session("x", {"metadata": {"k": 1}})
     assert created.response_meta.created and not updated.response_meta.created
     assert updated.response_meta.etag == '"2"' == updated.etag
-    assert updated.response_meta.request_id.startswith("fake-")
+    # The function's request id (one per invocation), as the API's response header carries it.
+    ids = {created.response_meta.request_id, updated.response_meta.request_id}
+    assert len(ids) == 2 and all(re.fullmatch(r"[0-9a-f-]{36}", i) for i in ids)
     run = client.put_run("x", {"run_id": "r1"})
     assert run.response_meta.created and run.response_meta.etag == '"3"'
 
 
-def test_iterators_follow_cursors(fake_api_url):
-    client = SessionStoreClient(fake_api_url)
+def test_iterators_follow_cursors(api_url):
+    client = SessionStoreClient(api_url)
     for index in range(7):
         client.put_session(f"s{index}", {"session_type": "agent", "created_at": 1000 + index, "user_id": "u"})
     client.put_session("s0", {"runs": [{"run_id": f"r{index}"} for index in range(5)]})
@@ -100,8 +104,8 @@ def test_iterators_follow_cursors(fake_api_url):
     assert page.total == 7 and len(page.sessions) == 2 and page.next_cursor
 
 
-def test_runs_merge_by_run_id_in_first_write_order(fake_api_url):
-    client = SessionStoreClient(fake_api_url)
+def test_runs_merge_by_run_id_in_first_write_order(api_url):
+    client = SessionStoreClient(api_url)
     client.put_session("x", {"session_type": "agent", "runs": [{"run_id": "a", "v": 1}, {"run_id": "b", "v": 1}]})
     client.put_session("x", {"runs": [{"run_id": "c", "v": 1}, {"run_id": "a", "v": 2}]})
     assert [run.to_dict() for run in client.get_session("x").runs] == [
@@ -137,8 +141,8 @@ def test_models_keep_json_exactly(value, key):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=json_values)
-def test_values_survive_the_wire(fake_api_url, value):
-    client = SessionStoreClient(fake_api_url)
+def test_values_survive_the_wire(api_url, value):
+    client = SessionStoreClient(api_url)
     record = {"session_type": "agent", "metadata": {"v": value}, "runs": [{"run_id": "r", "v": value}]}
     client.put_session("fidelity", record)
     read = client.get_session("fidelity")
@@ -146,7 +150,7 @@ def test_values_survive_the_wire(fake_api_url, value):
     assert same_json(read.runs[0].to_dict(), {"run_id": "r", "v": value})
 
 
-def test_edge_values_survive_the_wire(fake_api_url):
+def test_edge_values_survive_the_wire(api_url):
     deep: dict = {}
     cursor = deep
     for _ in range(40):
@@ -155,7 +159,7 @@ def test_edge_values_survive_the_wire(fake_api_url):
     value = {"floats": [0.1, 1e-300, 5e-324, 1.7976931348623157e308, -0.0], "ints": [2**53 + 1, -(2**63), 10**30],
              "keys": {"a.b": 1, "#": 2, "$x": 3, "with space": 4, "": 5}, "empty": [{}, [], ""], "deep": deep,
              "unicode": "ü🙂\u2028"}
-    client = SessionStoreClient(fake_api_url)
+    client = SessionStoreClient(api_url)
     client.put_session("edge", {"session_type": "agent", "session_data": value, "runs": [{"run_id": "r", **value}]})
     read = client.get_session("edge")
     assert same_json(read.session_data, value)

@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from session_store import errors, names
-from session_store.settings import AUTH_MODES, current_settings
+from session_store.settings import current_settings
 
 ENV_AUTH_MODE = names.ENV_AUTH_MODE
-IAM, JWT, NONE = AUTH_MODES  # "none": the CDK app's dev-only auth=none, no identity: behaves as "iam"
-MODES = AUTH_MODES
+IAM, JWT, NONE, MODES = names.AUTH_IAM, names.AUTH_JWT, names.AUTH_NONE, names.AUTH_MODES
 SUBJECT_CLAIM = "sub"
 
 

@@ -10,7 +10,7 @@ from session_store import keys, names
 from session_store.items import PAYLOAD_OBJECT_ATTRIBUTE
 from session_store.repository import SessionRepository
 
-TTL_PRINCIPAL = "dynamodb.amazonaws.com"
+TTL_PRINCIPAL = names.TTL_PRINCIPAL
 
 
 def _string(image: dict[str, Any], name: str) -> str | None:

@@ -6,6 +6,8 @@ key prefix, an index name or an environment variable on its own.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 # --- Table -----------------------------------------------------------------------------------
 DEFAULT_TABLE_NAME = "agno_sessions"
 PARTITION_KEY = "pk"
@@ -60,6 +62,15 @@ ENV_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 # "iam" (default: SigV4 at API Gateway, user_id is what the caller says) or "jwt" (the user is the
 # token's subject, see auth.py).
 ENV_AUTH_MODE = "AUTH_MODE"
+# The values of ENV_AUTH_MODE and of the CDK context key "auth". "none" is the CDK app's dev-only
+# mode: API Gateway checks no identity at all, and the functions then behave as under "iam".
+AuthMode = Literal["iam", "jwt", "none"]
+AUTH_MODES: tuple[str, ...] = get_args(AuthMode)
+AUTH_IAM, AUTH_JWT, AUTH_NONE = AUTH_MODES
+
+# The principal DynamoDB's TTL service writes into a stream record's userIdentity when it expires
+# an item (the cascade tells expiries from deletions by it; the local runtime stamps it).
+TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 
 # Emitted by the erasure worker when a job fails for good (the stack alarms on it).
 ERASURE_FAILED_METRIC = "ErasuresFailed"

@@ -6,18 +6,12 @@ import os
 from collections.abc import Mapping
 from functools import cache
 
-from typing import Literal, get_args
-
 from pydantic import BaseModel, Field, field_validator
 
 from session_store import names
 from session_store.cursor import LOCAL_CURSOR_KEY
 
 
-# How callers are authenticated (auth.py): SigV4 at API Gateway ("iam"; "none" is the CDK app's
-# dev-only variant without identity) or a verified Cognito token ("jwt").
-AuthMode = Literal["iam", "jwt", "none"]
-AUTH_MODES: tuple[str, ...] = get_args(AuthMode)
 
 
 class Settings(BaseModel, frozen=True):
@@ -31,7 +25,7 @@ class Settings(BaseModel, frozen=True):
     dynamodb_endpoint: str | None = None
     s3_endpoint: str | None = None
     # An unknown mode fails validation: a typo must not turn the token check off.
-    auth_mode: AuthMode = "iam"
+    auth_mode: names.AuthMode = names.AUTH_IAM
 
     @field_validator("auth_mode", mode="before")
     @classmethod

@@ -13,7 +13,8 @@ import pytest
 from local_runtime.dynamodb_local import DynamoDBLocal
 from local_runtime.functions import LocalFunction
 from local_runtime.stack import FunctionSpec, TableSpec
-from local_runtime.streams import Checkpoints, MappingSettings, StreamPoller, TtlDeletions
+from local_runtime.streams import Checkpoints, MappingSettings, StreamPoller
+from local_runtime.ttl_deletions import TtlDeletions
 from local_runtime.tables import ensure_table
 from local_runtime.ttl import TtlSweeper
 

@@ -5,7 +5,7 @@ Fixtures:
   e2e tests share one worker through their xdist group);
 - `local_dynamodb` / `local_table_name`: direct access to that runtime's DynamoDB Local table;
 - `local_assembly`: the folder the runtime synthesized the CDK app into (for --no-synth restarts);
-- `fixture_runtime`: the same runtime serving tests/e2e/local_fixture (a hand-written template and
+- `fixture_runtime`: the same runtime serving tests/local_runtime/local_fixture (a hand-written template and
   fake handlers), to test the runtime itself independently of the real functions;
 - `start_runtime`: a factory for more runtimes (restarts, modified templates), stopped at teardown.
 """
@@ -28,7 +28,7 @@ import requests
 from local_runtime.cli import DYNAMODB_PREFIX, READY_PREFIX
 from local_runtime.dynamodb_local import REPO_ROOT, make_client
 
-FIXTURE_DIR = Path(__file__).parent / "local_fixture"
+FIXTURE_DIR = Path(__file__).parent.parent / "local_runtime" / "local_fixture"
 FIXTURE_TEMPLATE = FIXTURE_DIR / "SessionStoreFixture.template.json"
 # Synthesizing the CDK app (with its cdk-nag checks) is the slow part of a start.
 START_TIMEOUT_SECONDS = float(os.environ.get("LOCAL_RUNTIME_START_TIMEOUT", "300"))

@@ -8,12 +8,14 @@ import datetime
 import json
 
 import pytest
+from session_store import names
 
 from local_runtime.apigateway import IncomingRequest, MalformedResponseError, build_event, parse_response
 from local_runtime.filters import UnsupportedFilterError, compile_criteria
 from local_runtime.router import Router
 from local_runtime.stack import ApiMethod
-from local_runtime.streams import TtlDeletions, key_fingerprint, lambda_record
+from local_runtime.stream_records import lambda_record
+from local_runtime.ttl_deletions import TtlDeletions, key_fingerprint
 
 ROUTER = Router([ApiMethod("PUT", "/sessions/{session_id}", "Put"), ApiMethod("GET", "/sessions", "List")])
 
@@ -162,25 +164,61 @@ def test_ttl_deletions_are_claimed_once_per_delete():
     assert deletions.take("t", dict(reversed(keys.items())))  # key order does not matter
     assert not deletions.take("t", keys)
     deletions.add("t", keys)
-    deletions.discard("t", keys)
+    deletions.take("t", keys)
     assert not deletions.take("t", keys)
     assert key_fingerprint({"b": {"B": b"\x01"}}) == key_fingerprint({"b": {"B": "AQ=="}})
 
 
 # --- filters -------------------------------------------------------------------------------------
-SESSION_REMOVED = {"Filters": [{"Pattern": json.dumps({"eventName": ["REMOVE"], "dynamodb": {"Keys": {"sk": {"S": ["META"]}}}})}]}
+def stack_criteria(patterns) -> dict:
+    """FilterCriteria as the stack's event source mappings carry them (each pattern a JSON string)."""
+    return {"Filters": [{"Pattern": p if isinstance(p, str) else json.dumps(p)} for p in patterns]}
 
 
-def record(event_name="REMOVE", sk="META", **extra) -> dict:
-    return {"eventName": event_name, "dynamodb": {"Keys": {"pk": {"S": "p"}, "sk": {"S": sk}}}, **extra}
+def cascade_criteria() -> dict:
+    from cdk.session_store_stack.cascade import STREAM_FILTERS
+
+    return stack_criteria(STREAM_FILTERS)
 
 
-def test_the_stacks_filter_selects_removed_session_items_only():
-    accepts = compile_criteria(SESSION_REMOVED)
-    assert accepts(record())
-    assert not accepts(record(event_name="MODIFY"))
-    assert not accepts(record(sk="RUN#1"))
+def erasure_criteria() -> dict:
+    from cdk.session_store_stack.erasure import job_filter
+
+    return stack_criteria([job_filter()["pattern"]])
+
+
+def record(event_name="REMOVE", sk="META", old=None, new=None, **extra) -> dict:
+    change = {"Keys": {"pk": {"S": "p"}, "sk": {"S": sk}}}
+    change |= {"OldImage": old} if old is not None else {}
+    change |= {"NewImage": new} if new is not None else {}
+    return {"eventName": event_name, "dynamodb": change, **extra}
+
+
+def test_the_cascades_filters_select_session_removals_rebirths_and_offloaded_payloads():
+    from session_store.items import PAYLOAD_OBJECT_ATTRIBUTE, REPLACED_INCARNATION
+
+    accepts = compile_criteria(cascade_criteria())
+    session = {"entity": {"S": names.ENTITY_SESSION}}
+    run = {"entity": {"S": names.ENTITY_RUN}}
+    assert accepts(record(old=session))  # a session item deleted or expired
+    assert not accepts(record("MODIFY", old=session, new=session))  # an ordinary turn
+    assert not accepts(record("INSERT", new=session))
+    assert accepts(record("MODIFY", old=session, new=session | {REPLACED_INCARNATION: {"S": "i1"}}))
+    assert not accepts(record("INSERT", new=session | {REPLACED_INCARNATION: {"S": "i1"}}))
+    offloaded = run | {PAYLOAD_OBJECT_ATTRIBUTE: {"S": "payloads/x"}}
+    assert accepts(record(sk="RUN#1", old=offloaded)) and accepts(record("MODIFY", sk="RUN#1", old=offloaded, new=run))
+    assert not accepts(record("INSERT", sk="RUN#1", new=offloaded))
+    assert not accepts(record(sk="RUN#1", old=run))  # a run without an offloaded payload
     assert not accepts({"eventName": "REMOVE"})
+
+
+def test_the_erasure_workers_filter_selects_running_jobs_only():
+    accepts = compile_criteria(erasure_criteria())
+    job = {"entity": {"S": names.ENTITY_ERASURE}, "status": {"S": "running"}}
+    assert accepts(record("INSERT", new=job)) and accepts(record("MODIFY", old=job, new=job))
+    assert not accepts(record("MODIFY", old=job, new=job | {"status": {"S": "done"}}))
+    assert not accepts(record("REMOVE", old=job))
+    assert not accepts(record("INSERT", new=job | {"entity": {"S": names.ENTITY_SESSION}}))
 
 
 def test_filter_operators():
@@ -199,8 +237,9 @@ def test_filter_operators():
     assert not accepts({"size": [{"numeric": [">", 1, "<=", 5]}]}, {"size": "5"})
     assert accepts({"tags": ["b"]}, {"tags": ["a", "b"]})
     # Several filters: any of them.
-    either = {"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}, *SESSION_REMOVED["Filters"]]}
+    either = {"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}, {"Pattern": json.dumps({"eventName": ["REMOVE"]})}]}
     assert compile_criteria(either)(record()) and compile_criteria(either)(record("INSERT", "X"))
+    assert not compile_criteria(either)(record("MODIFY"))
     assert compile_criteria(None)(record("MODIFY"))
 
 
