@@ -64,3 +64,30 @@ def test_the_agentos_sessions_page_is_one_request(local_api_url):
     from bench.agno_drop_in import sessions_page_requests
 
     assert sessions_page_requests(local_api_url) == 1
+
+
+@pytest.mark.parametrize("adapter", [SessionStoreDb, AsyncSessionStoreDb])
+@pytest.mark.parametrize("with_fallback", [False, True])
+def test_config_advertises_a_domain_only_where_it_is_served(tmp_path, adapter, with_fallback):
+    """AgentOS lists every db under every domain; the store's db without a fallback serves sessions
+    and memories only, so /config must not offer its learning, evals, metrics or traces pages."""
+    from agno.agent import Agent
+    from agno.os import AgentOS
+    from fastapi.testclient import TestClient
+
+    from session_store_client.agno import without_unserved_domains
+    from tests.support.fake_model import MemoryWritingModel
+
+    fallback = SqliteDb(db_file=str(tmp_path / "fallback.db")) if with_fallback else None
+    # /config reads no data: the store is never called, so no runtime is needed.
+    db = adapter(base_url="http://127.0.0.1:9", fallback=fallback)
+    agent = Agent(id="config-agent", model=MemoryWritingModel(replies=["hi"]), db=db, telemetry=False)
+    agent_os = AgentOS(agents=[agent], telemetry=False)
+    config = TestClient(without_unserved_domains(agent_os.get_app(), agent_os)).get("/config").json()
+
+    def advertised(domain):
+        return [entry["db_id"] for entry in config[domain]["dbs"]]
+
+    assert advertised("session") == advertised("memory") == [db.id]
+    for domain in ("learning", "evals", "metrics", "traces"):
+        assert advertised(domain) == ([db.id] if with_fallback else []), domain

@@ -41,8 +41,10 @@ def build_app(db: Any, is_async: bool = False) -> Tuple[TestClient, Any]:
             asyncio.run(agent.arun(text))
         else:
             agent.run(text)
-    app = AgentOS(agents=[agent], telemetry=False).get_app()
-    return TestClient(app), agent
+    from session_store_client.agno import without_unserved_domains
+
+    agent_os = AgentOS(agents=[agent], telemetry=False)
+    return TestClient(without_unserved_domains(agent_os.get_app(), agent_os)), agent
 
 
 def ui_requests(client: TestClient, db_id: str) -> List[Tuple[str, str, str, Dict[str, Any]]]:
