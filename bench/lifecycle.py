@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| Migration from Agno SqliteDb: sessions per second | {migrated['sessions_per_second']:,} |")
     print(f"| Migration: runs per second | {migrated['runs_per_second']:,} |")
     print(f"| Migration: WCU per imported run | {migrated['wcu_per_run']} |")
-    print(f"(bench/results/lifecycle.json)")
+    print("(bench/results/lifecycle.json)")
     return 0 if erased["status"] == erasure.DONE else 1
 
 

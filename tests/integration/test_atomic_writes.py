@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from session_store import errors, runtime
-from session_store.models import Preconditions, SessionWrite
+from session_store.models import SessionWrite
 from session_store.service import SessionService
 from tests.integration.test_throttling import MAX_ATTEMPTS, dynamodb_error
 from tests.support.api import call, session_path

@@ -4,7 +4,6 @@ import time
 
 import pytest
 
-from session_store.items import StoredSession
 from tests.support.api import call, session_path
 
 

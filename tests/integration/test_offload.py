@@ -14,7 +14,6 @@ from session_store import codec, items, keys, names, runtime
 from session_store.payloads import OBJECT_PREFIX
 from tests.integration.test_cascade import run_cascade, stream_records
 from tests.support.api import call, run_path, session_path
-from tests.support.metering import capacity  # noqa: F401 - a fixture
 
 MB = 1024 * 1024
 S3_KEY_LIMIT_BYTES = 1024

@@ -47,7 +47,7 @@ def test_paging_through_runs_in_both_orders(table_name):
         seen, cursor = [], None
         while True:
             query = {"limit": 10, "order": order, **({"cursor": cursor} if cursor else {})}
-            page = call("GET", f"/sessions/s1/runs", query=query)
+            page = call("GET", "/sessions/s1/runs", query=query)
             assert page.status == 200, page.text
             seen += [run["run_id"] for run in page.json()["runs"]]
             cursor = page.json()["next_cursor"]

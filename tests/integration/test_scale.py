@@ -3,7 +3,6 @@
 import time
 
 from tests.support.api import call, call_retrying, run_path, session_path
-from tests.support.metering import capacity  # noqa: F401 - a fixture
 
 
 def write_units(capacity, action):

@@ -120,7 +120,7 @@ def delegate_to_fallback(base: type) -> Callable[[type], type]:
             build = _async_method if inspect.iscoroutinefunction(original) else _sync_method
             method = build(name, annotation)
             method.__name__ = method.__qualname__ = name
-            method.__doc__ = f"Delegated to ``fallback`` (see session_store_client.agno.fallback)."
+            method.__doc__ = "Delegated to ``fallback`` (see session_store_client.agno.fallback)."
             setattr(cls, name, method)
         # The methods were added after the class was built: let ABCMeta recount what is abstract.
         abc.update_abstractmethods(cls)

@@ -254,17 +254,18 @@ def list_runs(
         if not isinstance(after, str):
             raise errors.InvalidRequest("the cursor is malformed")
     found, last = repository.query_runs(session_id, incarnation, query.limit, query.order == "asc", after)
-    runs, used = [], 0
+    runs: list[dict[str, Any]] = []
+    used, last_in_page = 0, None
     for item in found:
         run = repository.decode_run(item)
         used += wire.string_bytes(codec.dumps(run))
         if runs and used > wire.MAX_RUN_BYTES:
             # The page shrinks to what one response can carry (every run fits alone: see wire.py);
             # the cursor continues after the last run it holds.
-            last = runs_last_key
+            last = last_in_page
             break
         runs.append(run)
-        runs_last_key = item[names.SORT_KEY]["S"]
+        last_in_page = item[names.SORT_KEY]["S"]
     return {
         "runs": runs,
         "next_cursor": cursor.encode({"after": last}, cursor_key, scope) if last else None,
