@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Iterator, List, Optional
+from typing import Any
 
 from agno.agent import Agent
 from agno.models.base import Model
@@ -23,8 +24,16 @@ from agno.models.response import ModelResponse
 # run label -> (tool calls per turn, records each call returns)
 TURN_RUNS = {"realistic": (1, 7), "tool_heavy": (9, 4)}
 
-_SUBJECTS = ("the invoice for March", "the shipment to Lyon", "tomorrow's weather in Oslo", "the code review",
-             "the budget meeting", "Anna's travel plan", "the quarterly summary", "the support ticket")
+_SUBJECTS = (
+    "the invoice for March",
+    "the shipment to Lyon",
+    "tomorrow's weather in Oslo",
+    "the code review",
+    "the budget meeting",
+    "Anna's travel plan",
+    "the quarterly summary",
+    "the support ticket",
+)
 _VERBS = ("checked", "compared", "summarised", "looked up", "reconciled", "verified", "drafted", "reviewed")
 _FILLER = (
     "Based on what you told me earlier and the records I found, here is what matters most. The figures "
@@ -39,9 +48,14 @@ def lookup_records(query: str, limit: int = 5) -> str:
     """Look up records about a subject in the company's systems."""
     rng = random.Random(query)
     rows = [
-        {"id": f"rec-{rng.randrange(10**6):06d}", "subject": query, "amount": round(rng.uniform(10, 5000), 2),
-         "status": rng.choice(("open", "paid", "disputed")), "updated": f"2026-0{rng.randrange(1, 10)}-1{rng.randrange(10)}",
-         "note": rng.choice(_FILLER.split(". "))}
+        {
+            "id": f"rec-{rng.randrange(10**6):06d}",
+            "subject": query,
+            "amount": round(rng.uniform(10, 5000), 2),
+            "status": rng.choice(("open", "paid", "disputed")),
+            "updated": f"2026-0{rng.randrange(1, 10)}-1{rng.randrange(10)}",
+            "note": rng.choice(_FILLER.split(". ")),
+        }
         for _ in range(limit)
     ]
     return json.dumps({"query": query, "results": rows})
@@ -52,28 +66,46 @@ class ToolCallingModel(Model):
     """A model that calls `lookup_records` `tool_calls` times, then answers in prose."""
 
     id: str = "scripted-model"
-    name: Optional[str] = "ScriptedModel"
-    provider: Optional[str] = "Scripted"
+    name: str | None = "ScriptedModel"
+    provider: str | None = "Scripted"
     tool_calls: int = 1
     rows: int = 5
     seed: int = 0
     _calls_this_turn: int = field(default=0, repr=False)
 
-    def _respond(self, messages: List[Message]) -> ModelResponse:
+    def _respond(self, messages: list[Message]) -> ModelResponse:
         rng = random.Random(f"{self.seed}-{len(messages)}")
-        tools_done = sum(1 for message in messages[self._turn_start(messages):] if message.role == "tool")
+        tools_done = sum(1 for message in messages[self._turn_start(messages) :] if message.role == "tool")
         if tools_done < self.tool_calls:
             subject = rng.choice(_SUBJECTS)
-            return ModelResponse(role="assistant", content="", tool_calls=[{
-                "id": f"call_{rng.getrandbits(64):016x}", "type": "function",
-                "function": {"name": "lookup_records", "arguments": json.dumps({"query": subject, "limit": self.rows})},
-            }], input_tokens=400 + len(messages) * 50, output_tokens=30, total_tokens=430 + len(messages) * 50)
+            return ModelResponse(
+                role="assistant",
+                content="",
+                tool_calls=[
+                    {
+                        "id": f"call_{rng.getrandbits(64):016x}",
+                        "type": "function",
+                        "function": {
+                            "name": "lookup_records",
+                            "arguments": json.dumps({"query": subject, "limit": self.rows}),
+                        },
+                    }
+                ],
+                input_tokens=400 + len(messages) * 50,
+                output_tokens=30,
+                total_tokens=430 + len(messages) * 50,
+            )
         opening = f"I {rng.choice(_VERBS)} {rng.choice(_SUBJECTS)} and {rng.choice(_SUBJECTS)}. "
-        return ModelResponse(role="assistant", content=opening + _FILLER, input_tokens=600 + len(messages) * 50,
-                             output_tokens=180, total_tokens=780 + len(messages) * 50)
+        return ModelResponse(
+            role="assistant",
+            content=opening + _FILLER,
+            input_tokens=600 + len(messages) * 50,
+            output_tokens=180,
+            total_tokens=780 + len(messages) * 50,
+        )
 
     @staticmethod
-    def _turn_start(messages: List[Message]) -> int:
+    def _turn_start(messages: list[Message]) -> int:
         last_user = max((index for index, message in enumerate(messages) if message.role == "user"), default=0)
         return last_user
 
@@ -83,16 +115,16 @@ class ToolCallingModel(Model):
     def _parse_provider_response_delta(self, response: Any) -> ModelResponse:
         return response
 
-    def invoke(self, messages: List[Message], *args: Any, **kwargs: Any) -> ModelResponse:
+    def invoke(self, messages: list[Message], *args: Any, **kwargs: Any) -> ModelResponse:
         return self._respond(messages)
 
-    async def ainvoke(self, messages: List[Message], *args: Any, **kwargs: Any) -> ModelResponse:
+    async def ainvoke(self, messages: list[Message], *args: Any, **kwargs: Any) -> ModelResponse:
         return self._respond(messages)
 
-    def invoke_stream(self, messages: List[Message], *args: Any, **kwargs: Any) -> Iterator[ModelResponse]:
+    def invoke_stream(self, messages: list[Message], *args: Any, **kwargs: Any) -> Iterator[ModelResponse]:
         yield self._respond(messages)
 
-    async def ainvoke_stream(self, messages: List[Message], *args: Any, **kwargs: Any) -> AsyncIterator[ModelResponse]:
+    async def ainvoke_stream(self, messages: list[Message], *args: Any, **kwargs: Any) -> AsyncIterator[ModelResponse]:
         yield self._respond(messages)
 
 

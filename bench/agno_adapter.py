@@ -43,8 +43,9 @@ def session_item(record: dict[str, Any]) -> dict[str, Any]:
 
 def run_item(record: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
     """What DynamoDb.upsert_run puts for a new run."""
-    row = build_single_run_row(run=run, session_id=record["session_id"], user_id=record["user_id"],
-                               run_index=run.get("run_index"))
+    row = build_single_run_row(
+        run=run, session_id=record["session_id"], user_id=record["user_id"], run_index=run.get("run_index")
+    )
     payload = {key: value for key, value in row.items() if value is not None}
     payload["run_data"] = json.dumps(payload["run_data"])
     return serialize_to_dynamo_item(payload)
@@ -68,8 +69,15 @@ class Agno:
     # --- the measured actions ----------------------------------------------------------------------
     def list_recent(self, user_id: str, session_type: str, limit: int) -> list[str]:
         # As AgentOS lists a user's sessions: one page, newest first.
-        page, _total = self.db.get_sessions(session_type=SessionType(session_type), user_id=user_id, limit=limit, page=1,
-                                            sort_by="updated_at", sort_order="desc", deserialize=False)
+        page, _total = self.db.get_sessions(
+            session_type=SessionType(session_type),
+            user_id=user_id,
+            limit=limit,
+            page=1,
+            sort_by="updated_at",
+            sort_order="desc",
+            deserialize=False,
+        )
         return [session["session_id"] for session in page]
 
     def prepare_turn(self, session: dict[str, Any], new_run: dict[str, Any]) -> Callable[[], None]:
@@ -80,8 +88,12 @@ class Agno:
         def turn() -> None:
             if self.db.upsert_session(in_memory) is None:
                 raise RuntimeError("Agno refused the session upsert")
-            self.db.upsert_run(new_run, session_id=session["session_id"], user_id=session["user_id"],
-                               run_index=new_run.get("run_index"))
+            self.db.upsert_run(
+                new_run,
+                session_id=session["session_id"],
+                user_id=session["user_id"],
+                run_index=new_run.get("run_index"),
+            )
 
         return turn
 
@@ -96,8 +108,9 @@ class Agno:
     def round_trip(self, session: dict[str, Any], run: dict[str, Any]) -> tuple[bool, str]:
         try:
             self.db.upsert_session(agno_session({**session, "runs": [run]}))
-            self.db.upsert_run(run, session_id=session["session_id"], user_id=session["user_id"],
-                               run_index=run.get("run_index"))
+            self.db.upsert_run(
+                run, session_id=session["session_id"], user_id=session["user_id"], run_index=run.get("run_index")
+            )
         except Exception as error:  # what Agno's Agent does: log a warning, the run is not stored
             return False, f"upsert_run raised {type(error).__name__}: {error}"[:300]
         stored = self.db.get_run(run["run_id"], deserialize=False)

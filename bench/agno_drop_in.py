@@ -25,7 +25,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 from local_runtime.cli import READY_PREFIX
 
@@ -40,8 +40,18 @@ _READY = re.compile(re.escape(READY_PREFIX) + r"(http://\S+)")
 
 def start_runtime(workdir: Path) -> tuple[subprocess.Popen, str]:
     log_path = workdir / "runtime.log"
-    command = [sys.executable, "-m", "local_runtime", "serve", "--port", "0", "--in-memory",
-               "--cdk-out", str(workdir / "cdk.out"), "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "local_runtime",
+        "serve",
+        "--port",
+        "0",
+        "--in-memory",
+        "--cdk-out",
+        str(workdir / "cdk.out"),
+        "--quiet",
+    ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 600
@@ -61,8 +71,15 @@ def _agent(db: Any, index: int, conversation: str = "page") -> Any:
     sys.path.insert(0, str(ROOT))
     from tests.support.fake_model import FakeModel
 
-    return Agent(id="bench-agent", model=FakeModel(replies=["ok"]), db=db, user_id="bench-user",
-                 session_id=f"bench-{conversation}-{index}", add_history_to_context=True, telemetry=False)
+    return Agent(
+        id="bench-agent",
+        model=FakeModel(replies=["ok"]),
+        db=db,
+        user_id="bench-user",
+        session_id=f"bench-{conversation}-{index}",
+        add_history_to_context=True,
+        telemetry=False,
+    )
 
 
 async def _longest_gap(db: Any) -> float:
@@ -88,7 +105,7 @@ async def _longest_gap(db: Any) -> float:
     return max(gaps) * 1000
 
 
-def loop_stall_ms(base_url: str) -> Dict[str, float]:
+def loop_stall_ms(base_url: str) -> dict[str, float]:
     """Worst gap of 3 rounds after a warm-up round (imports, connection pools), per db, each db on
     one event loop. agno's InMemoryDb (no I/O at all) gives the floor: agno's own work on the loop
     and the machine's scheduling."""
@@ -101,9 +118,11 @@ def loop_stall_ms(base_url: str) -> Dict[str, float]:
         return max([await _longest_gap(db) for _ in range(3)])
 
     results = {}
-    for name, make in (("async_loop_stall_ms", lambda: AsyncSessionStoreDb(base_url=base_url)),
-                       ("sync_loop_stall_ms", lambda: SessionStoreDb(base_url=base_url)),
-                       ("in_memory_loop_stall_ms", InMemoryDb)):
+    for name, make in (
+        ("async_loop_stall_ms", lambda: AsyncSessionStoreDb(base_url=base_url)),
+        ("sync_loop_stall_ms", lambda: SessionStoreDb(base_url=base_url)),
+        ("in_memory_loop_stall_ms", InMemoryDb),
+    ):
         results[name] = round(asyncio.run(rounds(make())), 1)
     return results
 
@@ -116,15 +135,23 @@ def sessions_page_requests(base_url: str) -> int:
 
     db = SessionStoreDb(base_url=base_url)
     for index in range(PAGE + 5):
-        db.client.put_session(f"bench-page-{index}", {"session_type": "agent", "agent_id": "bench-agent",
-                                                       "user_id": "page-user",
-                                                       "runs": [{"run_id": f"r-{index}", "content": "hi"}]})
+        db.client.put_session(
+            f"bench-page-{index}",
+            {
+                "session_type": "agent",
+                "agent_id": "bench-agent",
+                "user_id": "page-user",
+                "runs": [{"run_id": f"r-{index}", "content": "hi"}],
+            },
+        )
     counted = []
     db.client._transport.http.hooks["response"].append(lambda response, *args, **kwargs: counted.append(response.url))
     app = AgentOS(agents=[_agent(db, 0)], telemetry=False).get_app()
     with TestClient(app) as client:
         counted.clear()
-        response = client.get("/sessions", params={"type": "agent", "user_id": "page-user", "limit": PAGE, "db_id": db.id})
+        response = client.get(
+            "/sessions", params={"type": "agent", "user_id": "page-user", "limit": PAGE, "db_id": db.id}
+        )
         assert response.status_code == 200, response.text
         assert len(response.json()["data"]) == PAGE
     return len(counted)
@@ -135,7 +162,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-agno-") as workdir:
         process, base_url = start_runtime(Path(workdir))
         try:
-            measured: Dict[str, Any] = loop_stall_ms(base_url)
+            measured: dict[str, Any] = loop_stall_ms(base_url)
             measured["agentos_sessions_page_requests"] = sessions_page_requests(base_url)
         finally:
             os.killpg(process.pid, signal.SIGTERM)

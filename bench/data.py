@@ -58,8 +58,13 @@ def list_user(sessions: list[dict[str, Any]], kind: str, page: int) -> str:
 def _run_metrics(kind: str, number: int) -> dict[str, Any]:
     if kind == "workflow":  # WorkflowRunOutput keeps per-step metrics
         return {"steps": {}, "duration": 2.37}
-    return {"input_tokens": 310 + number, "output_tokens": 290, "total_tokens": 600 + number,
-            "time_to_first_token": 0.41, "duration": 2.37}
+    return {
+        "input_tokens": 310 + number,
+        "output_tokens": 290,
+        "total_tokens": 600 + number,
+        "time_to_first_token": 0.41,
+        "duration": 2.37,
+    }
 
 
 def run(rng: random.Random, session: dict[str, Any], number: int, created_at: int) -> dict[str, Any]:
@@ -84,11 +89,23 @@ def run(rng: random.Random, session: dict[str, Any], number: int, created_at: in
         "run_index": number,
         "metrics": _run_metrics(kind, number),
         "messages": [
-            {"id": _id(rng), "role": "user", "content": question, "from_history": False,
-             "stop_after_tool_call": False, "created_at": created_at},
-            {"id": _id(rng), "role": "assistant", "content": answer, "from_history": False,
-             "stop_after_tool_call": False, "metrics": {"input_tokens": 310, "output_tokens": 290},
-             "created_at": created_at},
+            {
+                "id": _id(rng),
+                "role": "user",
+                "content": question,
+                "from_history": False,
+                "stop_after_tool_call": False,
+                "created_at": created_at,
+            },
+            {
+                "id": _id(rng),
+                "role": "assistant",
+                "content": answer,
+                "from_history": False,
+                "stop_after_tool_call": False,
+                "metrics": {"input_tokens": 310, "output_tokens": 290},
+                "created_at": created_at,
+            },
         ],
         "tools": [],
         "input": {"input_content": question},
@@ -118,8 +135,11 @@ def conversation(
             "session_state": {"current_user_id": user, "current_session_id": session_id, "topic": _text(rng, 3)},
             "session_metrics": {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0},
         },
-        f"{kind}_data": {"name": component, f"{kind}_id": component,
-                         "model": {"id": "gpt-4.1-mini", "provider": "OpenAI"}},
+        f"{kind}_data": {
+            "name": component,
+            f"{kind}_id": component,
+            "model": {"id": "gpt-4.1-mini", "provider": "OpenAI"},
+        },
         "metadata": {"channel": rng.choice(["web", "slack", "api"])},
         "summary": None,
         "created_at": created_at,

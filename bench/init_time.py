@@ -66,11 +66,20 @@ def lambda_environment(table_name: str, bucket: str, endpoints: dict[str, str] |
     return environment
 
 
-def _probe(target: str, environment: dict[str, str], endpoint: str = _NOTHING, table: str = _NOTHING,
-           event_file: str = _NOTHING) -> dict[str, float]:
+def _probe(
+    target: str,
+    environment: dict[str, str],
+    endpoint: str = _NOTHING,
+    table: str = _NOTHING,
+    event_file: str = _NOTHING,
+) -> dict[str, float]:
     completed = subprocess.run(
         [sys.executable, str(PROBE), target, endpoint, table, event_file],
-        env=environment, capture_output=True, text=True, timeout=120, cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
     )
     lines = [line for line in completed.stdout.splitlines() if line.startswith("PROBE ")]
     if completed.returncode != 0 or not lines:
@@ -101,8 +110,15 @@ def _medians(samples: dict[str, list[float]]) -> dict[str, float]:
     return {target: round(statistics.median(values), 1) for target, values in samples.items()}
 
 
-def first_call_times(rounds: int, environment: dict[str, str], endpoint: str, table: str,
-                     floor_key: dict[str, Any], handler: str, event: dict[str, Any]) -> dict[str, float]:
+def first_call_times(
+    rounds: int,
+    environment: dict[str, str],
+    endpoint: str,
+    table: str,
+    floor_key: dict[str, Any],
+    handler: str,
+    event: dict[str, Any],
+) -> dict[str, float]:
     """Median milliseconds from a fresh interpreter to the first answer: the floor's first GetItem,
     and one handler's first invocation (with tracing on, as deployed: the X-Ray SDK loads then)."""
     with tempfile.TemporaryDirectory() as scratch:

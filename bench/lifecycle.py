@@ -40,8 +40,20 @@ from session_store.user_repository import UserRepository
 TABLE_NAME = "bench_lifecycle"
 BUCKET = "bench-lifecycle-payloads"
 RESULTS = Path(__file__).parent / "results" / "lifecycle.json"
-RECORD_FIELDS = ("session_type", "agent_id", "team_id", "workflow_id", "user_id", "session_data",
-                 "agent_data", "team_data", "workflow_data", "metadata", "summary", "created_at")
+RECORD_FIELDS = (
+    "session_type",
+    "agent_id",
+    "team_id",
+    "workflow_id",
+    "user_id",
+    "session_data",
+    "agent_data",
+    "team_data",
+    "workflow_data",
+    "metadata",
+    "summary",
+    "created_at",
+)
 
 
 class CollectingRepository(SessionRepository):
@@ -70,20 +82,44 @@ def user_sessions(user_id: str, sessions: int, runs: int, seed: int = 12, prefix
     """Agno-shaped sessions of one user (bench/data.py's generator), `runs` runs each."""
     now = int(time.time()) - 86_400
     kinds = ("agent", "team", "workflow")
-    return [conversation(random.Random(seed * 1_000_003 + number), f"{prefix}{user_id}-{number:05d}",
-                         kinds[number % 3], user_id, now + number, runs)
-            for number in range(sessions)]
+    return [
+        conversation(
+            random.Random(seed * 1_000_003 + number),
+            f"{prefix}{user_id}-{number:05d}",
+            kinds[number % 3],
+            user_id,
+            now + number,
+            runs,
+        )
+        for number in range(sessions)
+    ]
 
 
 def small_sessions(user_id: str, sessions: int, runs: int) -> list[dict[str, Any]]:
     """Sessions with short runs (about 150 bytes each): for tests that count items, not bytes."""
     now = int(time.time()) - 86_400
     kinds = ("agent", "team", "workflow")
-    return [{"session_id": f"{user_id}-{number:05d}", "session_type": kinds[number % 3], "user_id": user_id,
-             "agent_id": "lifecycle-agent", "session_data": {"session_name": f"chat {number}"}, "created_at": now,
-             "runs": [{"run_id": f"run-{turn}", "user_id": user_id, "content": f"turn {turn} of {number}",
-                       "status": "COMPLETED", "created_at": now + turn} for turn in range(runs)]}
-            for number in range(sessions)]
+    return [
+        {
+            "session_id": f"{user_id}-{number:05d}",
+            "session_type": kinds[number % 3],
+            "user_id": user_id,
+            "agent_id": "lifecycle-agent",
+            "session_data": {"session_name": f"chat {number}"},
+            "created_at": now,
+            "runs": [
+                {
+                    "run_id": f"run-{turn}",
+                    "user_id": user_id,
+                    "content": f"turn {turn} of {number}",
+                    "status": "COMPLETED",
+                    "created_at": now + turn,
+                }
+                for turn in range(runs)
+            ],
+        }
+        for number in range(sessions)
+    ]
 
 
 def session_items(table_name: str, sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -106,22 +142,30 @@ def write_agno_db(db: Any, rows: list[dict[str, Any]]) -> None:
     from agno.session import AgentSession, TeamSession, WorkflowSession
 
     classes = {"agent": AgentSession, "team": TeamSession, "workflow": WorkflowSession}
-    db.upsert_sessions([classes[row["session_type"]].from_dict({**row, "runs": None}) for row in rows],
-                       preserve_updated_at=True)
+    db.upsert_sessions(
+        [classes[row["session_type"]].from_dict({**row, "runs": None}) for row in rows], preserve_updated_at=True
+    )
     for row in rows:
         for index, run in enumerate(row["runs"]):
             db.upsert_run(run, session_id=row["session_id"], user_id=row.get("user_id"), run_index=index)
 
 
 def _environment(endpoint: str, s3_endpoint: str) -> None:
-    os.environ.update({
-        names.ENV_TABLE_NAME: TABLE_NAME, names.ENV_DYNAMODB_ENDPOINT: endpoint, names.ENV_S3_ENDPOINT: s3_endpoint,
-        names.ENV_PAYLOAD_BUCKET: BUCKET, names.ENV_RETENTION_DAYS: str(names.DEFAULT_RETENTION_DAYS),
-        "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
-        "AWS_REGION": LOCAL_REGION, "AWS_DEFAULT_REGION": LOCAL_REGION,
-        "POWERTOOLS_METRICS_DISABLED": "true", "AGNO_TELEMETRY": "false",
-    })
+    os.environ.update(
+        {
+            names.ENV_TABLE_NAME: TABLE_NAME,
+            names.ENV_DYNAMODB_ENDPOINT: endpoint,
+            names.ENV_S3_ENDPOINT: s3_endpoint,
+            names.ENV_PAYLOAD_BUCKET: BUCKET,
+            names.ENV_RETENTION_DAYS: str(names.DEFAULT_RETENTION_DAYS),
+            "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+            "AWS_REGION": LOCAL_REGION,
+            "AWS_DEFAULT_REGION": LOCAL_REGION,
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "AGNO_TELEMETRY": "false",
+        }
+    )
     runtime.reset()
 
 
@@ -140,10 +184,16 @@ def measure_erasure(endpoint: str, sessions: int, runs: int, meter: CapacityMete
     used = meter.snapshot() - before
     erased = sum(current.counts.get(kind, 0) for kind in ("sessions", "runs", "run_lookups"))
     return {
-        "sessions": sessions, "runs_per_session": runs, "items_seeded": seeded, "status": current.status,
-        "counts": current.counts, "batches": batches, "seconds": round(seconds, 2),
+        "sessions": sessions,
+        "runs_per_session": runs,
+        "items_seeded": seeded,
+        "status": current.status,
+        "counts": current.counts,
+        "batches": batches,
+        "seconds": round(seconds, 2),
         "items_per_second": round(erased / seconds, 1),
-        "wcu_per_erased_item": round(used.write / erased, 3), "rcu_per_erased_item": round(used.read / erased, 3),
+        "wcu_per_erased_item": round(used.write / erased, 3),
+        "rcu_per_erased_item": round(used.read / erased, 3),
     }
 
 
@@ -163,7 +213,9 @@ def measure_migration(sessions: int, runs: int, meter: CapacityMeter) -> dict[st
     seconds = time.perf_counter() - started
     used = meter.snapshot() - before
     return {
-        "sessions": counts.sessions_imported, "runs": counts.runs_sent, "seconds": round(seconds, 2),
+        "sessions": counts.sessions_imported,
+        "runs": counts.runs_sent,
+        "seconds": round(seconds, 2),
         "sessions_per_second": round(counts.sessions_imported / seconds, 1),
         "runs_per_second": round(counts.runs_sent / seconds, 1),
         "wcu_per_run": round(used.write / max(counts.runs_sent, 1), 2),
@@ -191,8 +243,10 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     erased, migrated = results["erasure"], results["migration"]
     print("| Data lifecycle | Value |\n|---|---:|")
-    print(f"| Erasure: {erased['sessions']:,} sessions x {erased['runs_per_session']} runs, items erased per second "
-          f"| {erased['items_per_second']:,} |")
+    print(
+        f"| Erasure: {erased['sessions']:,} sessions x {erased['runs_per_session']} runs, items erased per second "
+        f"| {erased['items_per_second']:,} |"
+    )
     print(f"| Erasure: WCU per erased item | {erased['wcu_per_erased_item']} |")
     print(f"| Erasure: RCU per erased item | {erased['rcu_per_erased_item']} |")
     print(f"| Migration from Agno SqliteDb: sessions per second | {migrated['sessions_per_second']:,} |")

@@ -22,8 +22,9 @@ WORKERS = 8  # measured on 2 cores: DynamoDB Local takes ~1,600 items/s with 8 w
 
 def loader_client(endpoint_url: str) -> Any:
     config = Config(max_pool_connections=WORKERS * 2, retries={"max_attempts": 10, "mode": "standard"})
-    return boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=LOCAL_REGION, config=config,
-                        **LOCAL_CREDENTIALS)
+    return boto3.client(
+        "dynamodb", endpoint_url=endpoint_url, region_name=LOCAL_REGION, config=config, **LOCAL_CREDENTIALS
+    )
 
 
 def put_all(client: Any, table_name: str, items: Iterable[dict[str, Any]]) -> int:

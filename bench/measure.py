@@ -21,8 +21,9 @@ class Sample:
     calls: dict[str, list[float]] = field(default_factory=dict)
 
 
-def measure(meter: CapacityMeter, action: Callable[[int], Any], repeats: int,
-            before_each: Callable[[int], Any] | None = None) -> Sample:
+def measure(
+    meter: CapacityMeter, action: Callable[[int], Any], repeats: int, before_each: Callable[[int], Any] | None = None
+) -> Sample:
     """Run `action(i)` `repeats` times; medians of capacity and milliseconds. `before_each(i)` runs
     outside the measurement (e.g. waiting for the next second)."""
     reads, writes, times = [], [], []
@@ -40,7 +41,9 @@ def measure(meter: CapacityMeter, action: Callable[[int], Any], repeats: int,
         reads.append(used.read)
         writes.append(used.write)
         times.append(elapsed * 1000)
-    return Sample(statistics.median(reads), statistics.median(writes), round(statistics.median(times), 2), repeats, calls)
+    return Sample(
+        statistics.median(reads), statistics.median(writes), round(statistics.median(times), 2), repeats, calls
+    )
 
 
 def wait_for_next_second(margin: float = 0.05) -> None:

@@ -27,8 +27,20 @@ TABLE_NAME = "bench_session_store"
 POPULATION_RETENTION_DAYS = 365
 # The session fields the project's Agno adapter sends with every turn (everything but the runs
 # it already stored).
-RECORD_FIELDS = ("session_type", "agent_id", "team_id", "workflow_id", "user_id", "session_data",
-                 "agent_data", "team_data", "workflow_data", "metadata", "summary", "created_at")
+RECORD_FIELDS = (
+    "session_type",
+    "agent_id",
+    "team_id",
+    "workflow_id",
+    "user_id",
+    "session_data",
+    "agent_data",
+    "team_data",
+    "workflow_data",
+    "metadata",
+    "summary",
+    "created_at",
+)
 
 
 class _CollectingRepository(SessionRepository):
@@ -47,7 +59,7 @@ class _CollectingRepository(SessionRepository):
 
     def transact(self, operations: list[dict[str, Any]]) -> None:
         for operation in operations:
-            (kind, body), = operation.items()
+            ((kind, body),) = operation.items()
             if kind != "Put":
                 raise AssertionError(f"creating a session should only put items, not {kind}")
             self.items.append(body["Item"])
@@ -62,18 +74,20 @@ class Ours:
 
     def __init__(self, dynamodb_endpoint: str, s3_endpoint: str, bucket: str, meter: CapacityMeter) -> None:
         self._meter = meter
-        os.environ.update({
-            names.ENV_TABLE_NAME: TABLE_NAME,
-            names.ENV_DYNAMODB_ENDPOINT: dynamodb_endpoint,
-            names.ENV_S3_ENDPOINT: s3_endpoint,
-            names.ENV_PAYLOAD_BUCKET: bucket,
-            names.ENV_RETENTION_DAYS: str(names.DEFAULT_RETENTION_DAYS),
-            # DynamoDB Local keeps one database per access key: the same keys as the loader's.
-            "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
-            "AWS_REGION": LOCAL_REGION,
-            "AWS_DEFAULT_REGION": LOCAL_REGION,
-        })
+        os.environ.update(
+            {
+                names.ENV_TABLE_NAME: TABLE_NAME,
+                names.ENV_DYNAMODB_ENDPOINT: dynamodb_endpoint,
+                names.ENV_S3_ENDPOINT: s3_endpoint,
+                names.ENV_PAYLOAD_BUCKET: bucket,
+                names.ENV_RETENTION_DAYS: str(names.DEFAULT_RETENTION_DAYS),
+                # DynamoDB Local keeps one database per access key: the same keys as the loader's.
+                "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
+                "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+                "AWS_REGION": LOCAL_REGION,
+                "AWS_DEFAULT_REGION": LOCAL_REGION,
+            }
+        )
         runtime.client_observers.append(self._observe)
         runtime.reset()
 
@@ -91,12 +105,16 @@ class Ours:
             # Each session written at its own last-update time, as a table filled over months is
             # (lists order by it), kept for a year so that none of them expires during the bench.
             service = SessionService(collector, POPULATION_RETENTION_DAYS, clock=lambda: session["updated_at"])
-            service.upsert_session(session["session_id"], SessionWrite.model_validate(record_of(session, session["runs"])))
+            service.upsert_session(
+                session["session_id"], SessionWrite.model_validate(record_of(session, session["runs"]))
+            )
         return put_all(loader, TABLE_NAME, collector.items)
 
     # --- the measured actions: each one API request ---------------------------------------------
     def list_recent(self, user_id: str, session_type: str, limit: int) -> list[str]:
-        response = _ok(call("GET", "/sessions", query={"user_id": user_id, "session_type": session_type, "limit": limit}))
+        response = _ok(
+            call("GET", "/sessions", query={"user_id": user_id, "session_type": session_type, "limit": limit})
+        )
         return [session["session_id"] for session in response.json()["sessions"]]
 
     def prepare_turn(self, session: dict[str, Any], new_run: dict[str, Any]) -> Callable[[], None]:

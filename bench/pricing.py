@@ -122,8 +122,11 @@ class Table:
     def describe(cls, client: Any, name: str) -> Table:
         described = client.describe_table(TableName=name)["Table"]
         indexes = tuple(
-            Index(tuple(key["AttributeName"] for key in index["KeySchema"]), index["Projection"]["ProjectionType"],
-                  tuple(index["Projection"].get("NonKeyAttributes", ())))
+            Index(
+                tuple(key["AttributeName"] for key in index["KeySchema"]),
+                index["Projection"]["ProjectionType"],
+                tuple(index["Projection"].get("NonKeyAttributes", ())),
+            )
             for index in described.get("GlobalSecondaryIndexes", [])
         )
         return cls(tuple(key["AttributeName"] for key in described["KeySchema"]), indexes)
@@ -197,7 +200,9 @@ class Pricer:
         return self._shadow.get_item(TableName=table_name, Key=key, ConsistentRead=True).get("Item")
 
     # Writes: read each touched item before the call, and again after it.
-    def _writes(self, operation: str, params: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, Any] | None]]:
+    def _writes(
+        self, operation: str, params: dict[str, Any]
+    ) -> list[tuple[str, dict[str, Any], dict[str, Any] | None]]:
         """(table, key, item the call puts or None) of every item a write call touches."""
         if operation == "TransactWriteItems":
             touched = []
@@ -224,8 +229,13 @@ class Pricer:
         operation, params = model.name, context["pricing_params"]
         if operation in ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"):
             factor = 2 if operation == "TransactWriteItems" else 1
-            units = sum(self.table(name).write_units(before, self._get(name, key))
-                        for name, key, before in context["pricing_before"]) * factor
+            units = (
+                sum(
+                    self.table(name).write_units(before, self._get(name, key))
+                    for name, key, before in context["pricing_before"]
+                )
+                * factor
+            )
             write = True
         elif operation == "GetItem":
             item = self._get(params["TableName"], params["Key"])
@@ -249,8 +259,11 @@ class Pricer:
 
     def _query(self, params: dict[str, Any], parsed: dict[str, Any]) -> float:
         """Repeat the query on the shadow without filter or projection: what it evaluated."""
-        evaluated = {name: value for name, value in params.items()
-                     if name not in ("FilterExpression", "ProjectionExpression", "Select", "ReturnConsumedCapacity")}
+        evaluated = {
+            name: value
+            for name, value in params.items()
+            if name not in ("FilterExpression", "ProjectionExpression", "Select", "ReturnConsumedCapacity")
+        }
         if "FilterExpression" in params or "ProjectionExpression" in params:
             evaluated.pop("ExpressionAttributeNames", None)
             evaluated.pop("ExpressionAttributeValues", None)
@@ -264,5 +277,7 @@ def _key_condition_only(params: dict[str, Any]) -> dict[str, Any]:
     used = set(re.findall(r"[#:][A-Za-z0-9_]+", params["KeyConditionExpression"]))
     names = {name: value for name, value in params.get("ExpressionAttributeNames", {}).items() if name in used}
     values = {name: value for name, value in params.get("ExpressionAttributeValues", {}).items() if name in used}
-    return {**({"ExpressionAttributeNames": names} if names else {}),
-            **({"ExpressionAttributeValues": values} if values else {})}
+    return {
+        **({"ExpressionAttributeNames": names} if names else {}),
+        **({"ExpressionAttributeValues": values} if values else {}),
+    }

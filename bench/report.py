@@ -54,11 +54,18 @@ def markdown(results: dict[str, Any]) -> str:
     )
     big = results["big_run"]
     for size, label in (("300k", "300 KB"), ("2m", "2 MB")):
-        lines.append(f"| A run of {label} stored and read back intact | {_fmt(big[f'ours_{size}'])} "
-                     f"| {_fmt(big[f'agno_{size}'])} | | |")
-    lines += ["", "Cold start: import and init of each function in a fresh interpreter (median of interleaved "
-              "rounds; the target compares CPU time):", "",
-              "| Function | wall ms | CPU ms | CPU x floor |", "|---|---:|---:|---:|"]
+        lines.append(
+            f"| A run of {label} stored and read back intact | {_fmt(big[f'ours_{size}'])} "
+            f"| {_fmt(big[f'agno_{size}'])} | | |"
+        )
+    lines += [
+        "",
+        "Cold start: import and init of each function in a fresh interpreter (median of interleaved "
+        "rounds; the target compares CPU time):",
+        "",
+        "| Function | wall ms | CPU ms | CPU x floor |",
+        "|---|---:|---:|---:|",
+    ]
     wall, cpu = results["init_ms"], results["init_cpu_ms"]
     for name in cpu:
         ratio = results["ratios"].get(f"init_cpu_{name}_over_floor", 1.0)
@@ -66,16 +73,23 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(f"| {label} | {_fmt(wall[name])} | {_fmt(cpu[name])} | {ratio:.2f} |")
     first = results.get("cold_start_ms")
     if first:
-        lines += ["", f"To the first answer (import, init and one request; tracing on, as deployed): floor with one "
-                      f"GetItem {_fmt(first['floor'])} ms, `GET /sessions/{{id}}?runs_limit=5` "
-                      f"{_fmt(first['get_session'])} ms (wall, median)."]
+        lines += [
+            "",
+            f"To the first answer (import, init and one request; tracing on, as deployed): floor with one "
+            f"GetItem {_fmt(first['floor'])} ms, `GET /sessions/{{id}}?runs_limit=5` "
+            f"{_fmt(first['get_session'])} ms (wall, median).",
+        ]
     if "turn_cost" in results:
         lines += ["", *turn_cost_table(results)]
     lines += ["", "Targets (ratios within this run):", "", "| Target | Value | Limit | Pass |", "|---|---:|---|---|"]
     for name, target in results["targets"].items():
         lines.append(f"| {name} | {target['value']} | {target['limit']} | {_fmt(target['pass'])} |")
-    lines += ["", f"Run of {results['generated_at']} on {results['environment']['machine']}, "
-              f"{results['duration_s']:.0f} s. Capacity as DynamoDB Local reports it: see docs/bench.md.", ""]
+    lines += [
+        "",
+        f"Run of {results['generated_at']} on {results['environment']['machine']}, "
+        f"{results['duration_s']:.0f} s. Capacity as DynamoDB Local reports it: see docs/bench.md.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -83,10 +97,14 @@ def turn_cost_table(results: dict[str, Any]) -> list[str]:
     """A whole agent turn (get_session, upsert_session, upsert_run) priced by AWS's rules."""
     numbers = results["plan"]["turn_cost_turns"]
     prices = results["turn_cost_prices"]
-    lines = [f"A whole Agno turn, priced per AWS's rules from the items' sizes (USD per million turns at "
-             f"${prices['usd_per_million_read_request_units']}/M read and "
-             f"${prices['usd_per_million_write_request_units']}/M write request units, on-demand):", "",
-             "| run | shape | turn | Session Store | Agno DynamoDb | ours / Agno |", "|---|---|---:|---:|---:|---:|"]
+    lines = [
+        f"A whole Agno turn, priced per AWS's rules from the items' sizes (USD per million turns at "
+        f"${prices['usd_per_million_read_request_units']}/M read and "
+        f"${prices['usd_per_million_write_request_units']}/M write request units, on-demand):",
+        "",
+        "| run | shape | turn | Session Store | Agno DynamoDb | ours / Agno |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
     for run, shapes in results["turn_cost"].items():
         described = results["turn_cost_runs"][run]
         run_label = f"{run} ({described['run_json_bytes'] / 1024:.1f} KB, {described['messages_per_run']} messages)"
@@ -97,7 +115,8 @@ def turn_cost_table(results: dict[str, Any]) -> list[str]:
                 lines.append(
                     f"| {run_label} | {shape} | {number:,} | ${_fmt(ours['usd_per_million'])} "
                     f"({_fmt(ours['rru'])} R + {_fmt(ours['wru'])} W) | ${_fmt(agno['usd_per_million'])} "
-                    f"({_fmt(agno['rru'])} R + {_fmt(agno['wru'])} W) | {ratio:.2f} |")
+                    f"({_fmt(agno['rru'])} R + {_fmt(agno['wru'])} W) | {ratio:.2f} |"
+                )
     return lines
 
 
@@ -110,8 +129,9 @@ def plots(results: dict[str, Any]) -> list[Path]:
     written = []
     colors = {"ours": "#2b7bb9", "agno": "#e07b39"}
 
-    def bars(axis: Any, title: str, groups: list[tuple[str, str]], values: dict[str, float], ylabel: str,
-             log: bool = True) -> None:
+    def bars(
+        axis: Any, title: str, groups: list[tuple[str, str]], values: dict[str, float], ylabel: str, log: bool = True
+    ) -> None:
         width = 0.38
         for offset, (system, label) in enumerate(SYSTEMS):
             heights = [values[f"{system}_{key}"] if key else values[system] for key, _ in groups]
@@ -126,20 +146,42 @@ def plots(results: dict[str, Any]) -> list[Path]:
         axis.set_ylabel(ylabel)
 
     figure, axes = plt.subplots(1, 3, figsize=(13, 4.2))
-    bars(axes[0], "List a user's 20 newest sessions", [("1k", "1k sessions"), ("10k", "10k sessions")],
-         results["list_rcu"], "read capacity units")
-    bars(axes[1], "Write one turn", [("t1", "turn 1"), ("t1000", "turn 1,000")], results["turn_wcu"],
-         "write capacity units (as DynamoDB Local reports)", log=False)
+    bars(
+        axes[0],
+        "List a user's 20 newest sessions",
+        [("1k", "1k sessions"), ("10k", "10k sessions")],
+        results["list_rcu"],
+        "read capacity units",
+    )
+    bars(
+        axes[1],
+        "Write one turn",
+        [("t1", "turn 1"), ("t1000", "turn 1,000")],
+        results["turn_wcu"],
+        "write capacity units (as DynamoDB Local reports)",
+        log=False,
+    )
     bars(axes[2], "Read the last 5 of 1,000 runs", [("", "")], results["get_recent_rcu"], "read capacity units")
     axes[0].legend()
     figure.tight_layout()
     written.append(_save(figure, "capacity.png"))
 
     figure, axes = plt.subplots(1, 3, figsize=(13, 4.2))
-    bars(axes[0], "List a user's 20 newest sessions", [("1k", "1k sessions"), ("10k", "10k sessions")],
-         results["list_ms"], "ms (median)")
-    bars(axes[1], "Write one turn", [("t1", "turn 1"), ("t1000", "turn 1,000")], results["turn_ms"], "ms (median)",
-         log=False)
+    bars(
+        axes[0],
+        "List a user's 20 newest sessions",
+        [("1k", "1k sessions"), ("10k", "10k sessions")],
+        results["list_ms"],
+        "ms (median)",
+    )
+    bars(
+        axes[1],
+        "Write one turn",
+        [("t1", "turn 1"), ("t1000", "turn 1,000")],
+        results["turn_ms"],
+        "ms (median)",
+        log=False,
+    )
     bars(axes[2], "Read the last 5 of 1,000 runs", [("", "")], results["get_recent_ms"], "ms (median)")
     axes[0].legend()
     figure.tight_layout()
@@ -148,10 +190,14 @@ def plots(results: dict[str, Any]) -> list[Path]:
     init = results["init_cpu_ms"]
     figure, axis = plt.subplots(figsize=(10, 4.2))
     names = list(init)
-    axis.bar(names, [init[name] for name in names],
-             color=["#888888" if name == "floor" else colors["ours"] for name in names])
-    axis.axhline(init["floor"] * INIT_VS_FLOOR_MAX, color="#c0392b", linestyle="--",
-                 label=f"target: {INIT_VS_FLOOR_MAX} x floor")
+    axis.bar(
+        names,
+        [init[name] for name in names],
+        color=["#888888" if name == "floor" else colors["ours"] for name in names],
+    )
+    axis.axhline(
+        init["floor"] * INIT_VS_FLOOR_MAX, color="#c0392b", linestyle="--", label=f"target: {INIT_VS_FLOOR_MAX} x floor"
+    )
     axis.set_ylabel("CPU ms to import and init (median)")
     axis.set_title("Cold start per function vs. the floor (import boto3 + a DynamoDB client)", fontsize=10)
     axis.tick_params(axis="x", rotation=35)

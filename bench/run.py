@@ -60,8 +60,18 @@ class Plan:
     turn_cost_turns: tuple[int, ...] = (1, 100, 1000)  # the turn numbers turn_cost measures
 
 
-QUICK = Plan(small=500, large=1_000, conversation_turns=120, init_rounds=1, first_call_rounds=1, cheap_repeats=3,
-             agno_list_repeats=2, agno_large_list_repeats=1, turn_repeats=3, turn_cost_turns=(1, 10, 30))
+QUICK = Plan(
+    small=500,
+    large=1_000,
+    conversation_turns=120,
+    init_rounds=1,
+    first_call_rounds=1,
+    cheap_repeats=3,
+    agno_list_repeats=2,
+    agno_large_list_repeats=1,
+    turn_repeats=3,
+    turn_cost_turns=(1, 10, 30),
+)
 
 
 @dataclass
@@ -129,8 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         say(f"first calls: {plan.first_call_rounds} interleaved rounds")
         endpoints = {names.ENV_DYNAMODB_ENDPOINT: engine.endpoint_url, names.ENV_S3_ENDPOINT: s3_endpoint}
         results["cold_start_ms"] = init_time.first_call_times(
-            plan.first_call_rounds, init_time.lambda_environment(TABLE_NAME, BUCKET, endpoints), engine.endpoint_url,
-            TABLE_NAME, items.session_key(scoped("ours", conversation_id)), "get_session",
+            plan.first_call_rounds,
+            init_time.lambda_environment(TABLE_NAME, BUCKET, endpoints),
+            engine.endpoint_url,
+            TABLE_NAME,
+            items.session_key(scoped("ours", conversation_id)),
+            "get_session",
             init_time.api_event("GET", f"/sessions/{scoped('ours', conversation_id)}", {"runs_limit": RECENT}),
         )
         results["calls"] = bench.calls
@@ -197,10 +211,13 @@ def _turns(bench: Bench) -> tuple[str, dict[str, Any]]:
     plan = bench.plan
     rng = random.Random(1_000)
     created = int(time.time()) - 86_400
-    firsts = [data.conversation(rng, f"first-turn-{index}", "agent", TURN_USER, created, runs=1)
-              for index in range(plan.turn_repeats)]
-    long_conversation = data.conversation(rng, "long-conversation", "agent", TURN_USER, created,
-                                          runs=plan.conversation_turns - 1 + plan.turn_repeats)
+    firsts = [
+        data.conversation(rng, f"first-turn-{index}", "agent", TURN_USER, created, runs=1)
+        for index in range(plan.turn_repeats)
+    ]
+    long_conversation = data.conversation(
+        rng, "long-conversation", "agent", TURN_USER, created, runs=plan.conversation_turns - 1 + plan.turn_repeats
+    )
     imported = plan.conversation_turns - 1
     units: dict[str, float] = {}
     reported: dict[str, float] = {}
@@ -223,7 +240,10 @@ def _turns(bench: Bench) -> tuple[str, dict[str, Any]]:
         sample = measure(bench.meter, turn, plan.turn_repeats, before_each=first)
         _record(bench, f"turn_{system.label}_t1", sample)
         units[f"{system.label}_t1"], reads[f"{system.label}_t1"], times[f"{system.label}_t1"] = (
-            statistics.median(priced), sample.rcu, sample.ms)
+            statistics.median(priced),
+            sample.rcu,
+            sample.ms,
+        )
         reported[f"{system.label}_t1"] = sample.wcu
         priced.clear()
 
@@ -238,11 +258,18 @@ def _turns(bench: Bench) -> tuple[str, dict[str, Any]]:
         sample = measure(bench.meter, turn, plan.turn_repeats, before_each=later)
         _record(bench, f"turn_{system.label}_t1000", sample)
         units[f"{system.label}_t1000"], reads[f"{system.label}_t1000"], times[f"{system.label}_t1000"] = (
-            statistics.median(priced), sample.rcu, sample.ms)
+            statistics.median(priced),
+            sample.rcu,
+            sample.ms,
+        )
         reported[f"{system.label}_t1000"] = sample.wcu
     bench.conversation_runs = long_conversation["runs"]
-    return long_conversation["session_id"], {"turn_wcu": units, "turn_wcu_dynamodb_local": reported,
-                                             "turn_ms": times, "turn_rcu": reads}
+    return long_conversation["session_id"], {
+        "turn_wcu": units,
+        "turn_wcu_dynamodb_local": reported,
+        "turn_ms": times,
+        "turn_rcu": reads,
+    }
 
 
 def _recent_runs(bench: Bench, conversation: str) -> dict[str, Any]:
@@ -255,8 +282,11 @@ def _recent_runs(bench: Bench, conversation: str) -> dict[str, Any]:
     for label, read, newest_first in readers:
         session_id = scoped(label.split("_")[0], conversation)
         got: list[list[str]] = []
-        sample = measure(bench.meter, lambda _: got.append([run["run_id"] for run in read(session_id, RECENT)]),
-                         bench.plan.cheap_repeats)
+        sample = measure(
+            bench.meter,
+            lambda _: got.append([run["run_id"] for run in read(session_id, RECENT)]),
+            bench.plan.cheap_repeats,
+        )
         want = expected[::-1] if newest_first else expected
         if any(ids != want for ids in got):
             raise RuntimeError(f"{label} read runs {got[0]}, not the newest {RECENT}: {want}")

@@ -49,8 +49,7 @@ HOST = "127.0.0.1"  # the soak never leaves this machine
 START_TIMEOUT_SECONDS = 600  # the first start synthesizes the CDK app
 REQUEST_TIMEOUT_SECONDS = 30
 # Operation mix (weights): an agent turn appends a run; AgentOS reads and lists in between.
-MIX = {"put_run": 45, "put_session_run": 20, "put_session": 10, "get_session": 15, "list_runs": 5,
-       "list_sessions": 5}
+MIX = {"put_run": 45, "put_session_run": 20, "put_session": 10, "get_session": 15, "list_runs": 5, "list_sessions": 5}
 
 
 @dataclass
@@ -85,11 +84,24 @@ class LocalRuntime:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> LocalRuntime:
-        command = [sys.executable, "-m", "local_runtime", "serve", "--host", HOST, "--port", str(self.port),
-                   "--in-memory", "--quiet", "--cdk-out", tempfile.mkdtemp(prefix="soak-cdk-out-")]
+        command = [
+            sys.executable,
+            "-m",
+            "local_runtime",
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--in-memory",
+            "--quiet",
+            "--cdk-out",
+            tempfile.mkdtemp(prefix="soak-cdk-out-"),
+        ]
         with self.log.open("wb") as log:
-            self.process = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -120,8 +132,16 @@ def session_url(base: str, session_id: str) -> str:
 
 
 class Worker(threading.Thread):
-    def __init__(self, number: int, base: str, sessions: list[str], tally: Tally, args: argparse.Namespace,
-                 stop_at: float, budget: threading.Semaphore) -> None:
+    def __init__(
+        self,
+        number: int,
+        base: str,
+        sessions: list[str],
+        tally: Tally,
+        args: argparse.Namespace,
+        stop_at: float,
+        budget: threading.Semaphore,
+    ) -> None:
         super().__init__(name=f"soak-{number}", daemon=True)
         self.number, self.base, self.sessions, self.tally = number, base, sessions, tally
         self.interval = 1.0 / args.rate if args.rate > 0 else 0.0
@@ -145,8 +165,13 @@ class Worker(threading.Thread):
 
     def new_run(self) -> dict[str, Any]:
         self.sequence += 1
-        return {"run_id": f"w{self.number}-{self.sequence}", "status": "COMPLETED", "worker": self.number,
-                "content": "x" * self.random.randint(10, 2000), "metrics": {"tokens": self.sequence, "cost": 0.1}}
+        return {
+            "run_id": f"w{self.number}-{self.sequence}",
+            "status": "COMPLETED",
+            "worker": self.number,
+            "content": "x" * self.random.randint(10, 2000),
+            "metrics": {"tokens": self.sequence, "cost": 0.1},
+        }
 
     def call(self, http: requests.Session, operation: str) -> None:
         session_id = self.random.choice(self.sessions)
@@ -196,8 +221,9 @@ def verify(base: str, sessions: list[str], tally: Tally) -> dict[str, Any]:
     lost, changed, miscounted, stored_runs = [], [], [], 0
     with requests.Session() as http:
         for session_id in sessions:
-            session = http.get(session_url(base, session_id), params={"include_runs": "false"},
-                               timeout=REQUEST_TIMEOUT_SECONDS).json()
+            session = http.get(
+                session_url(base, session_id), params={"include_runs": "false"}, timeout=REQUEST_TIMEOUT_SECONDS
+            ).json()
             runs = {run["run_id"]: run for run in read_all_runs(http, base, session_id)}
             stored_runs += len(runs)
             if session["run_count"] != len(runs):
@@ -208,9 +234,15 @@ def verify(base: str, sessions: list[str], tally: Tally) -> dict[str, Any]:
                 elif runs[run_id] != sent:
                     changed.append(f"{session_id}/{run_id}")
     acknowledged = sum(len(runs) for runs in tally.acknowledged.values())
-    return {"acknowledged_runs": acknowledged, "stored_runs": stored_runs, "lost_writes": len(lost),
-            "changed_runs": len(changed), "miscounted_sessions": miscounted, "lost_examples": lost[:10],
-            "changed_examples": changed[:10]}
+    return {
+        "acknowledged_runs": acknowledged,
+        "stored_runs": stored_runs,
+        "lost_writes": len(lost),
+        "changed_runs": len(changed),
+        "miscounted_sessions": miscounted,
+        "lost_examples": lost[:10],
+        "changed_examples": changed[:10],
+    }
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -221,8 +253,13 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     def at(fraction: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000, 2)
 
-    return {"p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99), "max_ms": round(ordered[-1] * 1000, 2),
-            "mean_ms": round(statistics.fmean(ordered) * 1000, 2)}
+    return {
+        "p50_ms": at(0.50),
+        "p95_ms": at(0.95),
+        "p99_ms": at(0.99),
+        "max_ms": round(ordered[-1] * 1000, 2),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 2),
+    }
 
 
 def soak(args: argparse.Namespace) -> dict[str, Any]:
@@ -233,15 +270,19 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         sessions = [f"soak-{index}#{uuid.uuid4().hex[:6]}" for index in range(args.sessions)]
         with requests.Session() as http:
             for session_id in sessions:
-                created = http.put(session_url(base, session_id),
-                                   json={"session_type": "agent", "agent_id": "soak-agent", "user_id": "soak-user"},
-                                   timeout=REQUEST_TIMEOUT_SECONDS)
+                created = http.put(
+                    session_url(base, session_id),
+                    json={"session_type": "agent", "agent_id": "soak-agent", "user_id": "soak-user"},
+                    timeout=REQUEST_TIMEOUT_SECONDS,
+                )
                 created.raise_for_status()
         tally = Tally()
         started = time.monotonic()
         budget = threading.Semaphore(args.max_requests)
-        workers = [Worker(number, base, sessions, tally, args, started + args.duration, budget)
-                   for number in range(args.threads)]
+        workers = [
+            Worker(number, base, sessions, tally, args, started + args.duration, budget)
+            for number in range(args.threads)
+        ]
         for worker in workers:
             worker.start()
         for worker in workers:
@@ -256,8 +297,15 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "started_at": started_at,
         "target": base if runtime is None else f"local runtime (python -m local_runtime serve --in-memory) on {HOST}",
-        "settings": {"duration_s": args.duration, "threads": args.threads, "rate_per_thread": args.rate,
-                     "sessions": args.sessions, "max_requests": args.max_requests, "seed": args.seed, "mix": MIX},
+        "settings": {
+            "duration_s": args.duration,
+            "threads": args.threads,
+            "rate_per_thread": args.rate,
+            "sessions": args.sessions,
+            "max_requests": args.max_requests,
+            "seed": args.seed,
+            "mix": MIX,
+        },
         "elapsed_s": round(elapsed, 1),
         "requests": requests_made,
         "requests_per_s": round(requests_made / elapsed, 1) if elapsed else 0.0,
@@ -267,7 +315,9 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         "latency": percentiles(everything),
         "latency_by_operation": {operation: percentiles(samples) for operation, samples in tally.latencies.items()},
         "writes": check,
-        "passed": not tally.failures and check["lost_writes"] == 0 and check["changed_runs"] == 0
+        "passed": not tally.failures
+        and check["lost_writes"] == 0
+        and check["changed_runs"] == 0
         and not check["miscounted_sessions"],
     }
 
@@ -282,8 +332,12 @@ def _local_only(url: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=float(os.environ.get("SOAK_SECONDS", 300)),
-                        help="seconds of load (default 300, or $SOAK_SECONDS)")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=float(os.environ.get("SOAK_SECONDS", 300)),
+        help="seconds of load (default 300, or $SOAK_SECONDS)",
+    )
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--rate", type=float, default=25.0, help="most requests a second per thread (0: no cap)")
     parser.add_argument("--sessions", type=int, default=8, help="sessions the writers share")
@@ -296,10 +350,12 @@ def main(argv: list[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     latency = result["latency"]
-    print(f"soak: {result['requests']} requests in {result['elapsed_s']} s ({result['requests_per_s']}/s), "
-          f"{result['errors']} errors, p99 {latency.get('p99_ms')} ms; "
-          f"{result['writes']['acknowledged_runs']} acknowledged runs, {result['writes']['lost_writes']} lost "
-          f"-> {args.output}")
+    print(
+        f"soak: {result['requests']} requests in {result['elapsed_s']} s ({result['requests_per_s']}/s), "
+        f"{result['errors']} errors, p99 {latency.get('p99_ms')} ms; "
+        f"{result['writes']['acknowledged_runs']} acknowledged runs, {result['writes']['lost_writes']} lost "
+        f"-> {args.output}"
+    )
     return 0 if result["passed"] else 1
 
 

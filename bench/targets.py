@@ -44,13 +44,18 @@ def evaluate(results: dict[str, Any]) -> tuple[dict[str, float], dict[str, dict[
         "list_50x_cheaper_than_agno": _target(ratios["list_rcu_agno_over_ours_10k"], ">=", LIST_VS_AGNO_MIN),
         "turn_cost_flat": _target(ratios["turn_wcu_ours_t1000_over_t1"], "<=", TURN_SCALING_MAX),
         "last_runs_20x_cheaper_than_agno": _target(ratios["get_recent_rcu_agno_over_ours"], ">=", RECENT_VS_AGNO_MIN),
-        "init_within_floor": {**_target(ratios[f"init_cpu_{worst}_over_floor"], "<=", INIT_VS_FLOOR_MAX),
-                              "worst": worst, "measure": "CPU ms of the import, median of interleaved rounds"},
-        "list_page_within_1_5x_before": _target(_ratio(lists["ours_10k"], LIST_PAGE_RCU_BEFORE), "<=",
-                                                LIST_PAGE_VS_BEFORE_MAX),
+        "init_within_floor": {
+            **_target(ratios[f"init_cpu_{worst}_over_floor"], "<=", INIT_VS_FLOOR_MAX),
+            "worst": worst,
+            "measure": "CPU ms of the import, median of interleaved rounds",
+        },
+        "list_page_within_1_5x_before": _target(
+            _ratio(lists["ours_10k"], LIST_PAGE_RCU_BEFORE), "<=", LIST_PAGE_VS_BEFORE_MAX
+        ),
         "last_runs_no_dearer_than_before": _target(recent["ours"], "<=", LAST_RUNS_RCU_BEFORE),
-        "big_runs_intact": _target(float(all(ok for key, ok in results["big_run"].items() if key.startswith("ours"))),
-                                   ">=", 1.0),
+        "big_runs_intact": _target(
+            float(all(ok for key, ok in results["big_run"].items() if key.startswith("ours"))), ">=", 1.0
+        ),
     }
     if "turn_cost" in results:
         turn_ratios, turn_targets = _turn_cost(results["turn_cost"], results["plan"]["turn_cost_turns"])

@@ -25,8 +25,9 @@ import json
 import random
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from agno.db.base import SessionType
 from agno.db.dynamo import DynamoDb
@@ -60,8 +61,9 @@ class Captured:
         runs = []
         for index in range(count):
             run = copy.deepcopy(self.runs[index % len(self.runs)])
-            run.update(run_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)), session_id=session_id,
-                       run_index=index)
+            run.update(
+                run_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)), session_id=session_id, run_index=index
+            )
             for message in run.get("messages") or []:
                 message["id"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
             runs.append(run)
@@ -81,16 +83,19 @@ def capture(run_label: str) -> Captured:
 
 def describe(captured: Captured) -> dict[str, Any]:
     sizes = [len(json.dumps(run)) for run in captured.runs]
-    return {"run_json_bytes": round(sum(sizes) / len(sizes)),
-            "messages_per_run": len(captured.runs[0].get("messages") or []),
-            "tool_calls_per_run": len(captured.runs[0].get("tools") or [])}
+    return {
+        "run_json_bytes": round(sum(sizes) / len(sizes)),
+        "messages_per_run": len(captured.runs[0].get("messages") or []),
+        "tool_calls_per_run": len(captured.runs[0].get("tools") or []),
+    }
 
 
 class _OursTurns:
     label = "ours"
 
-    def seed(self, loader: Any, captured: Captured, session_id: str, runs: list[dict[str, Any]],
-             seconds_ago: int = 0) -> None:
+    def seed(
+        self, loader: Any, captured: Captured, session_id: str, runs: list[dict[str, Any]], seconds_ago: int = 0
+    ) -> None:
         collector = _CollectingRepository()
         service = SessionService(collector, 30, clock=lambda: time.time() - seconds_ago)
         record = record_of({**captured.session, "session_id": session_id}, runs)
@@ -115,7 +120,8 @@ class _AgnoTurns:
     def seed(self, loader: Any, captured: Captured, session_id: str, runs: list[dict[str, Any]]) -> None:
         record = {**captured.session, "session_id": session_id, "runs": runs}
         DynamoDb(db_client=self._client, session_table=SESSION_TABLE, runs_table=RUNS_TABLE).upsert_session(
-            agno_session(record))
+            agno_session(record)
+        )
         put_all(loader, RUNS_TABLE, [run_item(record, run) for run in runs])
 
     def new_db(self) -> Any:
@@ -126,8 +132,9 @@ class _AgnoTurns:
             raise RuntimeError(f"could not remove run {run_id} after measuring")
 
 
-def measure(pricer: Pricer, loader: Any, agno_client: Any, turn_numbers: tuple[int, ...],
-            log: Callable[[str], None]) -> dict[str, Any]:
+def measure(
+    pricer: Pricer, loader: Any, agno_client: Any, turn_numbers: tuple[int, ...], log: Callable[[str], None]
+) -> dict[str, Any]:
     """turn_cost.<run>.<shape>.<system>_t<N> = {rru, wru, usd_per_million}, and what each was."""
     costs: dict[str, Any] = {}
     moved: dict[str, Any] = {}
@@ -158,29 +165,47 @@ def measure(pricer: Pricer, loader: Any, agno_client: Any, turn_numbers: tuple[i
                     if output.status.value != "COMPLETED":
                         raise RuntimeError(f"{system.label} {run_label} turn {number}: {output.status}")
                     key = f"{system.label}_t{number}"
-                    per_shape[shape][key] = {"rru": priced.rru, "wru": priced.wru,
-                                             "usd_per_million": usd_per_million(priced.rru, priced.wru)}
+                    per_shape[shape][key] = {
+                        "rru": priced.rru,
+                        "wru": priced.wru,
+                        "usd_per_million": usd_per_million(priced.rru, priced.wru),
+                    }
                     calls[f"{run_label}.{shape}.{key}"] = {**priced.calls, "ms": round(elapsed_ms, 1)}
-                    log(f"turn cost {run_label}/{shape}/{key}: {priced.rru:g} RRU, {priced.wru:g} WRU, "
-                        f"${usd_per_million(priced.rru, priced.wru):g}/M [{priced.calls}]")
+                    log(
+                        f"turn cost {run_label}/{shape}/{key}: {priced.rru:g} RRU, {priced.wru:g} WRU, "
+                        f"${usd_per_million(priced.rru, priced.wru):g}/M [{priced.calls}]"
+                    )
                     if number > 1 and shape == "cold":
                         system.remove_run(sid, output.run_id)
         costs[run_label] = per_shape
         moved[run_label] = _turn_moving_index_entries(pricer, loader, captured, run_label, turn_numbers[1])
         log(f"turn cost {run_label}/warm/ours_t{turn_numbers[1]}, index entries moving: {moved[run_label]}")
-    return {"turn_cost": costs, "turn_cost_calls": calls, "turn_cost_runs": runs,
-            "turn_cost_index_move": {"turn": turn_numbers[1], "previous_write_seconds_ago": UPDATED_INDEX_SLACK_SECONDS,
-                                     "ours_warm": moved}}
+    return {
+        "turn_cost": costs,
+        "turn_cost_calls": calls,
+        "turn_cost_runs": runs,
+        "turn_cost_index_move": {
+            "turn": turn_numbers[1],
+            "previous_write_seconds_ago": UPDATED_INDEX_SLACK_SECONDS,
+            "ours_warm": moved,
+        },
+    }
 
 
-def _turn_moving_index_entries(pricer: Pricer, loader: Any, captured: Captured, run_label: str,
-                               number: int) -> dict[str, float]:
+def _turn_moving_index_entries(
+    pricer: Pricer, loader: Any, captured: Captured, run_label: str, number: int
+) -> dict[str, float]:
     """Our warm turn `number` when the previous write was UPDATED_INDEX_SLACK_SECONDS ago: this one
     moves the session's updated-at index entries (at most once per that many seconds)."""
     ours = _OursTurns()
     session_id = f"ours-{run_label}-moving-{number}-{uuid.uuid4().hex[:6]}"
-    ours.seed(loader, captured, session_id, captured.seeded_runs(session_id, number - 1),
-              seconds_ago=UPDATED_INDEX_SLACK_SECONDS)
+    ours.seed(
+        loader,
+        captured,
+        session_id,
+        captured.seeded_runs(session_id, number - 1),
+        seconds_ago=UPDATED_INDEX_SLACK_SECONDS,
+    )
     db = ours.new_db()
     db.get_session(session_id, session_type=SessionType.AGENT, user_id=USER)
     agent = agent_runs.agent(db, run_label, session_id, USER, seed=number)

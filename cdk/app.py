@@ -37,9 +37,7 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
     """The app with its one stack; `context` adds to (and overrides) cdk.json's context."""
     app = App(context=dict(context or {}), outdir=outdir)
     config = StackConfig.from_context(app.node.try_get_context)
-    stack = SessionStoreStack(
-        app, stack_name(config.env), config=config, termination_protection=config.is_prod
-    )
+    stack = SessionStoreStack(app, stack_name(config.env), config=config, termination_protection=config.is_prod)
     add_nag_checks(app)
     return app, stack
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from aws_cdk import aws_logs as logs
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
 from session_store import names
 
 Environment = Literal["dev", "prod"]

@@ -31,10 +31,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from local_runtime.intrinsics import LOCAL_ACCOUNT_ID
+from local_runtime.router import RouteMatch
 
 GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024
 LAMBDA_MAX_INVOKE_BYTES = 6 * 1024 * 1024
-from local_runtime.router import RouteMatch
 
 # What the client sends that API Gateway answers for itself or recomputes.
 _HOP_BY_HOP = {"connection", "content-length", "transfer-encoding", "keep-alive"}

@@ -20,7 +20,12 @@ from local_runtime.ttl import DEFAULT_SWEEP_INTERVAL_SECONDS
 
 # Start-up failures whose message says it all; anything else gets its traceback too.
 _EXPLAINED = (
-    SynthError, TemplateError, TableCreationError, TableMismatchError, EnvironmentConflictError, UnsupportedFilterError,
+    SynthError,
+    TemplateError,
+    TableCreationError,
+    TableMismatchError,
+    EnvironmentConflictError,
+    UnsupportedFilterError,
     PortInUseError,
 )
 
@@ -35,20 +40,28 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help="0 picks a free port")
     serve.add_argument("--host", default="127.0.0.1")
     storage = serve.add_mutually_exclusive_group()
-    storage.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="kept across restarts (default: .local)")
+    storage.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="kept across restarts (default: .local)"
+    )
     storage.add_argument("--in-memory", action="store_true", help="keep nothing: table and bucket live in memory")
     source = serve.add_mutually_exclusive_group()
     source.add_argument("--no-synth", action="store_true", help="reuse the assembly in --cdk-out as it is")
     source.add_argument("--template", type=Path, help="serve this template (assets relative to its folder)")
-    serve.add_argument("--cdk-out", type=Path, default=DEFAULT_ASSEMBLY_DIR, help="where to synthesize (default: cdk.out)")
+    serve.add_argument(
+        "--cdk-out", type=Path, default=DEFAULT_ASSEMBLY_DIR, help="where to synthesize (default: cdk.out)"
+    )
     serve.add_argument("--stack", help="the stack to serve when the app has several")
     serve.add_argument(
-        "--ttl-sweep-interval", type=float, default=DEFAULT_SWEEP_INTERVAL_SECONDS,
+        "--ttl-sweep-interval",
+        type=float,
+        default=DEFAULT_SWEEP_INTERVAL_SECONDS,
         help="seconds between TTL expiry sweeps (0 turns expiry off)",
     )
     serve.add_argument("--quiet", action="store_true", help="log warnings only")
     serve.add_argument(
-        "--auth", choices=("none", "jwt"), default="none",
+        "--auth",
+        choices=("none", "jwt"),
+        default="none",
         help="jwt: the stack as deployed with auth=jwt; every request needs a token of `token` (docs/local.md)",
     )
     token = commands.add_parser("token", help="print a token for USER that `serve --auth jwt` accepts")
@@ -128,8 +141,14 @@ def _print_banner(runtime: LocalRuntime) -> None:
         f"; buckets (moto S3 on {runtime.s3.endpoint_url}): {', '.join(runtime.buckets.values()) or '-'}",
         f"  data: {data if data else 'in memory (gone when stopped)'}",
         "  routes: " + ", ".join(f"{method} {path}" for method, path in runtime.routes),
-        *(["  auth: JWT, tokens signed with the local test key (docs/local.md): "
-           "TOKEN=$(.venv/bin/python -m local_runtime token alice)"] if runtime.options.auth == "jwt" else []),
+        *(
+            [
+                "  auth: JWT, tokens signed with the local test key (docs/local.md): "
+                "TOKEN=$(.venv/bin/python -m local_runtime token alice)"
+            ]
+            if runtime.options.auth == "jwt"
+            else []
+        ),
         "Try:",
         f"  curl -s -X PUT {url}/sessions/demo -H 'Content-Type: application/json' "
         """-d '{"session_type": "agent", "agent_id": "demo-agent", "user_id": "alice"}'""",

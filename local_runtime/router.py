@@ -82,7 +82,9 @@ class Router:
             return RouteMatch(method, node.resource_path, parameters or None)
         return None
 
-    def _walk(self, node: _Node, segments: list[str], parameters: dict[str, str]) -> Iterator[tuple[_Node, dict[str, str]]]:
+    def _walk(
+        self, node: _Node, segments: list[str], parameters: dict[str, str]
+    ) -> Iterator[tuple[_Node, dict[str, str]]]:
         if not segments:
             yield node, parameters
             return

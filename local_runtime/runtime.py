@@ -13,11 +13,11 @@ from pathlib import Path
 
 from local_runtime.dynamodb_local import LOCAL_REGION, REPO_ROOT, DynamoDBLocal
 from local_runtime.functions import (
+    LocalFunction,
     apply_environment,
     environment_union,
     function_arn,
     function_name,
-    LocalFunction,
     load_functions,
     local_overrides,
     place_code,
@@ -26,16 +26,17 @@ from local_runtime.intrinsics import Resolver
 from local_runtime.s3 import LocalS3
 from local_runtime.stack import StackModel, load_stack
 from local_runtime.streams import Checkpoints, MappingSettings, StreamPoller
-from local_runtime.ttl_deletions import TtlDeletions
 from local_runtime.synth import find_template, synthesize
 from local_runtime.tables import LocalTable, ensure_table, table_name
 from local_runtime.ttl import DEFAULT_SWEEP_INTERVAL_SECONDS, TtlSweeper
+from local_runtime.ttl_deletions import TtlDeletions
 
 log = logging.getLogger(__name__)
 
 
 class PortInUseError(RuntimeError):
     pass
+
 
 DEFAULT_DATA_DIR = REPO_ROOT / ".local"
 DEFAULT_ASSEMBLY_DIR = REPO_ROOT / "cdk.out"

@@ -231,8 +231,9 @@ def _method(resources: dict[str, Any], logical_id: str, properties: dict[str, An
         function_id = _function_behind(resources, integration.get("Uri"))
         if function_id is None:
             raise TemplateError(f"method {logical_id}: the integration URI names no Lambda function")
-        return ApiMethod(http_method, path, function_id,
-                         authorization_type=str(properties.get("AuthorizationType") or "NONE"))
+        return ApiMethod(
+            http_method, path, function_id, authorization_type=str(properties.get("AuthorizationType") or "NONE")
+        )
     # The stack's methods are all Lambda proxies; anything else would be served wrongly, so refuse it.
     raise TemplateError(f"method {logical_id}: integration type {kind!r} is not supported locally")
 

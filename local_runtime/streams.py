@@ -235,8 +235,10 @@ class StreamPoller:
             attempts += 1
             if 0 <= self.settings.max_retries < attempts:
                 log.error(
-                    "%s: dropping %d stream records after %d retries (on-failure destinations are not "
-                    "emulated)", self.mapping_id, len(pending), self.settings.max_retries,
+                    "%s: dropping %d stream records after %d retries (on-failure destinations are not emulated)",
+                    self.mapping_id,
+                    len(pending),
+                    self.settings.max_retries,
                 )
                 return True
             if self._stop.wait(min(_MAX_BACKOFF_SECONDS, self.retry_backoff * 2 ** (attempts - 1))):

@@ -58,9 +58,7 @@ def find_template(assembly_dir: Path, stack_name: str | None = None) -> tuple[st
         return stack_name, stacks[stack_name]
     with_api = [(name, path) for name, path in stacks.items() if _has_rest_api(path)]
     if len(with_api) != 1:
-        raise SynthError(
-            f"expected one stack with a REST API in {assembly_dir}, found {len(with_api)}; pass --stack"
-        )
+        raise SynthError(f"expected one stack with a REST API in {assembly_dir}, found {len(with_api)}; pass --stack")
     return with_api[0]
 
 

@@ -86,7 +86,9 @@ def ensure_table(client, spec: TableSpec, properties: dict[str, Any], name: str)
         log.info("reusing table %s from the data directory", name)
     except (ClientError, ParamValidationError) as error:
         # DynamoDB would refuse this table on deploy too: say that it is the template's table.
-        raise TableCreationError(f"the template's table {spec.logical_id} ({name}) cannot be created: {error}") from error
+        raise TableCreationError(
+            f"the template's table {spec.logical_id} ({name}) cannot be created: {error}"
+        ) from error
     client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
     description = client.describe_table(TableName=name)["Table"]
     _check_matches(description, request)

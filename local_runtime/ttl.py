@@ -21,8 +21,8 @@ from collections.abc import Iterable
 
 from botocore.exceptions import ClientError
 
-from local_runtime.ttl_deletions import TtlDeletions
 from local_runtime.tables import LocalTable
+from local_runtime.ttl_deletions import TtlDeletions
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,9 @@ import pytest
 from local_runtime.dynamodb_local import LOCAL_CREDENTIALS, LOCAL_REGION, DynamoDBLocal
 from session_store import names, runtime, table
 
-# The local runtime started as a subprocess (tests/e2e, tests/local_runtime); the capacity meter.
-pytest_plugins = ["tests.support.local_runtime_fixtures", "tests.support.metering"]
+# The local runtime started as a subprocess (tests/e2e, tests/local_runtime); the capacity meter;
+# S3 (moto) for offloaded payloads.
+pytest_plugins = ["tests.support.local_runtime_fixtures", "tests.support.metering", "tests.support.s3"]
 
 os.environ.setdefault("AGNO_TELEMETRY", "false")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")

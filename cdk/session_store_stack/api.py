@@ -14,10 +14,10 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-from session_store import errors, names, routes
 
 from cdk.config import StackConfig
 from cdk.session_store_stack.nag import acknowledge
+from session_store import errors, names, routes
 
 # Compressing a response smaller than this costs more than it saves.
 MIN_COMPRESSION_SIZE = Size.bytes(1024)
@@ -69,15 +69,19 @@ def problem_template(status: int) -> str:
 def default_4xx_template() -> str:
     """DEFAULT_4XX keeps API Gateway's status; the one 4xx that reaches it in practice is the Lambda
     invoke's 413, told apart by its message (one #if, the only VTL the templates use)."""
-    too_large = json.dumps({
-        "type": f"{names.PROBLEM_TYPE_BASE}{errors.PayloadTooLarge.slug}",
-        "title": errors.PayloadTooLarge.title,
-        "status": errors.PayloadTooLarge.status,
-        "detail": "the request is over Lambda's 6 MB invocation limit (the body, escaped, with the "
-                  "request's headers and parameters)",
-    })
-    return (f'#if($context.error.message == "{names.GATEWAY_LAMBDA_TOO_LARGE_MESSAGE}"){too_large}'
-            f"#{{else}}{problem_template(HTTPStatus.BAD_REQUEST)}#end")
+    too_large = json.dumps(
+        {
+            "type": f"{names.PROBLEM_TYPE_BASE}{errors.PayloadTooLarge.slug}",
+            "title": errors.PayloadTooLarge.title,
+            "status": errors.PayloadTooLarge.status,
+            "detail": "the request is over Lambda's 6 MB invocation limit (the body, escaped, with the "
+            "request's headers and parameters)",
+        }
+    )
+    return (
+        f'#if($context.error.message == "{names.GATEWAY_LAMBDA_TOO_LARGE_MESSAGE}"){too_large}'
+        f"#{{else}}{problem_template(HTTPStatus.BAD_REQUEST)}#end"
+    )
 
 
 class RestApi(Construct):

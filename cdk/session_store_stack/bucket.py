@@ -6,9 +6,9 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
-from session_store import names
 
 from cdk.session_store_stack.nag import acknowledge
+from session_store import names
 
 # Multipart uploads abandoned by a function that timed out are invisible but billed.
 INCOMPLETE_UPLOAD_DAYS = 1

@@ -13,10 +13,9 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from cdk.session_store_stack.nag import acknowledge
 from session_store import names
 from session_store.items import PAYLOAD_OBJECT_ATTRIBUTE, REPLACED_INCARNATION
-
-from cdk.session_store_stack.nag import acknowledge
 
 BATCH_SIZE = 100
 # Up to this long to fill a batch: fewer invocations, and nothing reads what the cascade removes
@@ -36,7 +35,10 @@ FAILURE_RETENTION = Duration.days(14)  # the longest SQS keeps a message
 STREAM_FILTERS = (
     {"eventName": ["REMOVE"], "dynamodb": {"OldImage": {"entity": {"S": [names.ENTITY_SESSION]}}}},
     {"eventName": ["MODIFY"], "dynamodb": {"NewImage": {REPLACED_INCARNATION: {"S": [{"exists": True}]}}}},
-    {"eventName": ["REMOVE", "MODIFY"], "dynamodb": {"OldImage": {PAYLOAD_OBJECT_ATTRIBUTE: {"S": [{"exists": True}]}}}},
+    {
+        "eventName": ["REMOVE", "MODIFY"],
+        "dynamodb": {"OldImage": {PAYLOAD_OBJECT_ATTRIBUTE: {"S": [{"exists": True}]}}},
+    },
 )
 STREAM_READ_ACTIONS = (
     "dynamodb:DescribeStream",

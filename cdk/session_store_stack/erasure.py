@@ -17,10 +17,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
-from session_store import names
 
 from cdk.session_store_stack.cascade import STREAM_READ_ACTIONS
 from cdk.session_store_stack.nag import acknowledge
+from session_store import names
 
 # One job record per invocation: each is one bounded batch of one job.
 BATCH_SIZE = 1
@@ -30,13 +30,17 @@ RETRY_ATTEMPTS = 3
 
 def job_filter() -> lambda_.FilterCriteria:
     """Records whose new image is a running erasure job (erasure.job_of_record checks the same)."""
-    return lambda_.FilterCriteria.filter({
-        "eventName": lambda_.FilterRule.or_("INSERT", "MODIFY"),
-        "dynamodb": {"NewImage": {
-            "entity": {"S": lambda_.FilterRule.is_equal(names.ENTITY_ERASURE)},
-            "status": {"S": lambda_.FilterRule.is_equal("running")},
-        }},
-    })
+    return lambda_.FilterCriteria.filter(
+        {
+            "eventName": lambda_.FilterRule.or_("INSERT", "MODIFY"),
+            "dynamodb": {
+                "NewImage": {
+                    "entity": {"S": lambda_.FilterRule.is_equal(names.ENTITY_ERASURE)},
+                    "status": {"S": lambda_.FilterRule.is_equal("running")},
+                }
+            },
+        }
+    )
 
 
 class ErasureWorker(Construct):
@@ -57,11 +61,14 @@ class ErasureWorker(Construct):
             report_batch_item_failures=True,
             filters=[job_filter()],
         )
-        acknowledge(self.mapping, (
-            "Serverless-LambdaEventSourceMappingDestination",
-            "A dropped record loses nothing: the job item it names stays in the table (status running) "
-            "and DELETE /users/{user_id} resumes it; the worker's Errors alarm tells an operator to.",
-        ))
+        acknowledge(
+            self.mapping,
+            (
+                "Serverless-LambdaEventSourceMappingDestination",
+                "A dropped record loses nothing: the job item it names stays in the table (status running) "
+                "and DELETE /users/{user_id} resumes it; the worker's Errors alarm tells an operator to.",
+            ),
+        )
         failed = cloudwatch.Metric(
             namespace=names.METRICS_NAMESPACE,
             metric_name=names.ERASURE_FAILED_METRIC,
@@ -76,12 +83,16 @@ class ErasureWorker(Construct):
             "treat_missing_data": cloudwatch.TreatMissingData.NOT_BREACHING,
         }
         self.failed_alarm = failed.create_alarm(
-            self, "ErasureFailed", **above_zero,
+            self,
+            "ErasureFailed",
+            **above_zero,
             alarm_name=f"{Stack.of(self).stack_name}-Erasure-Failed-Critical",
             alarm_description="An erasure failed after every retry: DELETE /users/{user_id} again resumes it",
         )
         self.errors_alarm = function.metric_errors(period=Duration.minutes(5)).create_alarm(
-            self, "WorkerErrors", **above_zero,
+            self,
+            "WorkerErrors",
+            **above_zero,
             alarm_name=f"{Stack.of(self).stack_name}-Erasure-Worker-Errors-Critical",
             alarm_description="The erasure worker crashed: an erasure may be stuck in running",
         )

@@ -17,12 +17,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
-from session_store import names, routes
 
 from cdk import DOMAIN_LAYER_DIR, FUNCTIONS_DIR
 from cdk.config import StackConfig
 from cdk.layers import built_dependencies_layer
 from cdk.session_store_stack.nag import acknowledge
+from session_store import names, routes
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -83,7 +83,9 @@ CASCADE_ACCESS = Access(
 )
 # The user routes and the erasure worker (session_store/erasure.py, user_data.py).
 ERASE_USER_ACCESS = Access(  # reads and writes the user's erasure items (a transaction of two puts)
-    table_reads=("dynamodb:GetItem",), read_indexes=False, table_writes=("dynamodb:PutItem",),
+    table_reads=("dynamodb:GetItem",),
+    read_indexes=False,
+    table_writes=("dynamodb:PutItem",),
     key=("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
 )
 GET_ERASURE_ACCESS = Access(table_reads=("dynamodb:GetItem",), read_indexes=False, key=("kms:Decrypt",))

@@ -47,8 +47,15 @@ NO_CASCADE_FAILURES = {"Critical": MaxMessageCountThreshold(max_message_count=0,
 # Every DynamoDB operation the functions call (Scan never). TransactWriteItems is the one every write
 # is made of; cdk-monitoring-constructs' own system-error alarm leaves it out, so this one is ours.
 TABLE_OPERATIONS = (
-    "GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
-    "TransactWriteItems", "GetRecords",
+    "GetItem",
+    "BatchGetItem",
+    "Query",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+    "GetRecords",
 )
 CLOUDWATCH = "cloudwatch.amazonaws.com"
 
@@ -171,7 +178,9 @@ class Monitoring(Construct):
             alarm_name=f"{self.prefix}-Table-System-Errors-Critical",
             alarm_description="DynamoDB answered a request of the functions with a 500 (any operation)",
             metric=cloudwatch.MathExpression(
-                expression="SUM(METRICS())", using_metrics=metrics, period=Duration.minutes(5),
+                expression="SUM(METRICS())",
+                using_metrics=metrics,
+                period=Duration.minutes(5),
                 label="System errors",
             ),
             threshold=0,
@@ -201,4 +210,3 @@ class Monitoring(Construct):
             )
         )
         return key
-

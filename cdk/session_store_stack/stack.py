@@ -46,8 +46,9 @@ class SessionStoreStack(Stack):
             cascade=self.functions.cascade,
             cascade_failures=self.cascade.failures,
         )
-        ErasureWorker(self, "ErasureWorker", table=self.table, function=self.functions.erasure_worker,
-                      topic=monitoring.topic)
+        ErasureWorker(
+            self, "ErasureWorker", table=self.table, function=self.functions.erasure_worker, topic=monitoring.topic
+        )
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the API (with the stage)")
         CfnOutput(self, "TableName", value=self.table.table_name)
@@ -56,8 +57,16 @@ class SessionStoreStack(Stack):
             self, "AlarmTopicArn", value=monitoring.topic.topic_arn, description="Subscribe to receive the alarms"
         )
         if self.api.user_pool is not None:
-            CfnOutput(self, "UserPoolId", value=self.api.user_pool.user_pool_id,
-                      description="auth=jwt: the Cognito user pool whose ID tokens the API accepts")
+            CfnOutput(
+                self,
+                "UserPoolId",
+                value=self.api.user_pool.user_pool_id,
+                description="auth=jwt: the Cognito user pool whose ID tokens the API accepts",
+            )
         if self.api.user_pool_client is not None:
-            CfnOutput(self, "UserPoolClientId", value=self.api.user_pool_client.user_pool_client_id,
-                      description="auth=jwt: the app client to sign users in with (no secret)")
+            CfnOutput(
+                self,
+                "UserPoolClientId",
+                value=self.api.user_pool_client.user_pool_client_id,
+                description="auth=jwt: the app client to sign users in with (no secret)",
+            )

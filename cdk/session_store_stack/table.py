@@ -6,6 +6,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
+
 from session_store import names
 from session_store import table as design
 
@@ -23,8 +24,8 @@ class SessionTable(Construct):
     In prod the table has deletion protection and survives `cdk destroy` (RETAIN); in dev it is
     deleted with the stack. Without an explicit `table_name` CloudFormation names it from the
     stack, so a deploy never fails on a table left by another stack (or by Agno's own DynamoDB
-    adapter, whose default is `agno_sessions`); docs/deploy.md shows how to adopt a retained one. Encryption uses the customer-managed key when one is given, else the
-    AWS-owned key (no KMS charge).
+    adapter, whose default is `agno_sessions`); docs/deploy.md shows how to adopt a retained one.
+    Encryption uses the customer-managed key when one is given, else the AWS-owned key (no KMS charge).
     """
 
     def __init__(

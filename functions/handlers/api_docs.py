@@ -21,8 +21,9 @@ router = Router()
 
 @router.get(routes.OPENAPI_DOCUMENT.resolver_path, summary=routes.OPENAPI_DOCUMENT.summary, include_in_schema=False)
 def openapi_document():
-    return json_response(200, json.loads(app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION,
-                                                                     servers=servers())))
+    return json_response(
+        200, json.loads(app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION, servers=servers()))
+    )
 
 
 def servers() -> list[Server]:

@@ -13,8 +13,11 @@ from session_store.memory_models import DeletedMemories, MemoryDeletion
 router = Router()
 
 
-@router.post(routes.DELETE_MEMORIES.resolver_path, summary=routes.DELETE_MEMORIES.summary,
-             responses=documented({200: ("What was deleted", DeletedMemories)}, WRITE_PROBLEMS))
+@router.post(
+    routes.DELETE_MEMORIES.resolver_path,
+    summary=routes.DELETE_MEMORIES.summary,
+    responses=documented({200: ("What was deleted", DeletedMemories)}, WRITE_PROBLEMS),
+)
 def delete_memories(body: Annotated[MemoryDeletion, Body()]):
     deleted = runtime.memory_service().delete_memories(body, actor=auth.actor(router.current_event))
     return json_response(200, {"deleted": deleted})

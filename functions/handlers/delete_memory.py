@@ -13,8 +13,11 @@ from session_store.models import Identifier
 router = Router()
 
 
-@router.delete(routes.DELETE_MEMORY.resolver_path, summary=routes.DELETE_MEMORY.summary,
-               responses=documented({204: ("Deleted", None)}, READ_PROBLEMS))
+@router.delete(
+    routes.DELETE_MEMORY.resolver_path,
+    summary=routes.DELETE_MEMORY.summary,
+    responses=documented({204: ("Deleted", None)}, READ_PROBLEMS),
+)
 def delete_memory(memory_id: str, user_id: Annotated[Identifier | None, Query()] = None):
     runtime.memory_service().delete_memory(memory_id, user_id, actor=auth.actor(router.current_event))
     return no_content()

@@ -14,8 +14,11 @@ from session_store.models import Identifier
 router = Router()
 
 
-@router.delete(routes.DELETE_RUN.resolver_path, summary=routes.DELETE_RUN.summary,
-               responses=documented({204: ("Deleted", None)}, DELETE_PROBLEMS, idempotent=True))
+@router.delete(
+    routes.DELETE_RUN.resolver_path,
+    summary=routes.DELETE_RUN.summary,
+    responses=documented({204: ("Deleted", None)}, DELETE_PROBLEMS, idempotent=True),
+)
 def delete_run(
     session_id: str,
     run_id: str,

@@ -14,8 +14,11 @@ from session_store.models import Identifier
 router = Router()
 
 
-@router.delete(routes.DELETE_SESSION.resolver_path, summary=routes.DELETE_SESSION.summary,
-               responses=documented({204: ("Deleted", None)}, DELETE_PROBLEMS, idempotent=True))
+@router.delete(
+    routes.DELETE_SESSION.resolver_path,
+    summary=routes.DELETE_SESSION.summary,
+    responses=documented({204: ("Deleted", None)}, DELETE_PROBLEMS, idempotent=True),
+)
 def delete_session(
     session_id: str,
     user_id: Annotated[Identifier | None, Query()] = None,

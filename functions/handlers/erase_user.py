@@ -15,9 +15,13 @@ from session_store.user_documents import ErasureStarted
 router = Router()
 
 
-@router.delete(routes.ERASE_USER.resolver_path, summary=routes.ERASE_USER.summary,
-               responses=documented({202: ("Erasure started (or already running): its id and receipt URL",
-                                           ErasureStarted)}, DELETE_PROBLEMS))
+@router.delete(
+    routes.ERASE_USER.resolver_path,
+    summary=routes.ERASE_USER.summary,
+    responses=documented(
+        {202: ("Erasure started (or already running): its id and receipt URL", ErasureStarted)}, DELETE_PROBLEMS
+    ),
+)
 def erase_user(user_id: Annotated[Identifier, Path()]):
     job = runtime.user_data().erase(user_id, actor=auth.actor(router.current_event))
     response = json_response(202, {"erasure_id": job.erasure_id, "status": job.status})

@@ -15,10 +15,17 @@ from session_store.models import Identifier
 router = Router()
 
 
-@router.get(routes.EXPORT_USER.resolver_path, summary=routes.EXPORT_USER.summary,
-            responses=documented({200: ("JSON Lines (application/x-ndjson), one record per line", None),
-                                  303: ("Too large for a response: Location is a presigned URL of the file", None)},
-                                 READ_PROBLEMS))
+@router.get(
+    routes.EXPORT_USER.resolver_path,
+    summary=routes.EXPORT_USER.summary,
+    responses=documented(
+        {
+            200: ("JSON Lines (application/x-ndjson), one record per line", None),
+            303: ("Too large for a response: Location is a presigned URL of the file", None),
+        },
+        READ_PROBLEMS,
+    ),
+)
 def export_user(user_id: Annotated[Identifier, Path()]):
     export = runtime.user_data().export(user_id, actor=auth.actor(router.current_event))
     if export.url is not None:

@@ -14,8 +14,11 @@ from session_store.user_documents import ErasureReceipt
 router = Router()
 
 
-@router.get(routes.GET_ERASURE.resolver_path, summary=routes.GET_ERASURE.summary,
-            responses=documented({200: ("The erasure's receipt", ErasureReceipt)}, READ_PROBLEMS))
+@router.get(
+    routes.GET_ERASURE.resolver_path,
+    summary=routes.GET_ERASURE.summary,
+    responses=documented({200: ("The erasure's receipt", ErasureReceipt)}, READ_PROBLEMS),
+)
 def get_erasure(user_id: Annotated[Identifier, Path()], erasure_id: Annotated[str, Path(max_length=64)]):
     actor = auth.actor(router.current_event)
     return json_response(200, runtime.user_data().receipt(user_id, erasure_id, actor=actor))

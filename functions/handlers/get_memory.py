@@ -14,8 +14,11 @@ from session_store.models import Identifier
 router = Router()
 
 
-@router.get(routes.GET_MEMORY.resolver_path, summary=routes.GET_MEMORY.summary,
-            responses=documented({200: ("The memory", MemoryDocument)}, READ_PROBLEMS))
+@router.get(
+    routes.GET_MEMORY.resolver_path,
+    summary=routes.GET_MEMORY.summary,
+    responses=documented({200: ("The memory", MemoryDocument)}, READ_PROBLEMS),
+)
 def get_memory(memory_id: str, user_id: Annotated[Identifier | None, Query()] = None):
     actor = auth.actor(router.current_event)
     return json_response(200, runtime.memory_service().get_memory(memory_id, user_id, actor=actor))

@@ -13,8 +13,11 @@ from session_store.models import Identifier
 router = Router()
 
 
-@router.get(routes.GET_RUN.resolver_path, summary=routes.GET_RUN.summary,
-            responses=documented({200: ("The run as stored", RunDocument)}, READ_PROBLEMS))
+@router.get(
+    routes.GET_RUN.resolver_path,
+    summary=routes.GET_RUN.summary,
+    responses=documented({200: ("The run as stored", RunDocument)}, READ_PROBLEMS),
+)
 def get_run(session_id: str, run_id: str, user_id: Annotated[Identifier | None, Query()] = None):
     actor = auth.actor(router.current_event)
     return json_response(200, runtime.service().get_run(session_id, run_id, user_id, actor=actor))

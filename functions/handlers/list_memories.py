@@ -15,8 +15,11 @@ from session_store.settings import current_settings
 router = Router()
 
 
-@router.get(routes.LIST_MEMORIES.resolver_path, summary=routes.LIST_MEMORIES.summary,
-            responses=documented({200: ("A page of memories", MemoryPage)}, LIST_PROBLEMS))
+@router.get(
+    routes.LIST_MEMORIES.resolver_path,
+    summary=routes.LIST_MEMORIES.summary,
+    responses=documented({200: ("A page of memories", MemoryPage)}, LIST_PROBLEMS),
+)
 def list_memories(
     user_id: Annotated[Identifier | None, Query()] = None,
     agent_id: Annotated[Identifier | None, Query()] = None,

@@ -13,9 +13,15 @@ from session_store.models import Identifier, RunListQuery
 router = Router()
 
 
-@router.get(routes.LIST_RUNS.resolver_path, summary=routes.LIST_RUNS.summary,
-            responses=documented({200: ("A page of runs in first-write order (order=desc: newest first)", RunPage)},
-                                 READ_PROBLEMS, etag_on_success=True))
+@router.get(
+    routes.LIST_RUNS.resolver_path,
+    summary=routes.LIST_RUNS.summary,
+    responses=documented(
+        {200: ("A page of runs in first-write order (order=desc: newest first)", RunPage)},
+        READ_PROBLEMS,
+        etag_on_success=True,
+    ),
+)
 def list_runs(
     session_id: str,
     user_id: Annotated[Identifier | None, Query()] = None,

@@ -13,8 +13,11 @@ from session_store.models import Identifier, SessionListQuery, SessionType
 router = Router()
 
 
-@router.get(routes.LIST_SESSIONS.resolver_path, summary=routes.LIST_SESSIONS.summary,
-            responses=documented({200: ("A page of sessions (without runs)", SessionPage)}, LIST_PROBLEMS))
+@router.get(
+    routes.LIST_SESSIONS.resolver_path,
+    summary=routes.LIST_SESSIONS.summary,
+    responses=documented({200: ("A page of sessions (without runs)", SessionPage)}, LIST_PROBLEMS),
+)
 def list_sessions(
     user_id: Annotated[Identifier | None, Query()] = None,
     component_id: Annotated[Identifier | None, Query()] = None,
@@ -30,8 +33,9 @@ def list_sessions(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     include_total: Annotated[bool, Query()] = False,
-    include_runs: Annotated[bool, Query(description="each session with its runs when it has at most "
-                                                    f"{listing.MAX_LISTED_RUNS_PER_SESSION}")] = False,
+    include_runs: Annotated[
+        bool, Query(description=f"each session with its runs when it has at most {listing.MAX_LISTED_RUNS_PER_SESSION}")
+    ] = False,
 ):
     query = validated(SessionListQuery, locals(), "query")
     return json_response(200, runtime.service().list_sessions(query, actor=auth.actor(router.current_event)))

@@ -14,8 +14,11 @@ from session_store.models import Identifier
 router = Router()
 
 
-@router.get(routes.MEMORY_STATS.resolver_path, summary=routes.MEMORY_STATS.summary,
-            responses=documented({200: ("Per-user counts", MemoryStatsPage)}, LIST_PROBLEMS))
+@router.get(
+    routes.MEMORY_STATS.resolver_path,
+    summary=routes.MEMORY_STATS.summary,
+    responses=documented({200: ("Per-user counts", MemoryStatsPage)}, LIST_PROBLEMS),
+)
 def memory_stats(
     user_id: Annotated[Identifier | None, Query()] = None,
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,

@@ -14,8 +14,11 @@ from session_store.models import Identifier
 router = Router()
 
 
-@router.get(routes.MEMORY_TOPICS.resolver_path, summary=routes.MEMORY_TOPICS.summary,
-            responses=documented({200: ("The topics", MemoryTopics)}, LIST_PROBLEMS))
+@router.get(
+    routes.MEMORY_TOPICS.resolver_path,
+    summary=routes.MEMORY_TOPICS.summary,
+    responses=documented({200: ("The topics", MemoryTopics)}, LIST_PROBLEMS),
+)
 def memory_topics(user_id: Annotated[Identifier | None, Query()] = None):
     actor = auth.actor(router.current_event)
     return json_response(200, {"topics": runtime.memory_service().topics(user_id, actor=actor)})

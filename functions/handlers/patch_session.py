@@ -27,14 +27,20 @@ router = Router()
 @router.patch(
     routes.PATCH_SESSION.resolver_path,
     summary=routes.PATCH_SESSION.summary,
-    responses=documented({200: ("Patched: the session without runs", SessionDocument)}, WRITE_PROBLEMS,
-                         etag_on_success=True, idempotent=True),
+    responses=documented(
+        {200: ("Patched: the session without runs", SessionDocument)},
+        WRITE_PROBLEMS,
+        etag_on_success=True,
+        idempotent=True,
+    ),
     # The body is parsed by the handler (merge patches are not application/json), so Powertools
     # cannot document it from the signature.
-    openapi_extensions={"requestBody": {
-        "required": True,
-        "content": {MERGE_PATCH: {"schema": SessionPatch.model_json_schema()}},
-    }},
+    openapi_extensions={
+        "requestBody": {
+            "required": True,
+            "content": {MERGE_PATCH: {"schema": SessionPatch.model_json_schema()}},
+        }
+    },
 )
 def patch_session(
     session_id: str,

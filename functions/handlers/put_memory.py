@@ -17,7 +17,10 @@ router = Router()
     routes.PUT_MEMORY.resolver_path,
     summary=routes.PUT_MEMORY.summary,
     responses=documented(
-        {200: ("Replaced: the memory as stored", MemoryDocument), 201: ("Created: the memory as stored", MemoryDocument)},
+        {
+            200: ("Replaced: the memory as stored", MemoryDocument),
+            201: ("Created: the memory as stored", MemoryDocument),
+        },
         WRITE_PROBLEMS,
     ),
 )

@@ -19,7 +19,9 @@ router = Router()
     summary=routes.PUT_RUN.summary,
     responses=documented(
         {200: ("Replaced: the run as stored", RunDocument), 201: ("Created: the run as stored", RunDocument)},
-        WRITE_PROBLEMS, etag_on_success=True, idempotent=True,
+        WRITE_PROBLEMS,
+        etag_on_success=True,
+        idempotent=True,
     ),
 )
 def put_run(
@@ -35,8 +37,7 @@ def put_run(
     actor = auth.actor(router.current_event)
 
     def write() -> Outcome:
-        result = runtime.service().put_run(session_id, run_id, body, session_type, preconditions, user_id,
-                                           actor=actor)
+        result = runtime.service().put_run(session_id, run_id, body, session_type, preconditions, user_id, actor=actor)
         # No body in the Outcome: the response is the request's run, rebuilt below, so an
         # idempotency record never has to hold a run of up to 6 MB.
         return Outcome(201 if run_id in result.new_run_ids else 200, result.session.version)

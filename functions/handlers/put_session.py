@@ -26,9 +26,13 @@ router = Router()
     routes.PUT_SESSION.resolver_path,
     summary=routes.PUT_SESSION.summary,
     responses=documented(
-        {200: ("Updated: the session without runs", SessionDocument),
-         201: ("Created: the session without runs", SessionDocument)},
-        WRITE_PROBLEMS, etag_on_success=True, idempotent=True,
+        {
+            200: ("Updated: the session without runs", SessionDocument),
+            201: ("Created: the session without runs", SessionDocument),
+        },
+        WRITE_PROBLEMS,
+        etag_on_success=True,
+        idempotent=True,
     ),
 )
 def put_session(
@@ -45,8 +49,9 @@ def put_session(
 
     def write() -> Outcome:
         result = runtime.service().upsert_session(session_id, body, preconditions, user_id=user_id, actor=actor)
-        metrics.add_metric(name="SessionsCreated" if result.created else "SessionsUpdated", unit=MetricUnit.Count,
-                           value=1)
+        metrics.add_metric(
+            name="SessionsCreated" if result.created else "SessionsUpdated", unit=MetricUnit.Count, value=1
+        )
         return Outcome(201 if result.created else 200, result.session.version, codec.dumps(result.session.public()))
 
     def current_body() -> str:

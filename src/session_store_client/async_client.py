@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, AsyncIterator, Callable, Dict, List, Literal, Mapping, Optional, Tuple, Type
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
-from urllib.parse import urlsplit
 
 from session_store_client import _json
 from session_store_client.auth import SigV4Signer
@@ -27,18 +28,18 @@ from session_store_client.errors import NotFound, SessionStoreConnectionError, S
 from session_store_client.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from session_store_client.transport import JSON_CONTENT_TYPE, ApiResponse, query_string
 
-_Request = Tuple[str, str, Tuple[Tuple[str, Any], ...]]
+_Request = tuple[str, str, tuple[tuple[str, Any], ...]]
 
 
 class _NeedsResponse(Exception):
-    def __init__(self, arguments: Dict[str, Any]) -> None:
+    def __init__(self, arguments: dict[str, Any]) -> None:
         self.arguments = arguments
 
 
 class _ReplayTransport:
     """Answers a sync client's requests from responses already fetched, in order."""
 
-    def __init__(self, base_url: str, answers: List[Any]) -> None:
+    def __init__(self, base_url: str, answers: list[Any]) -> None:
         self.base_url = base_url
         self._answers = answers
         self._position = 0
@@ -58,8 +59,15 @@ class _ReplayTransport:
 
 
 class AsyncTransport:
-    def __init__(self, base_url: str, *, signer: Optional[SigV4Signer], timeout: float, retry_policy: RetryPolicy,
-                 http: Optional[httpx.AsyncClient] = None):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        signer: SigV4Signer | None,
+        timeout: float,
+        retry_policy: RetryPolicy,
+        http: httpx.AsyncClient | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.signer = signer
         self.retry_policy = retry_policy
@@ -74,11 +82,11 @@ class AsyncTransport:
         method: str,
         route: str,
         *,
-        query: Optional[Mapping[str, Any]] = None,
+        query: Mapping[str, Any] | None = None,
         body: Any = None,
-        headers: Optional[Mapping[str, Optional[str]]] = None,
+        headers: Mapping[str, str | None] | None = None,
         content_type: str = JSON_CONTENT_TYPE,
-        not_found: Type[NotFound] = NotFound,
+        not_found: type[NotFound] = NotFound,
     ) -> ApiResponse:
         url = self.base_url + route
         encoded_query = query_string(query or {})
@@ -107,7 +115,7 @@ class AsyncTransport:
             await asyncio.sleep(delay)
             attempt += 1
 
-    async def _send(self, method: str, url: str, headers: Dict[str, str], payload: Optional[bytes]) -> httpx.Response:
+    async def _send(self, method: str, url: str, headers: dict[str, str], payload: bytes | None) -> httpx.Response:
         # Signed per attempt: the signature embeds the time, and credentials may have rotated.
         if self.signer is not None:
             headers = self.signer.sign(method, url, headers, payload)
@@ -119,10 +127,11 @@ class AsyncTransport:
         return await self.http.send(request)
 
     @staticmethod
-    def _result(response: httpx.Response, not_found: Type[NotFound]) -> ApiResponse:
+    def _result(response: httpx.Response, not_found: type[NotFound]) -> ApiResponse:
         if response.status_code >= 400:
-            raise error_from_response(response.status_code, response.reason_phrase, response.headers,
-                                      response.content, not_found)
+            raise error_from_response(
+                response.status_code, response.reason_phrase, response.headers, response.content, not_found
+            )
         body = json.loads(response.content) if response.content else None
         return ApiResponse(status=response.status_code, headers=response.headers, body=body)
 
@@ -134,13 +143,21 @@ class AsyncSessionStoreClient:
     ``await client.aclose()`` to close the connection pool.
     """
 
-    def __init__(self, base_url: str, auth: Optional[Literal["iam"]] = None, region: Optional[str] = None,
-                 timeout: float = 30.0, max_retries: int = 4, retry_policy: Optional[RetryPolicy] = None):
+    def __init__(
+        self,
+        base_url: str,
+        auth: Literal["iam"] | None = None,
+        region: str | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 4,
+        retry_policy: RetryPolicy | None = None,
+    ):
         if auth not in (None, "iam"):
             raise ValueError(f"auth must be 'iam' or None, not {auth!r}")
         signer = SigV4Signer.from_default_chain(base_url, region) if auth == "iam" else None
-        self._transport = AsyncTransport(base_url, signer=signer, timeout=timeout,
-                                         retry_policy=retry_policy or RetryPolicy(max_retries=max_retries))
+        self._transport = AsyncTransport(
+            base_url, signer=signer, timeout=timeout, retry_policy=retry_policy or RetryPolicy(max_retries=max_retries)
+        )
 
     @property
     def base_url(self) -> str:
@@ -149,14 +166,14 @@ class AsyncSessionStoreClient:
     async def aclose(self) -> None:
         await self._transport.aclose()
 
-    async def __aenter__(self) -> "AsyncSessionStoreClient":
+    async def __aenter__(self) -> AsyncSessionStoreClient:
         return self
 
     async def __aexit__(self, *exc_info: Any) -> None:
         await self.aclose()
 
     async def _run(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        answers: List[Any] = []
+        answers: list[Any] = []
         while True:
             replay = SessionStoreClient.__new__(SessionStoreClient)
             replay._transport = _ReplayTransport(self.base_url, answers)  # type: ignore[assignment]
@@ -165,13 +182,14 @@ class AsyncSessionStoreClient:
             except _NeedsResponse as needed:
                 arguments = dict(needed.arguments)
                 try:
-                    answers.append(await self._transport.request(arguments.pop("method"), arguments.pop("route"),
-                                                                 **arguments))
+                    answers.append(
+                        await self._transport.request(arguments.pop("method"), arguments.pop("route"), **arguments)
+                    )
                 except SessionStoreError as error:
                     answers.append(error)
 
     async def _iterate(self, list_name: str, items: str, page_size: int, **filters: Any) -> AsyncIterator[Any]:
-        cursor: Optional[str] = None
+        cursor: str | None = None
         while True:
             page = await self._run(list_name, limit=page_size, cursor=cursor, **filters)
             for item in getattr(page, items):
@@ -199,7 +217,24 @@ def _route(name: str) -> Callable[..., Any]:
     return method
 
 
-for _name in ("put_session", "get_session", "patch_session", "rename_session", "delete_session", "list_sessions",
-              "put_run", "get_run", "delete_run", "list_runs", "openapi", "put_memory", "get_memory",
-              "delete_memory", "delete_memories", "list_memories", "memory_topics", "memory_stats"):
+for _name in (
+    "put_session",
+    "get_session",
+    "patch_session",
+    "rename_session",
+    "delete_session",
+    "list_sessions",
+    "put_run",
+    "get_run",
+    "delete_run",
+    "list_runs",
+    "openapi",
+    "put_memory",
+    "get_memory",
+    "delete_memory",
+    "delete_memories",
+    "list_memories",
+    "memory_topics",
+    "memory_stats",
+):
     setattr(AsyncSessionStoreClient, _name, _route(_name))

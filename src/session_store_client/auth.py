@@ -9,7 +9,8 @@ picked up.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, Mapping, Optional, Union
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import botocore.session
@@ -21,7 +22,7 @@ SERVICE_NAME = "execute-api"
 _EXECUTE_API_HOST = re.compile(r"^[^.]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
 
 
-def region_from_host(url: str) -> Optional[str]:
+def region_from_host(url: str) -> str | None:
     match = _EXECUTE_API_HOST.match(urlsplit(url).hostname or "")
     return match.group(1) if match else None
 
@@ -32,7 +33,7 @@ class SigV4Signer:
         self.region = region
 
     @classmethod
-    def from_default_chain(cls, base_url: str, region: Optional[str] = None) -> "SigV4Signer":
+    def from_default_chain(cls, base_url: str, region: str | None = None) -> SigV4Signer:
         """A signer with botocore's default credentials.
 
         The region is the argument, else the one in an execute-api host name, else botocore's
@@ -48,14 +49,14 @@ class SigV4Signer:
             raise ValueError("auth='iam' needs a region: pass region=..., or configure a default AWS region")
         return cls(credentials, region)
 
-    def sign(self, method: str, url: str, headers: Mapping[str, str], body: Optional[bytes]) -> Dict[str, str]:
+    def sign(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> dict[str, str]:
         """The headers to send: the given ones plus Authorization, X-Amz-Date (and the session token)."""
         request = AWSRequest(method=method, url=url, data=body or b"", headers=dict(headers))
         SigV4Auth(self._credentials.get_frozen_credentials(), SERVICE_NAME, self.region).add_auth(request)
         return dict(request.headers.items())
 
 
-TokenSource = Union[str, Callable[[], str]]
+TokenSource = str | Callable[[], str]
 
 
 class BearerToken:
@@ -77,5 +78,5 @@ class BearerToken:
             raise ValueError("the token provider returned no token")
         return token.strip()
 
-    def sign(self, method: str, url: str, headers: Mapping[str, str], body: Optional[bytes]) -> Dict[str, str]:
+    def sign(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> dict[str, str]:
         return {**headers, "Authorization": f"Bearer {self.current()}"}

@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, List, Optional
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
@@ -53,14 +53,18 @@ def _parser() -> argparse.ArgumentParser:
     common(imports)
 
     migrate = commands.add_parser("migrate", help="import every session of an Agno database")
-    migrate.add_argument("--from", dest="source", required=True,
-                         help="sqlite:///agno.db, postgresql+psycopg://..., or dynamodb://[host:port]?region=...")
+    migrate.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        help="sqlite:///agno.db, postgresql+psycopg://..., or dynamodb://[host:port]?region=...",
+    )
     migrate.add_argument("--workers", type=int, default=4, help="sessions written at once (default 4)")
     common(migrate)
     return parser
 
 
-def main(argv: Optional[List[str]] = None, console: Optional[Console] = None) -> int:
+def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     arguments = _parser().parse_args(argv)
     console = console or Console(stderr=True)
     client = SessionStoreClient(arguments.url, auth=arguments.auth, region=arguments.region)
@@ -95,8 +99,9 @@ def main(argv: Optional[List[str]] = None, console: Optional[Console] = None) ->
 
 
 def _progress(console: Console) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=console)
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+    )
 
 
 def _advance(progress: Progress, task: TaskID) -> Callable[[], None]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Iterator, List, Literal, Mapping, Optional, TypeVar, Union, cast
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal, TypeVar, cast
 
 import requests
 
@@ -18,11 +19,11 @@ MERGE_PATCH_CONTENT_TYPE = "application/merge-patch+json"
 NDJSON_CONTENT_TYPE = "application/x-ndjson"
 MAX_PAGE_SIZE = 100  # the API's largest page
 
-Record = Union[Mapping[str, Any], Session]
-RunRecord = Union[Mapping[str, Any], Run]
+Record = Mapping[str, Any] | Session
+RunRecord = Mapping[str, Any] | Run
 
 
-def _as_dict(value: Union[Mapping[str, Any], ApiModel]) -> Dict[str, Any]:
+def _as_dict(value: Mapping[str, Any] | ApiModel) -> dict[str, Any]:
     return value.to_dict() if isinstance(value, ApiModel) else dict(value)
 
 
@@ -36,8 +37,8 @@ def _parse(model: type[ModelT], response: ApiResponse) -> ModelT:
 
 
 def _write_headers(
-    if_match: Optional[str], idempotency_key: Optional[str], create_only: bool = False
-) -> Dict[str, Optional[str]]:
+    if_match: str | None, idempotency_key: str | None, create_only: bool = False
+) -> dict[str, str | None]:
     return {
         "If-Match": if_match,
         "If-None-Match": "*" if create_only else None,
@@ -61,19 +62,19 @@ class SessionStoreClient(MemoryMethods):
     def __init__(
         self,
         base_url: str,
-        auth: Optional[Literal["iam", "jwt"]] = None,
-        region: Optional[str] = None,
+        auth: Literal["iam", "jwt"] | None = None,
+        region: str | None = None,
         timeout: float = 30.0,
         max_retries: int = 4,
-        retry_policy: Optional[RetryPolicy] = None,
-        token: Optional[TokenSource] = None,
-        http: Optional[requests.Session] = None,
+        retry_policy: RetryPolicy | None = None,
+        token: TokenSource | None = None,
+        http: requests.Session | None = None,
     ):
         if auth not in (None, "iam", "jwt"):
             raise ValueError(f"auth must be 'iam', 'jwt' or None, not {auth!r}")
         if token is not None and auth != "jwt":
             raise ValueError("token=... is for auth='jwt'")
-        signer: Optional[Union[SigV4Signer, BearerToken]] = None
+        signer: SigV4Signer | BearerToken | None = None
         if auth == "iam":
             signer = SigV4Signer.from_default_chain(base_url, region)
         elif auth == "jwt":
@@ -93,7 +94,7 @@ class SessionStoreClient(MemoryMethods):
     def close(self) -> None:
         self._transport.close()
 
-    def __enter__(self) -> "SessionStoreClient":
+    def __enter__(self) -> SessionStoreClient:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -106,9 +107,9 @@ class SessionStoreClient(MemoryMethods):
         session_id: str,
         record: Record,
         *,
-        if_match: Optional[str] = None,
+        if_match: str | None = None,
         create_only: bool = False,
-        idempotency_key: Optional[str] = None,
+        idempotency_key: str | None = None,
     ) -> Session:
         """Create or update a session (PUT /sessions/{id}); the answer carries no runs.
 
@@ -127,9 +128,9 @@ class SessionStoreClient(MemoryMethods):
         self,
         session_id: str,
         *,
-        user_id: Optional[str] = None,
-        session_type: Optional[str] = None,
-        runs_limit: Optional[int] = None,
+        user_id: str | None = None,
+        session_type: str | None = None,
+        runs_limit: int | None = None,
         include_runs: bool = True,
     ) -> Session:
         """Read a session with its runs (only the newest ``runs_limit``, in chronological order).
@@ -146,9 +147,9 @@ class SessionStoreClient(MemoryMethods):
         session_id: str,
         etag: str,
         *,
-        user_id: Optional[str] = None,
-        session_type: Optional[str] = None,
-    ) -> Optional[Session]:
+        user_id: str | None = None,
+        session_type: str | None = None,
+    ) -> Session | None:
         """The session with all its runs, or None when it is still at ``etag`` (the server then
         read only the session item: a 304). For a process that keeps a copy of the session."""
         return self._read_session(session_id, user_id, session_type, None, True, etag)
@@ -156,12 +157,12 @@ class SessionStoreClient(MemoryMethods):
     def _read_session(
         self,
         session_id: str,
-        user_id: Optional[str],
-        session_type: Optional[str],
-        runs_limit: Optional[int],
+        user_id: str | None,
+        session_type: str | None,
+        runs_limit: int | None,
         include_runs: bool,
-        if_none_match: Optional[str],
-    ) -> Optional[Session]:
+        if_none_match: str | None,
+    ) -> Session | None:
         query = {"user_id": user_id, "session_type": session_type, "runs_limit": runs_limit}
         try:
             response = self._transport.request(
@@ -182,10 +183,10 @@ class SessionStoreClient(MemoryMethods):
             return session
         return _parse(Session, response)
 
-    def _newest_runs(self, session_id: str, limit: Optional[int]) -> List[Run]:
+    def _newest_runs(self, session_id: str, limit: int | None) -> list[Run]:
         if limit is None:
             return list(self.iter_runs(session_id))
-        newest_first: List[Run] = []
+        newest_first: list[Run] = []
         for run in self.iter_runs(session_id, order="desc", page_size=min(limit, MAX_PAGE_SIZE)):
             newest_first.append(run)
             if len(newest_first) == limit:
@@ -197,8 +198,8 @@ class SessionStoreClient(MemoryMethods):
         session_id: str,
         patch: Mapping[str, Any],
         *,
-        if_match: Optional[str] = None,
-        idempotency_key: Optional[str] = None,
+        if_match: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Session:
         """Apply a JSON Merge Patch (RFC 7396): a null removes a key, objects merge recursively."""
         response = self._transport.request(
@@ -211,16 +212,16 @@ class SessionStoreClient(MemoryMethods):
         )
         return _parse(Session, response)
 
-    def rename_session(self, session_id: str, session_name: str, *, if_match: Optional[str] = None) -> Session:
+    def rename_session(self, session_id: str, session_name: str, *, if_match: str | None = None) -> Session:
         return self.patch_session(session_id, {"session_data": {"session_name": session_name}}, if_match=if_match)
 
     def delete_session(
         self,
         session_id: str,
         *,
-        user_id: Optional[str] = None,
-        if_match: Optional[str] = None,
-        idempotency_key: Optional[str] = None,
+        user_id: str | None = None,
+        if_match: str | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         self._transport.request(
             "DELETE",
@@ -233,19 +234,19 @@ class SessionStoreClient(MemoryMethods):
     def list_sessions(
         self,
         *,
-        user_id: Optional[str] = None,
-        component_id: Optional[str] = None,
-        agent_id: Optional[str] = None,
-        team_id: Optional[str] = None,
-        workflow_id: Optional[str] = None,
-        session_type: Optional[str] = None,
-        session_name: Optional[str] = None,
-        start_timestamp: Optional[int] = None,
-        end_timestamp: Optional[int] = None,
-        sort_by: Optional[Literal["updated_at", "created_at"]] = None,
-        sort_order: Optional[Literal["desc", "asc"]] = None,
-        limit: Optional[int] = None,
-        cursor: Optional[str] = None,
+        user_id: str | None = None,
+        component_id: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+        workflow_id: str | None = None,
+        session_type: str | None = None,
+        session_name: str | None = None,
+        start_timestamp: int | None = None,
+        end_timestamp: int | None = None,
+        sort_by: Literal["updated_at", "created_at"] | None = None,
+        sort_order: Literal["desc", "asc"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
         include_total: bool = False,
         include_runs: bool = False,
     ) -> SessionPage:
@@ -275,7 +276,7 @@ class SessionStoreClient(MemoryMethods):
 
     def iter_sessions(self, *, page_size: int = MAX_PAGE_SIZE, **filters: Any) -> Iterator[Session]:
         """Every session matching ``filters`` (the keyword arguments of ``list_sessions``), page by page."""
-        cursor: Optional[str] = None
+        cursor: str | None = None
         while True:
             page = self.list_sessions(limit=page_size, cursor=cursor, **filters)
             yield from page.sessions
@@ -290,9 +291,9 @@ class SessionStoreClient(MemoryMethods):
         session_id: str,
         run: RunRecord,
         *,
-        session_type: Optional[str] = None,
-        if_match: Optional[str] = None,
-        idempotency_key: Optional[str] = None,
+        session_type: str | None = None,
+        if_match: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Run:
         """Create or replace one run (creating the session from the run's ids if it is missing).
 
@@ -312,9 +313,7 @@ class SessionStoreClient(MemoryMethods):
         return _parse(Run, response)
 
     def get_run(self, session_id: str, run_id: str) -> Run:
-        response = self._transport.request(
-            "GET", path("sessions", session_id, "runs", run_id), not_found=RunNotFound
-        )
+        response = self._transport.request("GET", path("sessions", session_id, "runs", run_id), not_found=RunNotFound)
         return _parse(Run, response)
 
     def delete_run(
@@ -322,8 +321,8 @@ class SessionStoreClient(MemoryMethods):
         session_id: str,
         run_id: str,
         *,
-        if_match: Optional[str] = None,
-        idempotency_key: Optional[str] = None,
+        if_match: str | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         self._transport.request(
             "DELETE",
@@ -336,9 +335,9 @@ class SessionStoreClient(MemoryMethods):
         self,
         session_id: str,
         *,
-        limit: Optional[int] = None,
-        cursor: Optional[str] = None,
-        order: Optional[Literal["asc", "desc"]] = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        order: Literal["asc", "desc"] | None = None,
     ) -> RunPage:
         """One page of a session's runs, in first-write order (``order="desc"``: newest first)."""
         response = self._transport.request(
@@ -352,7 +351,7 @@ class SessionStoreClient(MemoryMethods):
     def iter_runs(
         self, session_id: str, *, order: Literal["asc", "desc"] = "asc", page_size: int = MAX_PAGE_SIZE
     ) -> Iterator[Run]:
-        cursor: Optional[str] = None
+        cursor: str | None = None
         while True:
             page = self.list_runs(session_id, limit=page_size, cursor=cursor, order=order)
             yield from page.runs
@@ -363,7 +362,7 @@ class SessionStoreClient(MemoryMethods):
     # --- Documentation --------------------------------------------------------------------------
 
     # --- a user's data ---------------------------------------------------------------------------
-    def export_user(self, user_id: str, target: Union[str, "os.PathLike[str]"]) -> int:
+    def export_user(self, user_id: str, target: str | os.PathLike[str]) -> int:
         """Write all of a user's data to ``target`` as JSON Lines (GET /users/{id}/export, one
         record per line with its ``kind``), following the 303 to a staged file when the export
         is too large for a response. Returns the number of lines written."""
@@ -377,15 +376,15 @@ class SessionStoreClient(MemoryMethods):
             sink.write(content)
         return sum(1 for line in content.splitlines() if line.strip())
 
-    def erase_user(self, user_id: str) -> Dict[str, Any]:
+    def erase_user(self, user_id: str) -> dict[str, Any]:
         """Start erasing all of a user's data (DELETE /users/{id}); returns ``erasure_id`` and ``status``.
         Idempotent: while an erasure runs, the same erasure is returned."""
-        return cast(Dict[str, Any], self._transport.request("DELETE", path("users", user_id)).body)
+        return cast(dict[str, Any], self._transport.request("DELETE", path("users", user_id)).body)
 
-    def get_erasure(self, user_id: str, erasure_id: str) -> Dict[str, Any]:
+    def get_erasure(self, user_id: str, erasure_id: str) -> dict[str, Any]:
         """An erasure's receipt: ``status`` (running, done, failed), ``counts`` per item kind, times."""
-        return cast(Dict[str, Any], self._transport.request("GET", path("users", user_id, "erasures", erasure_id)).body)
+        return cast(dict[str, Any], self._transport.request("GET", path("users", user_id, "erasures", erasure_id)).body)
 
-    def openapi(self) -> Dict[str, Any]:
+    def openapi(self) -> dict[str, Any]:
         """The API's OpenAPI 3 document."""
-        return cast(Dict[str, Any], self._transport.request("GET", path("openapi.json")).body)
+        return cast(dict[str, Any], self._transport.request("GET", path("openapi.json")).body)

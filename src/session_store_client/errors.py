@@ -9,7 +9,8 @@ exception class is chosen by status so callers can catch what they can act on
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Mapping, Optional, Type
+from collections.abc import Mapping
+from typing import Any
 
 REQUEST_ID_HEADER = "X-Request-Id"
 # The problem type the API uses when a session is too large to return in one response.
@@ -21,12 +22,12 @@ class SessionStoreError(Exception):
 
     def __init__(
         self,
-        status: Optional[int],
+        status: int | None,
         title: str,
-        detail: Optional[str] = None,
-        type: Optional[str] = None,
-        errors: Optional[List[Dict[str, Any]]] = None,
-        request_id: Optional[str] = None,
+        detail: str | None = None,
+        type: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        request_id: str | None = None,
     ):
         self.status = status
         self.title = title
@@ -102,7 +103,7 @@ class SessionStoreConnectionError(SessionStoreError):
         super().__init__(status=None, title="Connection failed", detail=detail)
 
 
-_ERROR_BY_STATUS: Dict[int, Type[SessionStoreError]] = {
+_ERROR_BY_STATUS: dict[int, type[SessionStoreError]] = {
     400: BadRequest,
     403: Forbidden,
     404: NotFound,
@@ -114,7 +115,7 @@ _ERROR_BY_STATUS: Dict[int, Type[SessionStoreError]] = {
 }
 
 
-def _parse_problem(body: bytes) -> Dict[str, Any]:
+def _parse_problem(body: bytes) -> dict[str, Any]:
     try:
         problem = json.loads(body) if body else {}
     except ValueError:
@@ -127,7 +128,7 @@ def error_from_response(
     reason: str,
     headers: Mapping[str, str],
     body: bytes,
-    not_found: Type[NotFound] = NotFound,
+    not_found: type[NotFound] = NotFound,
 ) -> SessionStoreError:
     """The exception for an error response; ``not_found`` picks the 404 class for the route."""
     problem = _parse_problem(body)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Literal, Mapping, Optional, TypeVar, cast
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal, TypeVar, cast
 
 from session_store_client.errors import MemoryNotFound
 from session_store_client.models import ApiModel, MemoryPage, MemoryStats, UserMemory
@@ -29,22 +30,22 @@ class MemoryMethods:
         response = self._transport.request("PUT", path("memories", memory_id), body=body)
         return _parse(UserMemory, response)
 
-    def get_memory(self, memory_id: str, *, user_id: Optional[str] = None) -> UserMemory:
+    def get_memory(self, memory_id: str, *, user_id: str | None = None) -> UserMemory:
         response = self._transport.request(
             "GET", path("memories", memory_id), query={"user_id": user_id}, not_found=MemoryNotFound
         )
         return _parse(UserMemory, response)
 
-    def delete_memory(self, memory_id: str, *, user_id: Optional[str] = None) -> None:
+    def delete_memory(self, memory_id: str, *, user_id: str | None = None) -> None:
         self._transport.request(
             "DELETE", path("memories", memory_id), query={"user_id": user_id}, not_found=MemoryNotFound
         )
 
-    def delete_memories(self, memory_ids: List[str], *, user_id: Optional[str] = None) -> List[str]:
+    def delete_memories(self, memory_ids: list[str], *, user_id: str | None = None) -> list[str]:
         """Delete the memories that exist (and are ``user_id``'s); returns their ids."""
-        deleted: List[str] = []
+        deleted: list[str] = []
         for start in range(0, len(memory_ids), MAX_PAGE_SIZE):
-            body: Dict[str, Any] = {"memory_ids": memory_ids[start : start + MAX_PAGE_SIZE]}
+            body: dict[str, Any] = {"memory_ids": memory_ids[start : start + MAX_PAGE_SIZE]}
             if user_id is not None:
                 body["user_id"] = user_id
             deleted += self._transport.request("POST", path("memory-deletions"), body=body).body["deleted"]
@@ -53,15 +54,15 @@ class MemoryMethods:
     def list_memories(
         self,
         *,
-        user_id: Optional[str] = None,
-        agent_id: Optional[str] = None,
-        team_id: Optional[str] = None,
-        topics: Optional[List[str]] = None,
-        search: Optional[str] = None,
-        sort_by: Optional[Literal["updated_at", "created_at"]] = None,
-        sort_order: Optional[Literal["desc", "asc"]] = None,
-        limit: Optional[int] = None,
-        cursor: Optional[str] = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+        topics: list[str] | None = None,
+        search: str | None = None,
+        sort_by: Literal["updated_at", "created_at"] | None = None,
+        sort_order: Literal["desc", "asc"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
         include_total: bool = False,
     ) -> MemoryPage:
         query = {
@@ -79,7 +80,7 @@ class MemoryMethods:
         return _parse(MemoryPage, self._transport.request("GET", path("memories"), query=query))
 
     def iter_memories(self, *, page_size: int = MAX_PAGE_SIZE, **filters: Any) -> Iterator[UserMemory]:
-        cursor: Optional[str] = None
+        cursor: str | None = None
         while True:
             page = self.list_memories(limit=page_size, cursor=cursor, **filters)
             yield from page.memories
@@ -87,12 +88,12 @@ class MemoryMethods:
             if cursor is None:
                 return
 
-    def memory_topics(self, *, user_id: Optional[str] = None) -> List[str]:
+    def memory_topics(self, *, user_id: str | None = None) -> list[str]:
         body = self._transport.request("GET", path("memory-topics"), query={"user_id": user_id}).body
-        return cast(List[str], body["topics"])
+        return cast(list[str], body["topics"])
 
     def memory_stats(
-        self, *, user_id: Optional[str] = None, limit: Optional[int] = None, page: Optional[int] = None
+        self, *, user_id: str | None = None, limit: int | None = None, page: int | None = None
     ) -> MemoryStats:
         query = {"user_id": user_id, "limit": limit, "page": page}
         return _parse(MemoryStats, self._transport.request("GET", path("memory-stats"), query=query))

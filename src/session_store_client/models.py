@@ -10,7 +10,7 @@ back exactly as the server sent them. ``to_dict()`` gives back the JSON object a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
@@ -20,8 +20,8 @@ class ResponseMeta:
     """What the HTTP response said besides its body."""
 
     status: int
-    etag: Optional[str]
-    request_id: Optional[str]
+    etag: str | None
+    request_id: str | None
 
     @property
     def created(self) -> bool:
@@ -31,14 +31,14 @@ class ResponseMeta:
 class ApiModel(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
 
-    _response_meta: Optional[ResponseMeta] = PrivateAttr(default=None)
+    _response_meta: ResponseMeta | None = PrivateAttr(default=None)
 
     @property
-    def response_meta(self) -> Optional[ResponseMeta]:
+    def response_meta(self) -> ResponseMeta | None:
         """Status, ETag and request id of the response this came from (None when built by hand)."""
         return self._response_meta
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """The JSON object as received: declared fields the server did not send are left out."""
         return self.model_dump(exclude_unset=True)
 
@@ -53,41 +53,41 @@ class Session(ApiModel):
     """A session record (agno's schema) plus the service fields ``version``, ``expires_at``, ``run_count``."""
 
     session_id: str
-    session_type: Optional[str] = None
-    agent_id: Optional[str] = None
-    team_id: Optional[str] = None
-    workflow_id: Optional[str] = None
-    user_id: Optional[str] = None
-    session_data: Optional[Dict[str, Any]] = None
-    agent_data: Optional[Dict[str, Any]] = None
-    team_data: Optional[Dict[str, Any]] = None
-    workflow_data: Optional[Dict[str, Any]] = None
-    metadata: Optional[Dict[str, Any]] = None
-    summary: Optional[Dict[str, Any]] = None
-    created_at: Optional[int] = None
-    updated_at: Optional[int] = None
-    version: Optional[int] = None
-    expires_at: Optional[int] = None
-    run_count: Optional[int] = None
+    session_type: str | None = None
+    agent_id: str | None = None
+    team_id: str | None = None
+    workflow_id: str | None = None
+    user_id: str | None = None
+    session_data: dict[str, Any] | None = None
+    agent_data: dict[str, Any] | None = None
+    team_data: dict[str, Any] | None = None
+    workflow_data: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = None
+    created_at: int | None = None
+    updated_at: int | None = None
+    version: int | None = None
+    expires_at: int | None = None
+    run_count: int | None = None
     # Present on GET /sessions/{id} unless include_runs=false; lists and writes omit it.
-    runs: Optional[List[Run]] = None
+    runs: list[Run] | None = None
 
     @property
-    def etag(self) -> Optional[str]:
+    def etag(self) -> str | None:
         """The value for ``If-Match`` to write only over this version."""
         return f'"{self.version}"' if self.version is not None else None
 
 
 class SessionPage(ApiModel):
-    sessions: List[Session]
-    next_cursor: Optional[str] = None
+    sessions: list[Session]
+    next_cursor: str | None = None
     # Only when the list was asked with include_total=true.
-    total: Optional[int] = None
+    total: int | None = None
 
 
 class RunPage(ApiModel):
-    runs: List[Run]
-    next_cursor: Optional[str] = None
+    runs: list[Run]
+    next_cursor: str | None = None
 
 
 class UserMemory(ApiModel):
@@ -95,23 +95,23 @@ class UserMemory(ApiModel):
 
     memory_id: str
     memory: Any = None
-    topics: Optional[List[str]] = None
-    user_id: Optional[str] = None
-    agent_id: Optional[str] = None
-    team_id: Optional[str] = None
-    input: Optional[str] = None
-    feedback: Optional[str] = None
-    created_at: Optional[int] = None
-    updated_at: Optional[int] = None
-    expires_at: Optional[int] = None
+    topics: list[str] | None = None
+    user_id: str | None = None
+    agent_id: str | None = None
+    team_id: str | None = None
+    input: str | None = None
+    feedback: str | None = None
+    created_at: int | None = None
+    updated_at: int | None = None
+    expires_at: int | None = None
 
 
 class MemoryPage(ApiModel):
-    memories: List[UserMemory]
-    next_cursor: Optional[str] = None
-    total: Optional[int] = None
+    memories: list[UserMemory]
+    next_cursor: str | None = None
+    total: int | None = None
 
 
 class MemoryStats(ApiModel):
-    stats: List[Dict[str, Any]]
+    stats: list[dict[str, Any]]
     total: int

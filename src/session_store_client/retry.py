@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Callable, Optional
 
 RETRYABLE_STATUSES = frozenset({429, 503})
 
@@ -28,7 +28,7 @@ class RetryPolicy:
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     random: Callable[[], float] = field(default=random.random, repr=False)
 
-    def delay_before_retry(self, attempt: int, retry_after: Optional[float] = None) -> Optional[float]:
+    def delay_before_retry(self, attempt: int, retry_after: float | None = None) -> float | None:
         """Seconds to wait before retry number ``attempt + 1``, or None to stop retrying.
 
         ``attempt`` counts the attempts already failed, from 0. A server's Retry-After is honoured
@@ -43,7 +43,7 @@ class RetryPolicy:
         return self.random() * ceiling
 
 
-def parse_retry_after(value: Optional[str], now: Optional[datetime] = None) -> Optional[float]:
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """A Retry-After header (delay-seconds or HTTP-date) as seconds from now; None if absent/invalid."""
     if value is None:
         return None
@@ -55,5 +55,5 @@ def parse_retry_after(value: Optional[str], now: Optional[datetime] = None) -> O
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

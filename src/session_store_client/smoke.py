@@ -14,7 +14,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Optional, TextIO
+from typing import TextIO
 
 import requests
 
@@ -66,11 +66,16 @@ class Smoke:
 
     def _create(self) -> str:
         for session_id in self.ids:
-            self.client.put_session(session_id, {
-                "session_type": "agent", "agent_id": f"{self.prefix}-agent", "user_id": self.user_id,
-                "session_data": {"session_name": session_id},
-                "runs": [{"run_id": "run-1", "user_id": self.user_id, "content": "smoke test"}],
-            })
+            self.client.put_session(
+                session_id,
+                {
+                    "session_type": "agent",
+                    "agent_id": f"{self.prefix}-agent",
+                    "user_id": self.user_id,
+                    "session_data": {"session_name": session_id},
+                    "runs": [{"run_id": "run-1", "user_id": self.user_id, "content": "smoke test"}],
+                },
+            )
         return f"{len(self.ids)} sessions under {self.prefix}"
 
     def _read(self) -> str:
@@ -149,7 +154,7 @@ def print_table(steps: list[Step], out: TextIO = sys.stdout) -> None:
     print(f"{len(steps) - failed} passed, {failed} failed", file=out)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make smoke", description=__doc__.split("\n\n")[0])
     parser.add_argument("url", help="the API's base URL (the stack's ApiUrl output)")
     parser.add_argument("--auth", choices=("iam", "jwt", "none"), default="iam")
@@ -172,7 +177,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     return 0 if passed else 1
 
 
-def _subject(token: Optional[str]) -> str:
+def _subject(token: str | None) -> str:
     """The `sub` of a JWT (read, not verified: the API verifies it)."""
     import base64
     import json

@@ -18,18 +18,40 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from session_store_client.errors import SessionNotFound
 
 # The fields of Agno's session schema the store keeps (SPEC section 2), runs aside.
-SESSION_FIELDS = ("session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id",
-                  "session_data", "agent_data", "team_data", "workflow_data", "metadata", "summary",
-                  "created_at")
+SESSION_FIELDS = (
+    "session_id",
+    "session_type",
+    "agent_id",
+    "team_id",
+    "workflow_id",
+    "user_id",
+    "session_data",
+    "agent_data",
+    "team_data",
+    "workflow_data",
+    "metadata",
+    "summary",
+    "created_at",
+)
 # The fields of Agno's UserMemory schema the store keeps.
-MEMORY_FIELDS = ("memory_id", "memory", "topics", "user_id", "agent_id", "team_id", "input", "feedback",
-                 "created_at", "updated_at")
+MEMORY_FIELDS = (
+    "memory_id",
+    "memory",
+    "topics",
+    "user_id",
+    "agent_id",
+    "team_id",
+    "input",
+    "feedback",
+    "created_at",
+    "updated_at",
+)
 # Well under the API's 6 MB request limit, leaving room for the session's own fields.
 REQUEST_BUDGET_BYTES = 4 * 1024 * 1024
 AGNO_SESSION_TYPES = ("agent", "team", "workflow")
@@ -42,22 +64,28 @@ class ImportCounts:
     sessions_skipped: int = 0  # already held every run of the record
     runs_sent: int = 0
     memories_imported: int = 0
-    not_imported: Dict[str, int] = field(default_factory=dict)  # kind -> lines this store cannot hold
+    not_imported: dict[str, int] = field(default_factory=dict)  # kind -> lines this store cannot hold
 
-    def rows(self) -> List[Tuple[str, int]]:
-        rows = [("sessions imported", self.sessions_imported), ("sessions already present", self.sessions_skipped),
-                ("runs written", self.runs_sent), ("memories imported", self.memories_imported)]
-        rows += [(f"{kind} lines not imported (not supported by this store)", count)
-                 for kind, count in sorted(self.not_imported.items())]
+    def rows(self) -> list[tuple[str, int]]:
+        rows = [
+            ("sessions imported", self.sessions_imported),
+            ("sessions already present", self.sessions_skipped),
+            ("runs written", self.runs_sent),
+            ("memories imported", self.memories_imported),
+        ]
+        rows += [
+            (f"{kind} lines not imported (not supported by this store)", count)
+            for kind, count in sorted(self.not_imported.items())
+        ]
         return rows
 
 
-def session_request_bodies(record: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
+def session_request_bodies(record: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The PUT bodies that store one session record: its fields with the first runs, then the
     remaining runs in requests of at most REQUEST_BUDGET_BYTES."""
     fields = {name: record[name] for name in SESSION_FIELDS if name in record and name != "session_id"}
     runs = list(record.get("runs") or [])
-    chunk: List[Dict[str, Any]] = []
+    chunk: list[dict[str, Any]] = []
     size = 0
     first = True
     for run in runs:
@@ -77,7 +105,9 @@ class Importer:
         self.workers = workers
         self.counts = ImportCounts()
 
-    def import_records(self, records: Iterable[Dict[str, Any]], advance: Callable[[], None] = lambda: None) -> ImportCounts:
+    def import_records(
+        self, records: Iterable[dict[str, Any]], advance: Callable[[], None] = lambda: None
+    ) -> ImportCounts:
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             for kind, outcome in pool.map(self._import_one, self._supported(records)):
                 if kind == "memory":
@@ -90,7 +120,7 @@ class Importer:
                 advance()
         return self.counts
 
-    def _supported(self, records: Iterable[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:
+    def _supported(self, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         for record in records:
             kind = record.get("kind", "session")
             if kind in ("session", "memory"):
@@ -98,18 +128,18 @@ class Importer:
             else:
                 self.counts.not_imported[kind] = self.counts.not_imported.get(kind, 0) + 1
 
-    def _import_one(self, record: Dict[str, Any]) -> Tuple[str, Tuple[bool, int]]:
+    def _import_one(self, record: dict[str, Any]) -> tuple[str, tuple[bool, int]]:
         if record.get("kind") == "memory":
             self.import_memory(record)
             return "memory", (True, 0)
         return "session", self.import_session(record)
 
-    def import_memory(self, record: Dict[str, Any]) -> None:
+    def import_memory(self, record: dict[str, Any]) -> None:
         """PUT is create-or-replace by memory_id, so importing a memory twice stores it once."""
         body = {name: record[name] for name in MEMORY_FIELDS if name in record and name != "memory_id"}
         self.client.put_memory(record["memory_id"], body)
 
-    def import_session(self, record: Dict[str, Any]) -> Tuple[bool, int]:
+    def import_session(self, record: dict[str, Any]) -> tuple[bool, int]:
         """(whether anything was written, runs sent)."""
         session_id = record["session_id"]
         runs = record.get("runs") or []
@@ -124,7 +154,7 @@ class Importer:
         return True, len(runs)
 
 
-def read_jsonl(path: Path) -> Iterator[Dict[str, Any]]:
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, 1):
             if line.strip():
@@ -177,12 +207,13 @@ def agno_session_count(db: Any) -> int:
     return total + int(memories)
 
 
-def agno_memories(db: Any) -> Iterator[Dict[str, Any]]:
+def agno_memories(db: Any) -> Iterator[dict[str, Any]]:
     """Every user memory of an Agno database, oldest first, page by page."""
     page = 1
     while True:
-        rows, _ = db.get_user_memories(limit=AGNO_PAGE_SIZE, page=page, sort_by="created_at", sort_order="asc",
-                                       deserialize=False)
+        rows, _ = db.get_user_memories(
+            limit=AGNO_PAGE_SIZE, page=page, sort_by="created_at", sort_order="asc", deserialize=False
+        )
         for row in rows:
             yield {"kind": "memory", **{name: row.get(name) for name in MEMORY_FIELDS}}
         if len(rows) < AGNO_PAGE_SIZE:
@@ -190,18 +221,28 @@ def agno_memories(db: Any) -> Iterator[Dict[str, Any]]:
         page += 1
 
 
-def agno_sessions(db: Any) -> Iterator[Dict[str, Any]]:
+def agno_sessions(db: Any) -> Iterator[dict[str, Any]]:
     """Every session of an Agno database with its runs, as Agno stores them, oldest first, page by page."""
     from agno.db.base import SessionType
 
     for kind in AGNO_SESSION_TYPES:
         page = 1
         while True:
-            rows, _ = db.get_sessions(session_type=SessionType(kind), limit=AGNO_PAGE_SIZE, page=page,
-                                      sort_by="created_at", sort_order="asc", deserialize=False)
+            rows, _ = db.get_sessions(
+                session_type=SessionType(kind),
+                limit=AGNO_PAGE_SIZE,
+                page=page,
+                sort_by="created_at",
+                sort_order="asc",
+                deserialize=False,
+            )
             for row in rows:
-                yield {"kind": "session", **{name: row.get(name) for name in SESSION_FIELDS},
-                       "session_type": kind, "runs": row.get("runs") or []}
+                yield {
+                    "kind": "session",
+                    **{name: row.get(name) for name in SESSION_FIELDS},
+                    "session_type": kind,
+                    "runs": row.get("runs") or [],
+                }
             if len(rows) < AGNO_PAGE_SIZE:
                 break
             page += 1

@@ -6,8 +6,9 @@ Kept apart from the client so the routes read as routes, and so retry behaviour 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional, Type, Union
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import requests
@@ -67,11 +68,11 @@ class ApiResponse:
     body: Any  # the parsed JSON, or None for an empty body
 
     @property
-    def etag(self) -> Optional[str]:
+    def etag(self) -> str | None:
         return self.headers.get("ETag")
 
     @property
-    def request_id(self) -> Optional[str]:
+    def request_id(self) -> str | None:
         return self.headers.get(REQUEST_ID_HEADER)
 
 
@@ -80,10 +81,10 @@ class Transport:
         self,
         base_url: str,
         *,
-        signer: Optional[Union[SigV4Signer, BearerToken]],
+        signer: SigV4Signer | BearerToken | None,
         timeout: float,
         retry_policy: RetryPolicy,
-        http: Optional[requests.Session] = None,
+        http: requests.Session | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.signer = signer
@@ -100,11 +101,11 @@ class Transport:
         method: str,
         route: str,
         *,
-        query: Optional[Mapping[str, Any]] = None,
+        query: Mapping[str, Any] | None = None,
         body: Any = None,
-        headers: Optional[Mapping[str, Optional[str]]] = None,
+        headers: Mapping[str, str | None] | None = None,
         content_type: str = JSON_CONTENT_TYPE,
-        not_found: Type[NotFound] = NotFound,
+        not_found: type[NotFound] = NotFound,
     ) -> ApiResponse:
         """Send with retries; return the answer or raise the SessionStoreError it maps to."""
         url = self.base_url + route
@@ -142,8 +143,9 @@ class Transport:
         attempt = 0
         while True:
             try:
-                response = self._send("GET", url, {"Accept": f"{accept}, application/problem+json"}, None,
-                                      allow_redirects=False)
+                response = self._send(
+                    "GET", url, {"Accept": f"{accept}, application/problem+json"}, None, allow_redirects=False
+                )
             except requests.ConnectionError as error:
                 delay = self.retry_policy.delay_before_retry(attempt)
                 if delay is None:
@@ -155,14 +157,15 @@ class Transport:
                     delay = self.retry_policy.delay_before_retry(attempt, retry_after)
                 if delay is None:
                     if response.status_code >= 400:
-                        raise error_from_response(response.status_code, response.reason, response.headers,
-                                                  response.content, NotFound)
+                        raise error_from_response(
+                            response.status_code, response.reason, response.headers, response.content, NotFound
+                        )
                     return response
             self.retry_policy.sleep(delay)
             attempt += 1
 
     def _send(
-        self, method: str, url: str, headers: Dict[str, str], payload: Optional[bytes], allow_redirects: bool = True
+        self, method: str, url: str, headers: dict[str, str], payload: bytes | None, allow_redirects: bool = True
     ) -> requests.Response:
         # Signed per attempt: the signature embeds the time, and credentials may have rotated.
         if self.signer is not None:
@@ -175,7 +178,7 @@ class Transport:
         return self.http.send(prepared, timeout=self.timeout, allow_redirects=allow_redirects, **settings)
 
     @staticmethod
-    def _result(response: requests.Response, not_found: Type[NotFound]) -> ApiResponse:
+    def _result(response: requests.Response, not_found: type[NotFound]) -> ApiResponse:
         if response.status_code >= 400:
             raise error_from_response(
                 response.status_code, response.reason, response.headers, response.content, not_found

@@ -21,8 +21,9 @@ def test_every_route_answers_as_the_sync_client(local_api_url):
         async with AsyncSessionStoreClient(local_api_url) as client:
             for odd in ODD_IDS:
                 session_id = f"{prefix}{odd}"
-                created = await client.put_session(session_id, {"session_type": "agent", "user_id": prefix,
-                                                                 "runs": [{"run_id": odd, "x": 0.1}]})
+                created = await client.put_session(
+                    session_id, {"session_type": "agent", "user_id": prefix, "runs": [{"run_id": odd, "x": 0.1}]}
+                )
                 assert created.response_meta.created
                 assert (await client.get_session(session_id)).to_dict() == sync.get_session(session_id).to_dict()
                 assert (await client.get_run(session_id, odd)).to_dict() == {"run_id": odd, "x": 0.1}
@@ -39,7 +40,9 @@ def test_every_route_answers_as_the_sync_client(local_api_url):
             with pytest.raises(SessionNotFound):
                 await client.get_session(f"{prefix}-missing")
             # Concurrent requests share the pool.
-            results = await asyncio.gather(*(client.get_session(f"{prefix}{odd}", include_runs=False) for odd in ODD_IDS))
+            results = await asyncio.gather(
+                *(client.get_session(f"{prefix}{odd}", include_runs=False) for odd in ODD_IDS)
+            )
             assert len(results) == len(ODD_IDS)
 
     asyncio.run(scenario())

@@ -62,9 +62,14 @@ def test_json_values_come_back_exactly(client, tag):
     for _ in range(40):
         cursor["level"] = {}
         cursor = cursor["level"]
-    value = {"floats": [0.1, 1e-300, 5e-324, 1.7976931348623157e308], "ints": [2**53 + 1, -(2**63), 10**30],
-             "keys": {"a.b": 1, "#": 2, "$x": 3, "with space": 4, "": 5}, "empty": [{}, [], ""], "deep": deep,
-             "unicode": "ü🙂"}
+    value = {
+        "floats": [0.1, 1e-300, 5e-324, 1.7976931348623157e308],
+        "ints": [2**53 + 1, -(2**63), 10**30],
+        "keys": {"a.b": 1, "#": 2, "$x": 3, "with space": 4, "": 5},
+        "empty": [{}, [], ""],
+        "deep": deep,
+        "unicode": "ü🙂",
+    }
     session_id = f"fidelity-{tag}"
     client.put_session(session_id, {"session_type": "agent", "session_data": value, "runs": [{"run_id": "r", **value}]})
     read = client.get_session(session_id)
@@ -112,12 +117,11 @@ def test_runs_page_in_first_write_order(client, tag):
 
 # Characters JSON escapes (and the proxy JSON escapes again): a body under 6 MB may not fit once
 # it is a string inside the Lambda event or result (issue 15).
-ESCAPE_HEAVY = '"\\\n\x01\u00e9\U0001F916 '
+ESCAPE_HEAVY = '"\\\n\x01\u00e9\U0001f916 '
 
 
 @pytest.mark.parametrize("megabytes", [1, 3, 4.7, 5.9])
-def test_an_escape_heavy_run_is_readable_through_every_route_or_refused_up_front(client, local_api_url, tag,
-                                                                                megabytes):
+def test_an_escape_heavy_run_is_readable_through_every_route_or_refused_up_front(client, local_api_url, tag, megabytes):
     import json
 
     import requests

@@ -58,8 +58,9 @@ def together(count: int, work: Callable[[requests.Session, int], requests.Respon
 @pytest.fixture
 def session_id(local_api_url) -> str:
     sid = f"race#{uuid.uuid4().hex[:8]}"
-    created = requests.put(session_url(local_api_url, sid), json={"session_type": "agent", "user_id": "alice"},
-                           timeout=TIMEOUT)
+    created = requests.put(
+        session_url(local_api_url, sid), json={"session_type": "agent", "user_id": "alice"}, timeout=TIMEOUT
+    )
     assert created.status_code == 201, created.text
     return sid
 
@@ -70,18 +71,24 @@ PATCHERS = 4
 def test_32_concurrent_appenders_lose_no_run_and_agree_on_one_order(local_api_url, session_id):
     """With merge patches among them: each function reads its own request, however many run at
     once (Powertools kept the current event process-wide, and a PATCH once read a PUT's body)."""
+
     def append(http: requests.Session, index: int) -> requests.Response:
         if index >= WRITERS:
-            return http.patch(session_url(local_api_url, session_id), json={"metadata": {f"w{index}": index}},
-                              headers={"Content-Type": "application/merge-patch+json"}, timeout=TIMEOUT)
+            return http.patch(
+                session_url(local_api_url, session_id),
+                json={"metadata": {f"w{index}": index}},
+                headers={"Content-Type": "application/merge-patch+json"},
+                timeout=TIMEOUT,
+            )
         run = {"run_id": f"run-{index:02d}", "writer": index, "content": "x" * (index * 37)}
         if index % 2:  # half through the run route, half through the session route (another function)
             return http.put(run_url(local_api_url, session_id, run["run_id"]), json=run, timeout=TIMEOUT)
         return http.put(session_url(local_api_url, session_id), json={"runs": [run]}, timeout=TIMEOUT)
 
     responses = together(WRITERS + PATCHERS, append)
-    assert sorted(r.status_code for r in responses) == [200] * (WRITERS // 2 + PATCHERS) + [201] * (WRITERS // 2), \
-        [(r.status_code, r.text) for r in responses if r.status_code not in (200, 201)]
+    assert sorted(r.status_code for r in responses) == [200] * (WRITERS // 2 + PATCHERS) + [201] * (WRITERS // 2), [
+        (r.status_code, r.text) for r in responses if r.status_code not in (200, 201)
+    ]
 
     first = requests.get(session_url(local_api_url, session_id), timeout=TIMEOUT).json()
     second = requests.get(session_url(local_api_url, session_id), timeout=TIMEOUT).json()
@@ -114,14 +121,26 @@ def test_writers_sharing_one_if_match_let_exactly_one_win(local_api_url, session
         headers = {"If-Match": etag}
         kind = index % 4
         if kind == 0:
-            return http.put(session_url(local_api_url, session_id), json={"metadata": {"winner": index}},
-                            headers=headers, timeout=TIMEOUT)
+            return http.put(
+                session_url(local_api_url, session_id),
+                json={"metadata": {"winner": index}},
+                headers=headers,
+                timeout=TIMEOUT,
+            )
         if kind == 1:
-            return http.patch(session_url(local_api_url, session_id), json={"metadata": {"winner": index}},
-                              headers={**headers, "Content-Type": "application/merge-patch+json"}, timeout=TIMEOUT)
+            return http.patch(
+                session_url(local_api_url, session_id),
+                json={"metadata": {"winner": index}},
+                headers={**headers, "Content-Type": "application/merge-patch+json"},
+                timeout=TIMEOUT,
+            )
         if kind == 2:
-            return http.put(run_url(local_api_url, session_id, f"conditional-{round_number}-{index}"),
-                            json={"winner": index}, headers=headers, timeout=TIMEOUT)
+            return http.put(
+                run_url(local_api_url, session_id, f"conditional-{round_number}-{index}"),
+                json={"winner": index},
+                headers=headers,
+                timeout=TIMEOUT,
+            )
         return http.delete(run_url(local_api_url, session_id, "existing"), headers=headers, timeout=TIMEOUT)
 
     responses = together(12, conditional_write)
@@ -150,8 +169,12 @@ def test_concurrent_retries_under_one_idempotency_key_write_once(local_api_url, 
     before = requests.get(session_url(local_api_url, session_id), timeout=TIMEOUT).json()["version"]
 
     def retry(http: requests.Session, index: int) -> requests.Response:
-        return http.put(run_url(local_api_url, session_id, "once"), json={"content": "once"},
-                        headers={"Idempotency-Key": key}, timeout=TIMEOUT)
+        return http.put(
+            run_url(local_api_url, session_id, "once"),
+            json={"content": "once"},
+            headers={"Idempotency-Key": key},
+            timeout=TIMEOUT,
+        )
 
     responses = together(8, retry)
     executed = [r for r in responses if r.status_code == 201 and "Idempotent-Replayed" not in r.headers]
@@ -160,7 +183,10 @@ def test_concurrent_retries_under_one_idempotency_key_write_once(local_api_url, 
     assert len(executed) == 1 and len(executed) + len(replayed) + len(in_progress) == len(responses)
     for response in replayed:
         assert (response.status_code, response.text, response.headers["ETag"]) == (
-            201, executed[0].text, executed[0].headers["ETag"])
+            201,
+            executed[0].text,
+            executed[0].headers["ETag"],
+        )
     for response in in_progress:
         assert response.headers["Retry-After"]
     after = requests.get(session_url(local_api_url, session_id), timeout=TIMEOUT).json()

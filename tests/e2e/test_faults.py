@@ -48,8 +48,12 @@ def disk_dynamodb(tmp_path, monkeypatch):
     monkeypatch.setenv(names.ENV_TABLE_NAME, name)
     monkeypatch.setenv(names.ENV_RETENTION_DAYS, "30")
     monkeypatch.delenv(names.ENV_PAYLOAD_BUCKET, raising=False)
-    for variable, value in (("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_REGION", "us-east-1"),
-                            ("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")):
+    for variable, value in (
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+    ):
         monkeypatch.setenv(variable, value)
     first = start()
     first.client().create_table(**table.create_table_request(name))
@@ -117,13 +121,24 @@ class Writer(threading.Thread):
                 request = ("PUT", run_path(session_id, runs[0]["run_id"]), {"n": number}, {})
             else:  # the same, under an Idempotency-Key (its record is written around the run)
                 runs = [{"run_id": f"n{number}", "n": number}]
-                request = ("PUT", run_path(session_id, runs[0]["run_id"]), {"n": number},
-                           {idempotency.HEADER: f"key-{number}"})
+                request = (
+                    "PUT",
+                    run_path(session_id, runs[0]["run_id"]),
+                    {"n": number},
+                    {idempotency.HEADER: f"key-{number}"},
+                )
             method, path, body, headers = request
             started = time.monotonic()
             response = call(method, path, body, headers=headers)
-            self.requests.append({"session_id": session_id, "runs": runs, "response": response,
-                                  "seconds": time.monotonic() - started, "after_kill": self.crashed.is_set()})
+            self.requests.append(
+                {
+                    "session_id": session_id,
+                    "runs": runs,
+                    "response": response,
+                    "seconds": time.monotonic() - started,
+                    "after_kill": self.crashed.is_set(),
+                }
+            )
             if self.crashed.is_set() and response.status >= 500:
                 self.failures_after_kill += 1
 

@@ -23,8 +23,13 @@ TIMEOUT = 60
 
 def smoke(url: str, *arguments: str) -> subprocess.CompletedProcess:
     """What `make smoke URL=... AUTH=...` runs."""
-    return subprocess.run([sys.executable, "-m", "session_store_client.smoke", url, *arguments],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "session_store_client.smoke", url, *arguments],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def assert_smoke_passed(result: subprocess.CompletedProcess, url: str) -> str:
@@ -53,8 +58,9 @@ def test_smoke_fails_loudly_when_the_api_is_not_there():
 def test_a_request_over_lambdas_invocation_limit_is_a_problem_413(local_api_url):
     # 6 MiB of body is within the function's own check but not within the invoke with its event.
     body = b'{"session_type": "agent", "session_data": {"blob": "' + b"x" * (6 * 1024 * 1024 - 100) + b'"}}'
-    response = requests.put(f"{local_api_url}/sessions/too-big", data=body,
-                            headers={"Content-Type": "application/json"}, timeout=TIMEOUT)
+    response = requests.put(
+        f"{local_api_url}/sessions/too-big", data=body, headers={"Content-Type": "application/json"}, timeout=TIMEOUT
+    )
     assert response.status_code == 413
     assert response.headers["Content-Type"] == names.PROBLEM_CONTENT_TYPE
     problem = response.json()
@@ -71,6 +77,7 @@ def test_the_local_openapi_document_names_the_root_as_server(local_api_url):
 
 # --- JWT mode ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def jwt_api_url(start_runtime, tmp_path_factory) -> str:
     runtime = start_runtime("--in-memory", "--cdk-out", str(tmp_path_factory.mktemp("cdk-out-jwt")), "--auth", "jwt")
@@ -78,8 +85,11 @@ def jwt_api_url(start_runtime, tmp_path_factory) -> str:
 
 
 def test_jwt_mode_refuses_a_request_without_a_valid_token(jwt_api_url):
-    for headers in ({}, {"Authorization": "Bearer not-a-token"},
-                    {"Authorization": "Bearer " + issue_token("alice", lifetime_seconds=-10)}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer not-a-token"},
+        {"Authorization": "Bearer " + issue_token("alice", lifetime_seconds=-10)},
+    ):
         response = requests.get(f"{jwt_api_url}/sessions", headers=headers, timeout=TIMEOUT)
         assert response.status_code == 401, headers
         assert response.headers["Content-Type"] == names.PROBLEM_CONTENT_TYPE

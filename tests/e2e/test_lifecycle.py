@@ -10,10 +10,10 @@ import os
 import re
 
 import pytest
-from botocore.exceptions import ClientError
 from agno.agent import Agent
 from agno.db.base import SessionType
 from agno.db.sqlite import SqliteDb
+from botocore.exceptions import ClientError
 
 from bench.data import incompressible
 from bench.lifecycle import session_items, small_sessions, user_sessions, write_agno_db
@@ -68,8 +68,13 @@ def big_run(run_id, seed, user):
 
 
 def session_body(user, runs, kind="agent"):
-    return {"session_type": kind, "user_id": user, "agent_id": "lifecycle-agent",
-            "session_data": {"session_name": f"{user} chat"}, "runs": runs}
+    return {
+        "session_type": kind,
+        "user_id": user,
+        "agent_id": "lifecycle-agent",
+        "session_data": {"session_name": f"{user} chat"},
+        "runs": runs,
+    }
 
 
 def mentions(item, user_id):
@@ -77,20 +82,27 @@ def mentions(item, user_id):
     return user_id in json.dumps(item, default=repr)
 
 
-def test_erasing_a_user_with_many_sessions_and_runs(local_api_url, local_runtime, local_dynamodb,
-                                                          local_table_name, eventually):
+def test_erasing_a_user_with_many_sessions_and_runs(
+    local_api_url, local_runtime, local_dynamodb, local_table_name, eventually
+):
     # Seeded through the service's own item-building code, batch-written (2,000 PUTs would only
     # measure HTTP); the offloaded runs and the idempotency records go through the API.
-    seeded = put_all(loader_client(local_runtime.dynamodb_endpoint), local_table_name,
-                     session_items(local_table_name, small_sessions(ERASED, SESSIONS, RUNS)))
+    seeded = put_all(
+        loader_client(local_runtime.dynamodb_endpoint),
+        local_table_name,
+        session_items(local_table_name, small_sessions(ERASED, SESSIONS, RUNS)),
+    )
     assert seeded == SESSIONS * (1 + 2 * RUNS)
     client = SessionStoreClient(local_api_url)
     for number in range(2):
         client.put_session(f"{ERASED}-big-{number}", session_body(ERASED, [big_run("big", number, ERASED)], "team"))
     client.put_session(f"{ERASED}-keyed", session_body(ERASED, []), idempotency_key=f"{ERASED}-key")
     for number in range(3):
-        client.put_session(f"{KEPT}-{number}", session_body(KEPT, [{"run_id": "r", "content": "mine"}]),
-                           idempotency_key=f"{KEPT}-key-{number}")
+        client.put_session(
+            f"{KEPT}-{number}",
+            session_body(KEPT, [{"run_id": "r", "content": "mine"}]),
+            idempotency_key=f"{KEPT}-key-{number}",
+        )
     client.put_session(f"{KEPT}-big", session_body(KEPT, [big_run("big", 9, KEPT)]))
     for number in range(25):
         client.put_memory(f"{ERASED}-memory-{number}", {"memory": f"fact {number}", "user_id": ERASED})
@@ -98,8 +110,10 @@ def test_erasing_a_user_with_many_sessions_and_runs(local_api_url, local_runtime
     s3, bucket = s3_of(local_runtime)
 
     def kept_items():
-        return sorted((item for item in scan(local_dynamodb, local_table_name) if mentions(item, KEPT)),
-                      key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
+        return sorted(
+            (item for item in scan(local_dynamodb, local_table_name) if mentions(item, KEPT)),
+            key=lambda item: (item["pk"]["S"], item["sk"]["S"]),
+        )
 
     kept_before = kept_items()
     assert len(kept_before) == 4 + 3 * 2 + 2 + 3 + 1  # sessions, runs and lookups, idempotency records, memory
@@ -119,12 +133,20 @@ def test_erasing_a_user_with_many_sessions_and_runs(local_api_url, local_runtime
     assert eventually(finished, timeout=900, interval=1.0)
     receipt = client.get_erasure(ERASED, started["erasure_id"])
     assert receipt["status"] == "done", receipt
-    assert receipt["counts"] == {"sessions": SESSIONS + 3, "runs": SESSIONS * RUNS + 2,
-                                 "run_lookups": SESSIONS * RUNS + 2, "s3_objects": 2, "memories": 25,
-                                 "idempotency_records": 1}
+    assert receipt["counts"] == {
+        "sessions": SESSIONS + 3,
+        "runs": SESSIONS * RUNS + 2,
+        "run_lookups": SESSIONS * RUNS + 2,
+        "s3_objects": 2,
+        "memories": 25,
+        "idempotency_records": 1,
+    }
 
-    left = [item for item in scan(local_dynamodb, local_table_name)
-            if mentions(item, ERASED) and not item["pk"]["S"].startswith(names.ERASURE_PREFIX)]
+    left = [
+        item
+        for item in scan(local_dynamodb, local_table_name)
+        if mentions(item, ERASED) and not item["pk"]["S"].startswith(names.ERASURE_PREFIX)
+    ]
     assert left == []
     assert _objects_of(ERASED, s3, bucket) == []
     assert kept_items() == kept_before  # no other user's item was touched
@@ -151,27 +173,49 @@ def test_export_inline_and_staged_and_import_of_the_export(local_api_url, tmp_pa
     user = "exporter"
     client.put_session("exp-1", {**session_body(user, [{"run_id": "a", "content": 0.1}]), "created_at": 1_600_000_000})
     client.put_session("exp-2", session_body(user, [{"run_id": "b", "content": {"deep": [1, None, "x"]}}], "team"))
-    client.put_memory("exp-memory", {"memory": "likes 0.1", "topics": ["numbers"], "user_id": user,
-                                     "created_at": 1_600_000_001, "updated_at": 1_600_000_002})
+    client.put_memory(
+        "exp-memory",
+        {
+            "memory": "likes 0.1",
+            "topics": ["numbers"],
+            "user_id": user,
+            "created_at": 1_600_000_001,
+            "updated_at": 1_600_000_002,
+        },
+    )
     target = tmp_path / "export.jsonl"
     assert main(["export", user, "--url", local_api_url, "-o", str(target)]) == 0
     everything = [json.loads(line) for line in target.read_text().splitlines()]
     assert {line["kind"] for line in everything} == {"session", "memory"}
     (memory,) = [line for line in everything if line["kind"] == "memory"]
-    assert memory == {"kind": "memory", "memory_id": "exp-memory", "memory": "likes 0.1", "topics": ["numbers"],
-                      "user_id": user, "agent_id": None, "team_id": None, "input": None, "feedback": None,
-                      "created_at": 1_600_000_001, "updated_at": 1_600_000_002}
+    assert memory == {
+        "kind": "memory",
+        "memory_id": "exp-memory",
+        "memory": "likes 0.1",
+        "topics": ["numbers"],
+        "user_id": user,
+        "agent_id": None,
+        "team_id": None,
+        "input": None,
+        "feedback": None,
+        "created_at": 1_600_000_001,
+        "updated_at": 1_600_000_002,
+    }
     lines = [line for line in everything if line["kind"] == "session"]
     for line in lines:
         stored = client.get_session(line["session_id"]).to_dict()
         assert {k: v for k, v in line.items() if k != "kind"} == {
-            k: v for k, v in stored.items() if k not in ("version", "expires_at", "run_count")}
+            k: v for k, v in stored.items() if k not in ("version", "expires_at", "run_count")
+        }
     assert next(line for line in lines if line["session_id"] == "exp-1")["created_at"] == 1_600_000_000
 
     # Import as another user's copy: created, then on a second run nothing is imported twice.
     copies = tmp_path / "copies.jsonl"
-    copies.write_text("".join(json.dumps({**line, "session_id": "copy-" + line["session_id"]}) + "\n" for line in lines)
-                      + json.dumps({**memory, "memory_id": "copy-exp-memory", "user_id": "copier"}) + "\n")
+    copies.write_text(
+        "".join(json.dumps({**line, "session_id": "copy-" + line["session_id"]}) + "\n" for line in lines)
+        + json.dumps({**memory, "memory_id": "copy-exp-memory", "user_id": "copier"})
+        + "\n"
+    )
     assert main(["import", str(copies), "--url", local_api_url]) == 0
     for line in lines:
         copy = client.get_session("copy-" + line["session_id"]).to_dict()
@@ -179,8 +223,12 @@ def test_export_inline_and_staged_and_import_of_the_export(local_api_url, tmp_pa
         assert copy["version"] == 1
     copied_memory = client.get_memory("copy-exp-memory").to_dict()
     assert {k: copied_memory[k] for k in ("memory", "topics", "user_id", "created_at", "updated_at")} == {
-        "memory": "likes 0.1", "topics": ["numbers"], "user_id": "copier", "created_at": 1_600_000_001,
-        "updated_at": 1_600_000_002}
+        "memory": "likes 0.1",
+        "topics": ["numbers"],
+        "user_id": "copier",
+        "created_at": 1_600_000_001,
+        "updated_at": 1_600_000_002,
+    }
     assert main(["import", str(copies), "--url", local_api_url]) == 0
     assert client.get_session("copy-exp-1").to_dict()["version"] == 1  # skipped: already present
     assert [m.memory_id for m in client.iter_memories(user_id="copier")] == ["copy-exp-memory"]
@@ -198,9 +246,15 @@ def test_export_inline_and_staged_and_import_of_the_export(local_api_url, tmp_pa
 def _agno_agent_sessions(db, count, turns):
     """Sessions written by real Agno agents (fake model): Agno's own record shapes."""
     for number in range(count):
-        agent = Agent(model=FakeModel(replies=[f"reply {number}"]), db=db, session_id=f"agent-session-{number}",
-                      user_id="migrating-user", id="migrating-agent", add_history_to_context=True,
-                      telemetry=False)
+        agent = Agent(
+            model=FakeModel(replies=[f"reply {number}"]),
+            db=db,
+            session_id=f"agent-session-{number}",
+            user_id="migrating-user",
+            id="migrating-agent",
+            add_history_to_context=True,
+            telemetry=False,
+        )
         for turn in range(turns):
             agent.run(f"message {turn}")
 
@@ -214,8 +268,15 @@ def test_migrating_an_agno_sqlite_database_record_by_record(local_api_url, tmp_p
     from agno.db.schemas.memory import UserMemory
 
     for number in range(5):
-        db.upsert_user_memory(UserMemory(memory=f"fact {number}", memory_id=f"migrated-memory-{number}",
-                                         topics=["facts"], user_id="migrating-user", updated_at=1_700_000_000 + number))
+        db.upsert_user_memory(
+            UserMemory(
+                memory=f"fact {number}",
+                memory_id=f"migrated-memory-{number}",
+                topics=["facts"],
+                user_id="migrating-user",
+                updated_at=1_700_000_000 + number,
+            )
+        )
     agno_memories = {row["memory_id"]: row for row in db.get_user_memories(deserialize=False)[0]}
     rows = []
     for kind in ("agent", "team", "workflow"):
@@ -227,11 +288,25 @@ def test_migrating_an_agno_sqlite_database_record_by_record(local_api_url, tmp_p
     client = SessionStoreClient(local_api_url)
     for row in rows:  # record by record
         stored = client.get_session(row["session_id"]).to_dict()
-        for name in ("session_type", "agent_id", "team_id", "workflow_id", "user_id", "session_data",
-                     "agent_data", "team_data", "workflow_data", "metadata", "summary", "created_at"):
+        for name in (
+            "session_type",
+            "agent_id",
+            "team_id",
+            "workflow_id",
+            "user_id",
+            "session_data",
+            "agent_data",
+            "team_data",
+            "workflow_data",
+            "metadata",
+            "summary",
+            "created_at",
+        ):
             assert stored[name] == row[name], (row["session_id"], name)
         assert stored["runs"] == (row.get("runs") or []), row["session_id"]
-    versions = {row["session_id"]: client.get_session(row["session_id"], include_runs=False).version for row in rows[:50]}
+    versions = {
+        row["session_id"]: client.get_session(row["session_id"], include_runs=False).version for row in rows[:50]
+    }
     for memory_id, row in agno_memories.items():
         stored = client.get_memory(memory_id).to_dict()
         for name in ("memory", "topics", "user_id", "created_at", "updated_at"):

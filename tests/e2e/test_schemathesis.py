@@ -44,7 +44,9 @@ CHECKS = [
     response_schema_conformance,
     negative_data_rejection,
 ]
-OPERATIONS = [(route.method, route.path) for route in routes.ROUTES if route.function != routes.OPENAPI_DOCUMENT.function]
+OPERATIONS = [
+    (route.method, route.path) for route in routes.ROUTES if route.function != routes.OPENAPI_DOCUMENT.function
+]
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +55,9 @@ def published_schema(local_api_url):
 
 
 def test_the_document_describes_every_route(published_schema):
-    documented = {(operation.ok().method.upper(), operation.ok().path)
-                  for operation in published_schema.get_all_operations()}
+    documented = {
+        (operation.ok().method.upper(), operation.ok().path) for operation in published_schema.get_all_operations()
+    }
     assert documented == set(OPERATIONS)
 
 
@@ -64,15 +67,33 @@ def test_every_success_conforms(published_schema, local_api_url):
     sid, rid = "conformance-1", "run-1"
     json_body = "application/json"
     steps = [
-        ("PUT", "/sessions/{session_id}", {"session_id": sid}, {}, {"session_type": "agent", "user_id": "u1",
-                                                                   "agent_id": "a1", "metadata": {"k": 1}}, 201),
+        (
+            "PUT",
+            "/sessions/{session_id}",
+            {"session_id": sid},
+            {},
+            {"session_type": "agent", "user_id": "u1", "agent_id": "a1", "metadata": {"k": 1}},
+            201,
+        ),
         ("PUT", "/sessions/{session_id}", {"session_id": sid}, {}, {"summary": {"s": "x"}}, 200),
         ("PUT", "/sessions/{session_id}/runs/{run_id}", {"session_id": sid, "run_id": rid}, {}, {"x": 1.5}, 201),
         ("PUT", "/sessions/{session_id}/runs/{run_id}", {"session_id": sid, "run_id": rid}, {}, {"x": 2}, 200),
-        ("PUT", "/sessions/{session_id}/runs/{run_id}", {"session_id": sid, "run_id": "run-2"},
-         {"Idempotency-Key": "conformance"}, {"y": None}, 201),
-        ("PUT", "/sessions/{session_id}/runs/{run_id}", {"session_id": sid, "run_id": "run-2"},
-         {"Idempotency-Key": "conformance"}, {"y": None}, 201),  # replayed
+        (
+            "PUT",
+            "/sessions/{session_id}/runs/{run_id}",
+            {"session_id": sid, "run_id": "run-2"},
+            {"Idempotency-Key": "conformance"},
+            {"y": None},
+            201,
+        ),
+        (
+            "PUT",
+            "/sessions/{session_id}/runs/{run_id}",
+            {"session_id": sid, "run_id": "run-2"},
+            {"Idempotency-Key": "conformance"},
+            {"y": None},
+            201,
+        ),  # replayed
         ("GET", "/sessions/{session_id}", {"session_id": sid}, {}, None, 200),
         ("GET", "/sessions/{session_id}/runs/{run_id}", {"session_id": sid, "run_id": rid}, {}, None, 200),
         ("GET", "/sessions/{session_id}/runs", {"session_id": sid}, {}, None, 200),
@@ -98,8 +119,12 @@ def test_every_response_conforms_and_none_is_a_server_error(published_schema, lo
     operation = published_schema[path][method]
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=CASES_PER_MODE, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+    @settings(
+        max_examples=CASES_PER_MODE,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    )
     def check(case):
         case.call_and_validate(base_url=local_api_url, checks=CHECKS)
 

@@ -32,13 +32,16 @@ def _browser(playwright) -> str | None:
 
 def test_try_it_out_in_the_swagger_ui_gets_a_200(local_api_url):
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright's Python package is not installed")
-    requests.put(f"{local_api_url}/sessions/swagger-ui-check", json={"session_type": "agent", "user_id": "ui"},
-                 timeout=30).raise_for_status()
+    requests.put(
+        f"{local_api_url}/sessions/swagger-ui-check", json={"session_type": "agent", "user_id": "ui"}, timeout=30
+    ).raise_for_status()
     with sync_api.sync_playwright() as playwright:
         executable = _browser(playwright)
         if executable is None:
-            pytest.skip("no Chromium found: `apt-get install chromium` (Debian) or "
-                        "`.venv/bin/python -m playwright install chromium`")
+            pytest.skip(
+                "no Chromium found: `apt-get install chromium` (Debian) or "
+                "`.venv/bin/python -m playwright install chromium`"
+            )
         # --no-sandbox: CI containers run as root, where Chromium's sandbox refuses to start.
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
         try:

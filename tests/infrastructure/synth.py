@@ -60,5 +60,9 @@ def synthesize(outdir: Path, context: dict[str, str]) -> Synthesized:
     template = json.loads(Path(assembly.get_stack_by_name(stack.stack_name).template_full_path).read_text())
     manifest = json.loads((Path(outdir) / "manifest.json").read_text())
     properties = manifest["artifacts"][stack.artifact_id]["properties"]
-    return Synthesized(outdir=outdir, stack_name=stack.stack_name, template=template,
-                       termination_protection=bool(properties.get("terminationProtection")))
+    return Synthesized(
+        outdir=outdir,
+        stack_name=stack.stack_name,
+        template=template,
+        termination_protection=bool(properties.get("terminationProtection")),
+    )

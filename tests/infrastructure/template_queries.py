@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from session_store import routes
-
 from tests.infrastructure.synth import Synthesized
 
 API_TIMEOUT_LIMIT_SECONDS = 29  # API Gateway's integration timeout

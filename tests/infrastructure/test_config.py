@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from session_store import names
 
 from cdk import REPO_ROOT
 from cdk.config import ConfigError, StackConfig
+from session_store import names
 
 pytestmark = [pytest.mark.xdist_group("infra"), pytest.mark.infra]
 

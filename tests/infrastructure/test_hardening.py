@@ -7,17 +7,22 @@ import re
 import subprocess
 
 import pytest
-from session_store import names
 
 from cdk import REPO_ROOT
 from cdk.config import ENVIRONMENTS_KEY, StackConfig
 from cdk.session_store_stack.monitoring import TABLE_OPERATIONS
+from session_store import names
 from tests.infrastructure.template_queries import actions_of, api_function_ids, cascade_id, role_statements
 
 pytestmark = [pytest.mark.xdist_group("infra"), pytest.mark.infra]
 
-STATEFUL_TYPES = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Logs::LogGroup", "AWS::KMS::Key",
-                  "AWS::Cognito::UserPool")
+STATEFUL_TYPES = (
+    "AWS::DynamoDB::Table",
+    "AWS::S3::Bucket",
+    "AWS::Logs::LogGroup",
+    "AWS::KMS::Key",
+    "AWS::Cognito::UserPool",
+)
 
 
 def alarm_metric_count(stack) -> int:
@@ -31,6 +36,7 @@ def alarm_metric_count(stack) -> int:
 
 
 # --- 1. Alarms reach their subscribers ---------------------------------------------------------
+
 
 def test_cloudwatch_may_publish_to_the_alarm_topic_for_this_stacks_alarms_only(default_stack):
     (policy,) = default_stack.of_type("AWS::SNS::TopicPolicy").values()
@@ -50,17 +56,27 @@ def test_cloudwatch_may_publish_to_the_alarm_topic_for_this_stacks_alarms_only(d
 
 def test_the_topic_key_lets_cloudwatch_in_from_this_account_only(default_stack):
     (key,) = default_stack.of_type("AWS::KMS::Key").values()
-    (statement,) = [s for s in key["Properties"]["KeyPolicy"]["Statement"]
-                    if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
+    (statement,) = [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    ]
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
 
 
 def test_the_system_errors_alarm_covers_every_write_transaction(default_stack):
-    (alarm,) = [a for a in default_stack.of_type("AWS::CloudWatch::Alarm").values()
-                if "System-Errors" in a["Properties"]["AlarmName"]]
-    operations = {m["MetricStat"]["Metric"]["Dimensions"][0]["Value"] if m["MetricStat"]["Metric"]["Dimensions"][0]
-                  ["Name"] == "Operation" else m["MetricStat"]["Metric"]["Dimensions"][1]["Value"]
-                  for m in alarm["Properties"]["Metrics"] if "MetricStat" in m}
+    (alarm,) = [
+        a
+        for a in default_stack.of_type("AWS::CloudWatch::Alarm").values()
+        if "System-Errors" in a["Properties"]["AlarmName"]
+    ]
+    operations = {
+        m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]
+        if m["MetricStat"]["Metric"]["Dimensions"][0]["Name"] == "Operation"
+        else m["MetricStat"]["Metric"]["Dimensions"][1]["Value"]
+        for m in alarm["Properties"]["Metrics"]
+        if "MetricStat" in m
+    }
     assert "TransactWriteItems" in operations and operations == set(TABLE_OPERATIONS)
 
 
@@ -69,6 +85,7 @@ def test_deploy_docs_say_how_to_fire_a_test_alarm():
 
 
 # --- 2. No name collisions ---------------------------------------------------------------------
+
 
 def test_the_table_name_is_generated_unless_set(default_stack):
     (table,) = default_stack.of_type("AWS::DynamoDB::Table").values()
@@ -81,8 +98,16 @@ def test_no_other_fixed_physical_names(default_stack):
     per environment) or from a generated id (API Gateway's execution log group)."""
     for logical_id, resource in default_stack.resources.items():
         properties = resource.get("Properties", {})
-        for key in ("TableName", "BucketName", "TopicName", "QueueName", "FunctionName", "RoleName", "KeyAlias",
-                    "UserPoolName"):
+        for key in (
+            "TableName",
+            "BucketName",
+            "TopicName",
+            "QueueName",
+            "FunctionName",
+            "RoleName",
+            "KeyAlias",
+            "UserPoolName",
+        ):
             assert not isinstance(properties.get(key), str), (logical_id, key)
         for key in ("AlarmName", "DashboardName"):
             if key in properties:
@@ -90,6 +115,7 @@ def test_no_other_fixed_physical_names(default_stack):
 
 
 # --- 3. Environments cannot be switched by accident ---------------------------------------------
+
 
 def test_each_environment_is_its_own_stack(default_stack, prod_stack):
     assert default_stack.stack_name == "SessionStore-dev"
@@ -139,13 +165,15 @@ def test_a_setting_given_alone_overrides_the_environments_block():
 
 
 def test_make_deploy_refuses_to_run_without_env():
-    result = subprocess.run(["make", "--no-print-directory", "deploy", "ENV="], cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "deploy", "ENV="], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert "make deploy needs ENV=dev or ENV=prod" in result.stderr
 
 
 # --- 4. JWT mode ----------------------------------------------------------------------------------
+
 
 def test_jwt_mode_creates_an_app_client_and_outputs_both_ids(lean_jwt_stack):
     (pool_id,) = lean_jwt_stack.of_type("AWS::Cognito::UserPool")
@@ -159,6 +187,7 @@ def test_jwt_mode_creates_an_app_client_and_outputs_both_ids(lean_jwt_stack):
 
 # --- 5. A 503 stays a 503 -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("function", ["get_session", "put_session", "get_run", "list_runs"])
 def test_functions_reading_payloads_may_list_the_bucket(default_stack, function):
     statements = role_statements(default_stack, api_function_ids(default_stack)[function])
@@ -169,9 +198,12 @@ def test_functions_reading_payloads_may_list_the_bucket(default_stack, function)
 
 # --- 6. Limits as AWS applies them ---------------------------------------------------------------
 
+
 def test_default_4xx_keeps_the_lambda_invoke_413(default_stack):
-    responses = {r["Properties"]["ResponseType"]: r["Properties"]
-                 for r in default_stack.of_type("AWS::ApiGateway::GatewayResponse").values()}
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in default_stack.of_type("AWS::ApiGateway::GatewayResponse").values()
+    }
     default_4xx = responses["DEFAULT_4XX"]
     assert "StatusCode" not in default_4xx
     template = default_4xx["ResponseTemplates"]["application/json"]
@@ -190,6 +222,7 @@ def test_waf_lets_long_ids_and_cursors_through_and_takes_the_rate_from_context(p
 
 # --- 8. Least privilege and cost -----------------------------------------------------------------
 
+
 def test_the_cascade_never_deletes_single_items(default_stack):
     actions = actions_of(role_statements(default_stack, cascade_id(default_stack)))
     assert "dynamodb:DeleteItem" not in actions and "dynamodb:BatchWriteItem" in actions
@@ -197,11 +230,13 @@ def test_the_cascade_never_deletes_single_items(default_stack):
 
 def test_the_cascade_is_invoked_only_for_records_it_acts_on(default_stack):
     from local_runtime.filters import compile_criteria
-
     from tests.infrastructure.template_queries import cascade_id, ref
 
-    (mapping,) = [m for m in default_stack.of_type("AWS::Lambda::EventSourceMapping").values()
-                  if ref(m["Properties"]["FunctionName"]) == cascade_id(default_stack)]
+    (mapping,) = [
+        m
+        for m in default_stack.of_type("AWS::Lambda::EventSourceMapping").values()
+        if ref(m["Properties"]["FunctionName"]) == cascade_id(default_stack)
+    ]
     matches = compile_criteria(mapping["Properties"]["FilterCriteria"])
     session = {"entity": {"S": "session"}, "incarnation": {"S": "a"}}
     run = {"entity": {"S": "run"}}
@@ -224,5 +259,6 @@ def test_deploy_docs_count_the_alarm_metrics_of_each_profile(default_stack, lean
     assert re.search(rf"\b{full} alarm metrics\b", documented), full
     assert re.search(rf"\b{lean} alarm metrics\b", documented), lean
     assert default_stack.of_type("AWS::CloudWatch::Dashboard") and not lean_jwt_stack.of_type(
-        "AWS::CloudWatch::Dashboard")
+        "AWS::CloudWatch::Dashboard"
+    )
     assert lean <= 10  # CloudWatch's free tier

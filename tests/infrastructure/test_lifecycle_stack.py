@@ -4,9 +4,8 @@ expiry of staged exports."""
 
 from __future__ import annotations
 
-from session_store import names, routes
-
 from local_runtime.filters import compile_criteria
+from session_store import names, routes
 from tests.infrastructure.template_queries import (
     actions_of,
     api_function_ids,
@@ -23,8 +22,11 @@ def service_actions(actions):
 
 
 def worker_mapping(stack):
-    (mapping,) = [m for m in stack.of_type("AWS::Lambda::EventSourceMapping").values()
-                  if ref(m["Properties"]["FunctionName"]) == erasure_worker_id(stack)]
+    (mapping,) = [
+        m
+        for m in stack.of_type("AWS::Lambda::EventSourceMapping").values()
+        if ref(m["Properties"]["FunctionName"]) == erasure_worker_id(stack)
+    ]
     return mapping["Properties"]
 
 
@@ -49,10 +51,19 @@ def test_the_worker_gets_only_the_records_of_running_jobs(default_stack):
 
 def test_the_worker_may_only_read_the_user_and_delete(default_stack):
     statements = role_statements(default_stack, erasure_worker_id(default_stack))
-    assert service_actions(actions_of(statements)) == {
-        "dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
-        "dynamodb:DeleteItem", "dynamodb:PutItem", "s3:DeleteObject",
-    } | STREAM_READS
+    assert (
+        service_actions(actions_of(statements))
+        == {
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:BatchGetItem",
+            "dynamodb:BatchWriteItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:PutItem",
+            "s3:DeleteObject",
+        }
+        | STREAM_READS
+    )
 
 
 def test_user_routes_have_only_what_they_use(default_stack):
@@ -63,7 +74,12 @@ def test_user_routes_have_only_what_they_use(default_stack):
     assert receipt == {"dynamodb:GetItem"}
     export_statements = role_statements(default_stack, ids[routes.EXPORT_USER.function])
     assert service_actions(actions_of(export_statements)) == {
-        "dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "s3:GetObject", "s3:PutObject"}
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:BatchGetItem",
+        "s3:GetObject",
+        "s3:PutObject",
+    }
     put_resources = [s["Resource"] for s in export_statements if "s3:PutObject" in actions_of([s])]
     assert len(put_resources) == 1 and names.EXPORT_OBJECT_PREFIX in str(put_resources[0])
 
@@ -74,13 +90,21 @@ def test_a_failed_erasure_raises_an_alarm(default_stack):
     assert len(failed) == 1
     assert failed[0]["Namespace"] == names.METRICS_NAMESPACE
     assert failed[0]["AlarmActions"]
-    worker_errors = [a["Properties"] for a in alarms if a["Properties"].get("MetricName") == "Errors"
-                     and ref(a["Properties"]["Dimensions"][0]["Value"]) == erasure_worker_id(default_stack)]
+    worker_errors = [
+        a["Properties"]
+        for a in alarms
+        if a["Properties"].get("MetricName") == "Errors"
+        and ref(a["Properties"]["Dimensions"][0]["Value"]) == erasure_worker_id(default_stack)
+    ]
     assert len(worker_errors) == 1
 
 
 def test_staged_exports_expire(default_stack):
     (bucket,) = [b for b in default_stack.of_type("AWS::S3::Bucket").values()]
     rules = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
-    assert {"Id": "ExpireExports", "Prefix": names.EXPORT_OBJECT_PREFIX, "ExpirationInDays": 1,
-            "Status": "Enabled"} in rules
+    assert {
+        "Id": "ExpireExports",
+        "Prefix": names.EXPORT_OBJECT_PREFIX,
+        "ExpirationInDays": 1,
+        "Status": "Enabled",
+    } in rules

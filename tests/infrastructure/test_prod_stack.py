@@ -4,8 +4,8 @@ protection, a customer-managed key, WAF, Cognito authorization, no expiry, reser
 from __future__ import annotations
 
 import pytest
-from session_store import names, routes
 
+from session_store import names, routes
 from tests.infrastructure.synth import PROD_CONTEXT
 from tests.infrastructure.template_queries import (
     actions_of,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from session_store import routes
 
+from session_store import routes
 from tests.infrastructure.synth import synthesize
 from tests.infrastructure.template_queries import (
     actions_of,
@@ -19,8 +19,12 @@ pytestmark = [pytest.mark.xdist_group("infra"), pytest.mark.infra]
 HEALTH = routes.Route("GET", "/health/{probe}", "health_check", "A route the stack has never seen")
 # What a function serving only reads may do, spelled here rather than read from the stack's code.
 READ_ONLY_ACTIONS = {
-    "dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem",
-    "s3:GetObject", "s3:ListBucket",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "s3:GetObject",
+    "s3:ListBucket",
 }
 WRITE_ACTION_VERBS = ("Put", "Update", "Delete", "BatchWrite", "Write")
 

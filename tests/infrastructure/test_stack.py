@@ -7,9 +7,9 @@ import json
 
 import pytest
 from aws_cdk.assertions import Match
+
 from session_store import names, routes
 from session_store import table as design
-
 from tests.infrastructure.template_queries import (
     API_TIMEOUT_LIMIT_SECONDS,
     actions_of,
@@ -217,8 +217,12 @@ def test_api_functions_have_least_privilege(default_stack, function):
     if function == routes.OPENAPI_DOCUMENT.function:
         assert actions == set()
     elif any(route.writes for route in served):
-        assert actions == TABLE_READS | TABLE_WRITES | {"s3:GetObject", "s3:PutObject", "s3:DeleteObject",
-                                                        "s3:ListBucket"}
+        assert actions == TABLE_READS | TABLE_WRITES | {
+            "s3:GetObject",
+            "s3:PutObject",
+            "s3:DeleteObject",
+            "s3:ListBucket",
+        }
     else:
         assert actions == TABLE_READS | {"s3:GetObject", "s3:ListBucket"}
         assert not actions & TABLE_WRITES
@@ -307,8 +311,11 @@ def test_payload_bucket_is_private_encrypted_and_tls_only(default_stack):
 
 # --- Cascade --------------------------------------------------------------------------------------
 def test_cascade_reads_the_table_stream(default_stack):
-    (mapping,) = [m for m in default_stack.of_type("AWS::Lambda::EventSourceMapping").values()
-                  if ref(m["Properties"]["FunctionName"]) == cascade_id(default_stack)]
+    (mapping,) = [
+        m
+        for m in default_stack.of_type("AWS::Lambda::EventSourceMapping").values()
+        if ref(m["Properties"]["FunctionName"]) == cascade_id(default_stack)
+    ]
     properties = mapping["Properties"]
     (table_id,) = default_stack.of_type("AWS::DynamoDB::Table")
     assert properties["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}

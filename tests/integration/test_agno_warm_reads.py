@@ -4,16 +4,22 @@ what a fresh process reads; another writer's change is read whole at the next tu
 
 from __future__ import annotations
 
+from agno.agent import Agent
+
 from session_store_client.agno import SessionStoreDb
 from tests.support.fake_model import FakeModel
 from tests.support.inprocess import in_process_client
 
-from agno.agent import Agent
-
 
 def _agent(db: SessionStoreDb, reply: str) -> Agent:
-    return Agent(model=FakeModel(replies=[reply]), db=db, session_id="chat", user_id="alice",
-                 add_history_to_context=True, telemetry=False)
+    return Agent(
+        model=FakeModel(replies=[reply]),
+        db=db,
+        session_id="chat",
+        user_id="alice",
+        add_history_to_context=True,
+        telemetry=False,
+    )
 
 
 def _session_reads(adapter) -> list[int]:
@@ -36,8 +42,9 @@ def test_a_warm_process_reads_a_304_and_delivers_what_a_fresh_process_reads(tabl
     assert _session_reads(adapter)[-1] == 304
     fresh = _as_a_fresh_process_reads_it()
     assert warm["runs"] == fresh["runs"] and len(warm["runs"]) == 3
-    assert {key: warm[key] for key in ("session_data", "agent_data", "updated_at")} == \
-        {key: fresh[key] for key in ("session_data", "agent_data", "updated_at")}
+    assert {key: warm[key] for key in ("session_data", "agent_data", "updated_at")} == {
+        key: fresh[key] for key in ("session_data", "agent_data", "updated_at")
+    }
 
 
 def test_another_writer_makes_the_next_read_whole(table_name):

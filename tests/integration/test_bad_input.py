@@ -39,12 +39,15 @@ def session(table_name):
 OVER_LIMIT = wire.LAMBDA_PAYLOAD_BYTES + 1
 
 
-@pytest.mark.parametrize("method, path, headers", [
-    ("PUT", session_path("s1"), {}),
-    ("PUT", session_path("new"), {}),
-    ("PATCH", session_path("s1"), MERGE_PATCH),
-    ("PUT", run_path("s1", "big"), {}),
-])
+@pytest.mark.parametrize(
+    "method, path, headers",
+    [
+        ("PUT", session_path("s1"), {}),
+        ("PUT", session_path("new"), {}),
+        ("PATCH", session_path("s1"), MERGE_PATCH),
+        ("PUT", run_path("s1", "big"), {}),
+    ],
+)
 def test_a_body_over_6_mb_is_413_and_changes_nothing(session, method, path, headers):
     padding = "x" * (OVER_LIMIT - len('{"metadata":{"pad":""}}'))
     raw = json.dumps({"metadata": {"pad": padding}}, separators=(",", ":")).encode()
@@ -64,32 +67,44 @@ def test_multibyte_characters_count_as_bytes_toward_the_limit(session):
 
 
 # --- out-of-range limits and timestamps --------------------------------------------------------
-@pytest.mark.parametrize("path, query", [
-    ("/sessions", {"limit": 0}),
-    ("/sessions", {"limit": 101}),
-    ("/sessions", {"limit": -1}),
-    ("/sessions", {"limit": 10**30}),
-    ("/sessions", {"limit": "ten"}),
-    ("/sessions", {"start_timestamp": -1}),
-    ("/sessions", {"end_timestamp": 10_000_000_000}),
-    ("/sessions", {"start_timestamp": 10**40}),
-    ("/sessions", {"start_timestamp": "yesterday"}),
-    ("/sessions", {"start_timestamp": 200, "end_timestamp": 100}),
-    ("/sessions/s1/runs", {"limit": 0}),
-    ("/sessions/s1/runs", {"limit": 101}),
-    ("/sessions/s1/runs", {"limit": 1.5}),
-    ("/sessions/s1", {"runs_limit": 0}),
-    ("/sessions/s1", {"runs_limit": 10_001}),
-    ("/sessions/s1", {"runs_limit": "all"}),
-])
+@pytest.mark.parametrize(
+    "path, query",
+    [
+        ("/sessions", {"limit": 0}),
+        ("/sessions", {"limit": 101}),
+        ("/sessions", {"limit": -1}),
+        ("/sessions", {"limit": 10**30}),
+        ("/sessions", {"limit": "ten"}),
+        ("/sessions", {"start_timestamp": -1}),
+        ("/sessions", {"end_timestamp": 10_000_000_000}),
+        ("/sessions", {"start_timestamp": 10**40}),
+        ("/sessions", {"start_timestamp": "yesterday"}),
+        ("/sessions", {"start_timestamp": 200, "end_timestamp": 100}),
+        ("/sessions/s1/runs", {"limit": 0}),
+        ("/sessions/s1/runs", {"limit": 101}),
+        ("/sessions/s1/runs", {"limit": 1.5}),
+        ("/sessions/s1", {"runs_limit": 0}),
+        ("/sessions/s1", {"runs_limit": 10_001}),
+        ("/sessions/s1", {"runs_limit": "all"}),
+    ],
+)
 def test_out_of_range_limits_and_timestamps_are_422(session, path, query):
     assert_problem(call("GET", path, query=query), 422)
 
 
-@pytest.mark.parametrize("field, value", [
-    ("created_at", -1), ("created_at", 10_000_000_000), ("created_at", 10**40), ("created_at", True),
-    ("created_at", "2024-01-01"), ("expires_at", -1), ("expires_at", 10_000_000_000), ("expires_at", 1.0),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("created_at", -1),
+        ("created_at", 10_000_000_000),
+        ("created_at", 10**40),
+        ("created_at", True),
+        ("created_at", "2024-01-01"),
+        ("expires_at", -1),
+        ("expires_at", 10_000_000_000),
+        ("expires_at", 1.0),
+    ],
+)
 def test_out_of_range_timestamps_in_bodies_are_422(session, field, value):
     problem = assert_problem(call("PUT", session_path("s1"), {field: value}), 422)
     assert any(error["field"] == field for error in problem["errors"]), problem
@@ -106,8 +121,12 @@ HASHED_RUNS = ["b", "#b", "b#", "RUN#b"]
 
 def test_hash_in_every_id_on_every_route(table_name):
     for index, session_id in enumerate(HASHED_SESSIONS):
-        body = {"session_type": "agent", "agent_id": f"agent#{index}", "user_id": f"user#{index}",
-                "metadata": {"index": index}}
+        body = {
+            "session_type": "agent",
+            "agent_id": f"agent#{index}",
+            "user_id": f"user#{index}",
+            "metadata": {"index": index},
+        }
         assert call("PUT", session_path(session_id), body).status == 201
         for run_id in HASHED_RUNS:
             put = call("PUT", run_path(session_id, run_id), {"owner": session_id, "id": run_id})
@@ -123,17 +142,26 @@ def test_hash_in_every_id_on_every_route(table_name):
             assert (run["owner"], run["id"]) == (session_id, run_id)
         page = call("GET", f"{session_path(session_id)}/runs", query={"user_id": user}).json()
         assert [run["owner"] for run in page["runs"]] == [session_id] * len(HASHED_RUNS)
-        for query in ({"user_id": user}, {"agent_id": agent}, {"component_id": agent}, {"user_id": user,
-                                                                                      "agent_id": agent}):
+        for query in (
+            {"user_id": user},
+            {"agent_id": agent},
+            {"component_id": agent},
+            {"user_id": user, "agent_id": agent},
+        ):
             listed = call("GET", "/sessions", query=query).json()["sessions"]
             assert [s["session_id"] for s in listed] == [session_id], query
-        patched = call("PATCH", session_path(session_id), {"metadata": {"patched": True}},
-                       query={"user_id": user}, headers=MERGE_PATCH)
+        patched = call(
+            "PATCH",
+            session_path(session_id),
+            {"metadata": {"patched": True}},
+            query={"user_id": user},
+            headers=MERGE_PATCH,
+        )
         assert patched.status == 200 and patched.json()["metadata"] == {"index": index, "patched": True}
     # Deleting one run and one session touches nothing of the others.
     assert call("DELETE", run_path("a#b", "#b"), query={"user_id": "user#1"}).status == 204
     assert call("DELETE", session_path("a%23b"), query={"user_id": "user#2"}).status == 204
-    for index, session_id in enumerate(HASHED_SESSIONS):
+    for session_id in HASHED_SESSIONS:
         response = call("GET", session_path(session_id))
         if session_id == "a%23b":
             assert response.status == 404
@@ -144,8 +172,9 @@ def test_hash_in_every_id_on_every_route(table_name):
 
 
 # --- wrong JSON types on every route -------------------------------------------------------------
-@pytest.mark.parametrize("method, path", [("PUT", "/sessions/s1"), ("PATCH", "/sessions/s1"),
-                                          ("PUT", "/sessions/s1/runs/r9")])
+@pytest.mark.parametrize(
+    "method, path", [("PUT", "/sessions/s1"), ("PATCH", "/sessions/s1"), ("PUT", "/sessions/s1/runs/r9")]
+)
 @pytest.mark.parametrize("raw", [b"\xff\xfe{}", b'{"metadata": "\xe9"}', b"\x8f\x00"])
 def test_a_body_that_is_not_utf8_is_400(session, method, path, raw):
     # API Gateway hands such bodies over base64-encoded; decoding them must not be a 500.
@@ -153,52 +182,90 @@ def test_a_body_that_is_not_utf8_is_400(session, method, path, raw):
     assert snapshot() == session
 
 
-@pytest.mark.parametrize("raw", [b"[]", b'"text"', b"42", b"null", b"true", b'{"session_type": 7}',
-                                 b'[{"session_type": "agent"}]', b'[{"metadata": {}}]',
-                                 b'{"session_type": "agent", "metadata": [1]}',
-                                 b'{"session_type": "agent", "summary": "s"}',
-                                 b'{"session_type": "agent", "agent_id": 5}',
-                                 b'{"session_type": "agent", "runs": [[]]}',
-                                 b'{"session_type": "agent", "runs": [{"run_id": null}]}',
-                                 b'{"session_type": "agent", "runs": ["r1"]}'])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[]",
+        b'"text"',
+        b"42",
+        b"null",
+        b"true",
+        b'{"session_type": 7}',
+        b'[{"session_type": "agent"}]',
+        b'[{"metadata": {}}]',
+        b'{"session_type": "agent", "metadata": [1]}',
+        b'{"session_type": "agent", "summary": "s"}',
+        b'{"session_type": "agent", "agent_id": 5}',
+        b'{"session_type": "agent", "runs": [[]]}',
+        b'{"session_type": "agent", "runs": [{"run_id": null}]}',
+        b'{"session_type": "agent", "runs": ["r1"]}',
+    ],
+)
 def test_wrong_json_types_on_put_session(session, raw):
     assert_problem(call("PUT", session_path("s1"), raw_body=raw), 400, 422)
     assert_problem(call("PUT", session_path("new"), raw_body=raw), 400, 422)
     assert snapshot() == session and call("GET", session_path("new")).status == 404
 
 
-@pytest.mark.parametrize("raw", [b"[]", b'"text"', b"42", b"null", b'{"metadata": [1]}', b'{"session_data": 3}',
-                                 b'{"expires_at": "soon"}', b'{"runs": []}', b'{"user_id": "mallory"}'])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[]",
+        b'"text"',
+        b"42",
+        b"null",
+        b'{"metadata": [1]}',
+        b'{"session_data": 3}',
+        b'{"expires_at": "soon"}',
+        b'{"runs": []}',
+        b'{"user_id": "mallory"}',
+    ],
+)
 def test_wrong_json_types_on_patch(session, raw):
     assert_problem(call("PATCH", session_path("s1"), raw_body=raw, headers=MERGE_PATCH), 400, 422)
     assert snapshot() == session
 
 
-@pytest.mark.parametrize("raw", [b"[]", b'"text"', b"42", b"null", b"[{}]", b'[{"run_id": "r9"}]', b'{"run_id": 7}',
-                                 b'{"run_id": "other"}', b'{"agent_id": "bad\\u0000id"}'])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[]",
+        b'"text"',
+        b"42",
+        b"null",
+        b"[{}]",
+        b'[{"run_id": "r9"}]',
+        b'{"run_id": 7}',
+        b'{"run_id": "other"}',
+        b'{"agent_id": "bad\\u0000id"}',
+    ],
+)
 def test_wrong_json_types_on_put_run(session, raw):
     assert_problem(call("PUT", run_path("s1", "r9"), raw_body=raw), 400, 422)
     assert_problem(call("PUT", run_path("new", "r9"), raw_body=raw), 400, 422)
     assert snapshot() == session and call("GET", session_path("new")).status == 404
 
 
-@pytest.mark.parametrize("method, path, query", [
-    ("GET", "/sessions/s1", {"include_runs": "maybe"}),
-    ("GET", "/sessions/s1", {"session_type": "robot"}),
-    ("GET", "/sessions/s1", {"user_id": "bad\x07id"}),
-    ("GET", "/sessions", {"sort_by": "name"}),
-    ("GET", "/sessions", {"sort_order": "sideways"}),
-    ("GET", "/sessions", {"include_total": "perhaps"}),
-    ("GET", "/sessions", {"agent_id": "a", "team_id": "t"}),
-    ("GET", "/sessions", {"agent_id": "a", "session_type": "team"}),
-    ("GET", "/sessions", {"session_name": "n" * 257}),
-    ("GET", "/sessions/s1/runs", {"order": "random"}),
-    ("GET", "/sessions/s1/runs/r0", {"user_id": "x" * 257}),
-    ("DELETE", "/sessions/s1", {"user_id": ""}),
-    ("DELETE", "/sessions/s1/runs/r0", {"user_id": "bad\x00id"}),
-    ("PATCH", "/sessions/s1", {"user_id": "\x1b"}),
-    ("PUT", "/sessions/s1/runs/r9", {"session_type": "robot"}),
-])
+@pytest.mark.parametrize(
+    "method, path, query",
+    [
+        ("GET", "/sessions/s1", {"include_runs": "maybe"}),
+        ("GET", "/sessions/s1", {"session_type": "robot"}),
+        ("GET", "/sessions/s1", {"user_id": "bad\x07id"}),
+        ("GET", "/sessions", {"sort_by": "name"}),
+        ("GET", "/sessions", {"sort_order": "sideways"}),
+        ("GET", "/sessions", {"include_total": "perhaps"}),
+        ("GET", "/sessions", {"agent_id": "a", "team_id": "t"}),
+        ("GET", "/sessions", {"agent_id": "a", "session_type": "team"}),
+        ("GET", "/sessions", {"session_name": "n" * 257}),
+        ("GET", "/sessions/s1/runs", {"order": "random"}),
+        ("GET", "/sessions/s1/runs/r0", {"user_id": "x" * 257}),
+        ("DELETE", "/sessions/s1", {"user_id": ""}),
+        ("DELETE", "/sessions/s1/runs/r0", {"user_id": "bad\x00id"}),
+        ("PATCH", "/sessions/s1", {"user_id": "\x1b"}),
+        ("PUT", "/sessions/s1/runs/r9", {"session_type": "robot"}),
+    ],
+)
 def test_wrong_query_types_on_every_route(session, method, path, query):
     body = {"metadata": {}} if method in ("PATCH", "PUT") else None
     headers = MERGE_PATCH if method == "PATCH" else None
@@ -206,10 +273,16 @@ def test_wrong_query_types_on_every_route(session, method, path, query):
     assert snapshot() == session
 
 
-@pytest.mark.parametrize("method, path", [
-    ("PUT", "/sessions/s1"), ("PATCH", "/sessions/s1"), ("DELETE", "/sessions/s1"),
-    ("PUT", "/sessions/s1/runs/r0"), ("DELETE", "/sessions/s1/runs/r0"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("PUT", "/sessions/s1"),
+        ("PATCH", "/sessions/s1"),
+        ("DELETE", "/sessions/s1"),
+        ("PUT", "/sessions/s1/runs/r0"),
+        ("DELETE", "/sessions/s1/runs/r0"),
+    ],
+)
 @pytest.mark.parametrize("if_match", ['W/"1"', "*", '"1", "2"', "1", '"-1"', '"1e3"', '"' + "9" * 30 + '"', ""])
 def test_if_match_other_than_one_strong_etag_is_412_on_every_write(session, method, path, if_match):
     # W/"1" would name the current version weakly: If-Match compares strongly (RFC 9110 13.1.1).
@@ -221,8 +294,9 @@ def test_if_match_other_than_one_strong_etag_is_412_on_every_write(session, meth
 
 @pytest.mark.parametrize("value", ['"1"', "W/*", "**", "abc"])
 def test_if_none_match_other_than_star_is_400_not_ignored(session, value):
-    problem = assert_problem(call("PUT", session_path("s1"), {"metadata": {"x": 1}},
-                                  headers={"If-None-Match": value}), 400)
+    problem = assert_problem(
+        call("PUT", session_path("s1"), {"metadata": {"x": 1}}, headers={"If-None-Match": value}), 400
+    )
     assert problem["errors"][0]["field"] == "if-none-match"
     assert snapshot() == session
 
@@ -230,7 +304,7 @@ def test_if_none_match_other_than_star_is_400_not_ignored(session, value):
 # --- tampered cursors ------------------------------------------------------------------------------
 def _flip(text: str, index: int) -> str:
     replacement = "A" if text[index] != "A" else "B"
-    return text[:index] + replacement + text[index + 1:]
+    return text[:index] + replacement + text[index + 1 :]
 
 
 def _tampered(cursor: str) -> list[str]:

@@ -13,8 +13,9 @@ def stream_records(dynamodb_local, table_name):
     arn = dynamodb_local.client().describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
     records = []
     for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
         while iterator:
             page = streams.get_records(ShardIterator=iterator, Limit=1000)
             records += page["Records"]
@@ -25,8 +26,11 @@ def stream_records(dynamodb_local, table_name):
 
 def collection(dynamodb_client, table_name, session_id):
     response = dynamodb_client.query(
-        TableName=table_name, KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": keys.session_pk(session_id)}}, ConsistentRead=True)
+        TableName=table_name,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": keys.session_pk(session_id)}},
+        ConsistentRead=True,
+    )
     return [item["sk"]["S"] for item in response["Items"]]
 
 
@@ -37,7 +41,11 @@ def run_cascade(records):
 
 
 def test_deleting_a_session_removes_its_runs_through_the_stream(table_name, dynamodb_local, dynamodb_client):
-    call("PUT", session_path("s1"), {"session_type": "agent", "runs": [{"run_id": f"r{i}", "big": "x" * 20_000} for i in range(30)]})
+    call(
+        "PUT",
+        session_path("s1"),
+        {"session_type": "agent", "runs": [{"run_id": f"r{i}", "big": "x" * 20_000} for i in range(30)]},
+    )
     call("PUT", session_path("keep"), {"session_type": "agent", "runs": [{"run_id": "r0"}]})
     assert len(collection(dynamodb_client, table_name, "s1")) == 61
     assert call("DELETE", session_path("s1")).status == 204
@@ -54,8 +62,12 @@ def test_a_ttl_removal_and_a_replaced_expired_incarnation_are_purged(table_name,
     call("PUT", session_path("reborn"), {"session_type": "agent", "runs": [{"run_id": "old"}]})
     past = {":past": {"N": str(int(time.time()) - 5)}}
     for session_id in ("ttl", "reborn"):
-        dynamodb_client.update_item(TableName=table_name, Key=items.session_key(session_id),
-                                    UpdateExpression="SET expires_at = :past", ExpressionAttributeValues=past)
+        dynamodb_client.update_item(
+            TableName=table_name,
+            Key=items.session_key(session_id),
+            UpdateExpression="SET expires_at = :past",
+            ExpressionAttributeValues=past,
+        )
     dynamodb_client.delete_item(TableName=table_name, Key=items.session_key("ttl"))  # what TTL does
     call("PUT", session_path("reborn"), {"session_type": "agent", "runs": [{"run_id": "new"}]})
     records = stream_records(dynamodb_local, table_name)
@@ -98,17 +110,22 @@ def test_only_the_records_the_stacks_filter_passes_suffice(table_name, dynamodb_
     turns = stream_records(dynamodb_local, table_name)
     assert not [r for r in turns if passes(r)]
 
-    dynamodb_client.update_item(TableName=table_name, Key=items.session_key("reborn"),
-                                UpdateExpression="SET expires_at = :past",
-                                ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 5)}})
+    dynamodb_client.update_item(
+        TableName=table_name,
+        Key=items.session_key("reborn"),
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 5)}},
+    )
     call("PUT", session_path("reborn"), {"session_type": "agent", "runs": [{"run_id": "new"}]})
     call("PUT", session_path("reborn"), {"session_type": "agent", "runs": [{"run_id": "newer"}]})
     call("DELETE", session_path("gone"))
-    records = stream_records(dynamodb_local, table_name)[len(turns):]
+    records = stream_records(dynamodb_local, table_name)[len(turns) :]
     passed = [r for r in records if passes(r)]
     # The re-incarnating write and the delete; not the expiry edit, nor the turn after the rebirth.
     assert [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in passed] == [
-        ("MODIFY", "SESSION#reborn"), ("REMOVE", "SESSION#gone")]
+        ("MODIFY", "SESSION#reborn"),
+        ("REMOVE", "SESSION#gone"),
+    ]
     assert run_cascade(passed) == {"batchItemFailures": []}
     assert collection(dynamodb_client, table_name, "gone") == []
     assert len(collection(dynamodb_client, table_name, "reborn")) == 5  # META, 2 runs, 2 lookups

@@ -9,8 +9,9 @@ from botocore.exceptions import ClientError
 
 from session_store import erasure, items, names, runtime
 from session_store.user_repository import UserRepository, job_key
-from tests.integration.test_offload import big_run, bucket, objects, s3, s3_endpoint  # noqa: F401
+from tests.integration.test_offload import big_run
 from tests.support.api import FakeContext, call, run_path, session_path
+from tests.support.s3 import objects
 
 MB = 1024 * 1024
 
@@ -18,9 +19,17 @@ MB = 1024 * 1024
 def job_record(dynamodb_client, table_name, user_id, erasure_id):
     """The stream record the job's last save produced, as the event source mapping delivers it."""
     item = dynamodb_client.get_item(TableName=table_name, Key=job_key(user_id, erasure_id), ConsistentRead=True)["Item"]
-    return {"eventID": "1", "eventName": "MODIFY", "eventSource": "aws:dynamodb",
-            "dynamodb": {"Keys": job_key(user_id, erasure_id), "NewImage": item, "SequenceNumber": "1",
-                         "StreamViewType": "NEW_AND_OLD_IMAGES"}}
+    return {
+        "eventID": "1",
+        "eventName": "MODIFY",
+        "eventSource": "aws:dynamodb",
+        "dynamodb": {
+            "Keys": job_key(user_id, erasure_id),
+            "NewImage": item,
+            "SequenceNumber": "1",
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    }
 
 
 def run_worker(dynamodb_client, table_name, user_id, erasure_id, limit=100):
@@ -49,8 +58,13 @@ def all_items(dynamodb_client, table_name):
 
 
 def put(session_id, user_id, runs=(), headers=None, kind="agent"):
-    body = {"session_type": kind, "user_id": user_id, "agent_id": "a1",
-            "session_data": {"session_name": f"{session_id} chat"}, "runs": list(runs)}
+    body = {
+        "session_type": kind,
+        "user_id": user_id,
+        "agent_id": "a1",
+        "session_data": {"session_name": f"{session_id} chat"},
+        "runs": list(runs),
+    }
     response = call("PUT", session_path(session_id), body, headers=headers)
     assert response.status in (200, 201), response.text
     return response
@@ -66,17 +80,25 @@ def start_erasure(user_id):
 
 
 def test_erasure_removes_every_item_kind_of_the_user_and_nothing_else(
-    table_name, bucket, s3, dynamodb_client  # noqa: F811
+    table_name,
+    bucket,
+    s3,
+    dynamodb_client,
 ):
     put("alice-1", "alice", [{"run_id": f"r{i}", "content": "hi"} for i in range(3)])
     put("alice-2", "alice", [big_run("big", 2 * MB)], kind="team")
     put("alice-3", "alice", headers={"Idempotency-Key": "k-alice"})
     for memory_id, user in (("m-alice-1", "alice"), ("m-alice-2", "alice"), ("m-bob-1", "bob")):
-        stored = call("PUT", f"/memories/{memory_id}", {"memory": f"{user} likes tea", "user_id": user,
-                                                        "topics": ["drinks"]})
+        stored = call(
+            "PUT", f"/memories/{memory_id}", {"memory": f"{user} likes tea", "user_id": user, "topics": ["drinks"]}
+        )
         assert stored.status == 201, stored.text
-    put("bob-1", "bob", [{"run_id": "r0", "content": "hello"}, big_run("big", 2 * MB, seed=1)],
-        headers={"Idempotency-Key": "k-bob"})
+    put(
+        "bob-1",
+        "bob",
+        [{"run_id": "r0", "content": "hello"}, big_run("big", 2 * MB, seed=1)],
+        headers={"Idempotency-Key": "k-bob"},
+    )
     bob_before = [item for item in all_items(dynamodb_client, table_name) if "alice" not in str(item)]
     assert len(objects(s3, bucket)) == 2
 
@@ -97,13 +119,20 @@ def test_erasure_removes_every_item_kind_of_the_user_and_nothing_else(
 
     receipt = run_worker(dynamodb_client, table_name, "alice", erasure_id)
     assert receipt["status"] == "done"
-    assert receipt["counts"] == {"sessions": 3, "runs": 4, "run_lookups": 4, "s3_objects": 1,
-                                 "memories": 2, "idempotency_records": 1}
+    assert receipt["counts"] == {
+        "sessions": 3,
+        "runs": 4,
+        "run_lookups": 4,
+        "s3_objects": 1,
+        "memories": 2,
+        "idempotency_records": 1,
+    }
     assert receipt["finished_at"] >= receipt["started_at"]
 
     remaining = all_items(dynamodb_client, table_name)
-    user_items = [item for item in remaining if "alice" in str(item)
-                  and not item["pk"]["S"].startswith(names.ERASURE_PREFIX)]
+    user_items = [
+        item for item in remaining if "alice" in str(item) and not item["pk"]["S"].startswith(names.ERASURE_PREFIX)
+    ]
     assert user_items == []
     assert [item for item in remaining if "alice" not in str(item)] == bob_before  # untouched
     assert len(objects(s3, bucket)) == 1  # bob's

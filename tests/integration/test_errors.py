@@ -22,27 +22,36 @@ def test_malformed_json_is_400(table_name):
     assert call("GET", session_path("s1")).status == 404
 
 
-@pytest.mark.parametrize("raw", [b"NaN", b'{"session_type":"agent","metadata":{"x":1e999}}',
-                                 b'{"session_type":"agent","metadata":{"x":' + b"9" * 5000 + b"}}"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"NaN",
+        b'{"session_type":"agent","metadata":{"x":1e999}}',
+        b'{"session_type":"agent","metadata":{"x":' + b"9" * 5000 + b"}}",
+    ],
+)
 def test_json_outside_what_round_trips_is_refused(table_name, raw):
     assert call("PUT", session_path("s1"), raw_body=raw).status in (400, 422)
     assert call("GET", session_path("s1")).status == 404
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"session_type": "robot"}, "session_type"),
-    ({"session_type": "agent", "session_data": "text"}, "session_data"),
-    ({"session_type": "agent", "runs": {"run_id": "x"}}, "runs"),
-    ({"session_type": "agent", "runs": [{"no_id": 1}]}, "runs.0"),
-    ({"session_type": "agent", "runs": [{"run_id": 7}]}, "runs.0"),
-    ({"session_type": "agent", "created_at": "yesterday"}, "created_at"),
-    ({"session_type": "agent", "created_at": 1.5}, "created_at"),
-    ({"session_type": "agent", "expires_at": -5}, "expires_at"),
-    ({"session_type": "agent", "user_id": "bad\u0000id"}, "user_id"),
-    ({"session_type": "agent", "user_id": "x" * 257}, "user_id"),
-    ({"session_type": "agent", "unknown_field": 1}, "unknown_field"),
-    ([1, 2, 3], None),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"session_type": "robot"}, "session_type"),
+        ({"session_type": "agent", "session_data": "text"}, "session_data"),
+        ({"session_type": "agent", "runs": {"run_id": "x"}}, "runs"),
+        ({"session_type": "agent", "runs": [{"no_id": 1}]}, "runs.0"),
+        ({"session_type": "agent", "runs": [{"run_id": 7}]}, "runs.0"),
+        ({"session_type": "agent", "created_at": "yesterday"}, "created_at"),
+        ({"session_type": "agent", "created_at": 1.5}, "created_at"),
+        ({"session_type": "agent", "expires_at": -5}, "expires_at"),
+        ({"session_type": "agent", "user_id": "bad\u0000id"}, "user_id"),
+        ({"session_type": "agent", "user_id": "x" * 257}, "user_id"),
+        ({"session_type": "agent", "unknown_field": 1}, "unknown_field"),
+        ([1, 2, 3], None),
+    ],
+)
 def test_wrong_types_are_422_naming_the_field(table_name, body, field):
     problem = assert_problem(call("PUT", session_path("s1"), body), 422)
     if field:
@@ -59,8 +68,12 @@ def test_invalid_ids_in_the_path_are_422(table_name, session_id):
 def test_hash_and_odd_characters_in_every_id_never_collide(table_name):
     odd = ["a#b", "a", "a%23b", "#", "%", "a b/c?d", "ünï 🤖", "RUN#x", "META"]
     for index, session_id in enumerate(odd):
-        body = {**AGENT, "user_id": f"u#{index}", "agent_id": session_id,
-                "runs": [{"run_id": run_id, "n": index} for run_id in odd]}
+        body = {
+            **AGENT,
+            "user_id": f"u#{index}",
+            "agent_id": session_id,
+            "runs": [{"run_id": run_id, "n": index} for run_id in odd],
+        }
         assert call("PUT", session_path(session_id), body).status == 201
     for index, session_id in enumerate(odd):
         body = call("GET", session_path(session_id)).json()

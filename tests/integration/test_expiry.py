@@ -32,8 +32,10 @@ def test_an_expired_session_is_invisible_and_a_put_starts_it_fresh(table_name, d
     # Expire it in place, as time passing would: the item stays (DynamoDB deletes lazily). Its
     # index entries' expiry (as of their last move, never later than the session's) passes too.
     dynamodb_client.update_item(
-        TableName=table_name, Key=items.session_key("gone"),
-        UpdateExpression="SET expires_at = :past, #indexed = :past", ExpressionAttributeNames={"#indexed": INDEXED_EXPIRY_ATTRIBUTE},
+        TableName=table_name,
+        Key=items.session_key("gone"),
+        UpdateExpression="SET expires_at = :past, #indexed = :past",
+        ExpressionAttributeNames={"#indexed": INDEXED_EXPIRY_ATTRIBUTE},
         ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 10)}},
     )
     assert call("GET", session_path("gone")).status == 404

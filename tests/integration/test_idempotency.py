@@ -84,12 +84,15 @@ def test_delete_retries_replay_204_instead_of_404(table_name):
     assert call("GET", session_path("s1")).status == 404
 
 
-@pytest.mark.parametrize("change", [
-    {"body": {**AGENT, "metadata": {"n": 2}}},
-    {"path": session_path("s2")},
-    {"query": {"user_id": "alice"}},
-    {"headers": {"If-Match": '"1"'}},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"body": {**AGENT, "metadata": {"n": 2}}},
+        {"path": session_path("s2")},
+        {"query": {"user_id": "alice"}},
+        {"headers": {"If-Match": '"1"'}},
+    ],
+)
 def test_the_same_key_for_another_request_is_422_and_writes_nothing(table_name, change):
     first = {"path": session_path("s1"), "body": {**AGENT, "metadata": {"n": 1}}, "query": None, "headers": {}}
     assert call("PUT", first["path"], first["body"], headers=keyed("k1")).status == 201
@@ -161,16 +164,18 @@ def test_no_key_no_record_and_records_stay_out_of_indexes_lists_and_the_cascade(
     assert sorted(s["session_id"] for s in listed) == ["keyed", "plain-0", "plain-1", "plain-2"]
     assert len(call("GET", "/sessions", query={"user_id": "alice"}).json()["sessions"]) == 4
 
-    removal = {"eventName": "REMOVE", "userIdentity": {"type": "Service", "principalId": cascade.TTL_PRINCIPAL},
-               "dynamodb": {"Keys": {k: record[k] for k in (names.PARTITION_KEY, names.SORT_KEY)},
-                            "OldImage": record}}
+    removal = {
+        "eventName": "REMOVE",
+        "userIdentity": {"type": "Service", "principalId": cascade.TTL_PRINCIPAL},
+        "dynamodb": {"Keys": {k: record[k] for k in (names.PARTITION_KEY, names.SORT_KEY)}, "OldImage": record},
+    }
     outcome = cascade.handle_record(runtime.repository(), removal)
     assert "purged_items" not in outcome and "deleted_object" not in outcome
     assert get("keyed")["version"] == 1
 
 
 def test_a_large_response_is_stored_compressed_and_replayed_byte_for_byte(table_name, dynamodb_client):
-    body = {**AGENT, "session_data": {"notes": ["note %d: %s" % (i, "x" * 40) for i in range(500)]}}
+    body = {**AGENT, "session_data": {"notes": [f"note {i}: {'x' * 40}" for i in range(500)]}}
     first = call("PUT", session_path("s1"), body, headers=keyed("k1"))
     assert first.status == 201 and len(first.text) > 20_000
     (record,) = records(dynamodb_client, table_name)

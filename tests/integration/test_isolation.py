@@ -42,8 +42,19 @@ def verified_claims(signing_key, subject: str) -> dict[str, str]:
     """What the Cognito authorizer hands the function for a token of `subject`: the claims of a
     token it verified (signature, issuer, audience, expiry), as strings."""
     now = int(time.time())
-    token = jwt.encode({"sub": subject, "iss": ISSUER, "aud": AUDIENCE, "token_use": "id", "iat": now,
-                        "exp": now + 300, "cognito:username": subject}, signing_key, algorithm="RS256")
+    token = jwt.encode(
+        {
+            "sub": subject,
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "token_use": "id",
+            "iat": now,
+            "exp": now + 300,
+            "cognito:username": subject,
+        },
+        signing_key,
+        algorithm="RS256",
+    )
     claims = jwt.decode(token, signing_key.public_key(), algorithms=["RS256"], audience=AUDIENCE, issuer=ISSUER)
     return {name: str(value) for name, value in claims.items()}
 
@@ -164,8 +175,9 @@ class World:
             else:
                 assert response.status == 404, (operation, response.text)
         elif operation == "patch":
-            response = self.call(actor, "PATCH", session_path(sid), {"metadata": marker}, query=query,
-                                 headers=MERGE_PATCH)
+            response = self.call(
+                actor, "PATCH", session_path(sid), {"metadata": marker}, query=query, headers=MERGE_PATCH
+            )
             if mine and not foreign:
                 assert response.status == 200, response.text
                 stored.metadata = {**(stored.metadata or {}), **marker}
@@ -231,8 +243,11 @@ def test_no_interleaving_lets_a_user_reach_another_users_session(table_name, sig
 def test_jwt_mode_owner_comes_from_the_token_and_others_reach_nothing(table_name, jwt_mode, signing_key):
     alice, bob = verified_claims(signing_key, "alice-sub"), verified_claims(signing_key, "bob-sub")
     with authorized(alice):
-        created = api.call("PUT", session_path("s1"), {"session_type": "agent", "metadata": {"v": 1},
-                                                       "runs": [{"run_id": "r1", "user_id": "alice-sub"}]})
+        created = api.call(
+            "PUT",
+            session_path("s1"),
+            {"session_type": "agent", "metadata": {"v": 1}, "runs": [{"run_id": "r1", "user_id": "alice-sub"}]},
+        )
         assert created.status == 201 and created.json()["user_id"] == "alice-sub"
     with authorized(bob):
         assert api.call("GET", session_path("s1")).status == 404
@@ -308,8 +323,9 @@ def test_racing_creators_of_one_session_leave_exactly_one_owner(table_name):
     service = runtime.service()
 
     def create(index: int):
-        write = SessionWrite(session_type="agent", user_id=f"user-{index}", metadata={"by": index},
-                             runs=[{"run_id": f"run-of-{index}"}])
+        write = SessionWrite(
+            session_type="agent", user_id=f"user-{index}", metadata={"by": index}, runs=[{"run_id": f"run-of-{index}"}]
+        )
         return service.upsert_session("contested", write)
 
     results = _in_threads(12, create)
@@ -331,14 +347,16 @@ def test_intruders_racing_the_owner_change_nothing(table_name):
         outcomes = []
         for turn in range(4):
             if index % 3 == 0:  # the owner appends runs and updates
-                write = SessionWrite(user_id="owner", metadata={"n": index * 10 + turn},
-                                     runs=[{"run_id": f"owner-{index}-{turn}"}])
+                write = SessionWrite(
+                    user_id="owner", metadata={"n": index * 10 + turn}, runs=[{"run_id": f"owner-{index}-{turn}"}]
+                )
                 outcomes.append(service.upsert_session("owned", write))
                 continue
             intruder = f"intruder-{index}"
             for attempt in (
-                lambda: service.upsert_session("owned", SessionWrite(user_id=intruder, metadata={"x": 1},
-                                                                     runs=[{"run_id": f"{intruder}-{turn}"}])),
+                lambda: service.upsert_session(
+                    "owned", SessionWrite(user_id=intruder, metadata={"x": 1}, runs=[{"run_id": f"{intruder}-{turn}"}])
+                ),
                 lambda: service.delete_session("owned", intruder),
                 lambda: service.get_session("owned", intruder),
                 lambda: service.delete_run("owned", "owner-0-0", intruder),

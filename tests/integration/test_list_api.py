@@ -21,13 +21,25 @@ def ids(response):
 @pytest.fixture
 def population(table_name):
     """Sessions with distinct created_at, updated in a different order than created."""
-    put("a1", session_type="agent", agent_id="agent-x", user_id="u1", created_at=100,
-        session_data={"session_name": "Trip to Paris"})
+    put(
+        "a1",
+        session_type="agent",
+        agent_id="agent-x",
+        user_id="u1",
+        created_at=100,
+        session_data={"session_name": "Trip to Paris"},
+    )
     put("a2", session_type="agent", agent_id="agent-y", user_id="u1", created_at=200)
     put("t1", session_type="team", team_id="team-x", user_id="u1", created_at=300)
     put("w1", session_type="workflow", workflow_id="wf-x", user_id="u2", created_at=400)
-    put("a3", session_type="agent", agent_id="agent-x", user_id="u2", created_at=500,
-        session_data={"session_name": "paris again"})
+    put(
+        "a3",
+        session_type="agent",
+        agent_id="agent-x",
+        user_id="u2",
+        created_at=500,
+        session_data={"session_name": "paris again"},
+    )
     time.sleep(1.1)  # updated_at has one-second resolution
     put("a1", metadata={"touched": True})
     return ["a1", "a2", "t1", "w1", "a3"]
@@ -43,7 +55,12 @@ def test_lists_all_sessions_newest_updated_first(population):
 def test_sort_by_created_at_both_orders(population):
     assert ids(call("GET", "/sessions", query={"sort_by": "created_at"})) == ["a3", "w1", "t1", "a2", "a1"]
     assert ids(call("GET", "/sessions", query={"sort_by": "created_at", "sort_order": "asc"})) == [
-        "a1", "a2", "t1", "w1", "a3"]
+        "a1",
+        "a2",
+        "t1",
+        "w1",
+        "a3",
+    ]
 
 
 def test_filters(population):
@@ -56,7 +73,10 @@ def test_filters(population):
     assert ids(call("GET", "/sessions", query={"session_type": "workflow"})) == ["w1"]
     assert ids(call("GET", "/sessions", query={"session_name": "PARIS", **by_created})) == ["a1", "a3"]
     assert ids(call("GET", "/sessions", query={"start_timestamp": 200, "end_timestamp": 400, **by_created})) == [
-        "a2", "t1", "w1"]
+        "a2",
+        "t1",
+        "w1",
+    ]
 
 
 def test_pages_with_cursor_and_total(population):
@@ -94,10 +114,19 @@ def test_many_sessions_sharing_one_second_page_without_loss(table_name):
     assert sorted(seen) == [f"s{index:02d}" for index in range(30)] and len(seen) == 30
 
 
-@pytest.mark.parametrize("query", [
-    {"limit": 0}, {"limit": 101}, {"sort_by": "name"}, {"sort_order": "up"}, {"session_type": "robot"},
-    {"agent_id": "a", "team_id": "t"}, {"start_timestamp": 10, "end_timestamp": 5}, {"start_timestamp": -1},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"limit": 0},
+        {"limit": 101},
+        {"sort_by": "name"},
+        {"sort_order": "up"},
+        {"session_type": "robot"},
+        {"agent_id": "a", "team_id": "t"},
+        {"start_timestamp": 10, "end_timestamp": 5},
+        {"start_timestamp": -1},
+    ],
+)
 def test_invalid_list_queries_are_422(table_name, query):
     response = call("GET", "/sessions", query=query)
     assert response.status == 422, response.text
@@ -108,8 +137,11 @@ def test_include_runs_lists_sessions_with_their_runs_when_few(table_name):
     from session_store.listing import MAX_LISTED_RUNS_PER_SESSION
     from tests.support.api import call as api_call
 
-    api_call("PUT", "/sessions/few", {"session_type": "agent", "user_id": "runs-user",
-                                      "runs": [{"run_id": "a", "v": 1}, {"run_id": "b"}]})
+    api_call(
+        "PUT",
+        "/sessions/few",
+        {"session_type": "agent", "user_id": "runs-user", "runs": [{"run_id": "a", "v": 1}, {"run_id": "b"}]},
+    )
     many = [{"run_id": f"r{i}"} for i in range(MAX_LISTED_RUNS_PER_SESSION + 1)]
     api_call("PUT", "/sessions/many", {"session_type": "agent", "user_id": "runs-user", "runs": many})
     api_call("PUT", "/sessions/none", {"session_type": "agent", "user_id": "runs-user"})

@@ -23,8 +23,18 @@ def listed(**query):
 
 
 def test_create_read_replace_delete(table_name):
-    created = call("PUT", memory_path("m#1"), {"memory": "likes tea", "topics": ["drinks"], "user_id": "alice",
-                                                 "agent_id": "a1", "input": "I like tea", "created_at": 1000})
+    created = call(
+        "PUT",
+        memory_path("m#1"),
+        {
+            "memory": "likes tea",
+            "topics": ["drinks"],
+            "user_id": "alice",
+            "agent_id": "a1",
+            "input": "I like tea",
+            "created_at": 1000,
+        },
+    )
     assert created.status == 201, created.text
     body = created.json()
     assert body["memory_id"] == "m#1" and body["created_at"] == 1000 and body["updated_at"] == 1000
@@ -51,9 +61,17 @@ def test_ownership_rules(table_name):
     assert call("PUT", memory_path("m1"), {"memory": "again"}).json()["user_id"] == "alice"
 
 
-@pytest.mark.parametrize("body", [{}, {"memory": None}, {"memory": "x", "memory_id": "other"},
-                                  {"memory": "x", "topics": "not-a-list"}, {"memory": "x", "unknown": 1},
-                                  {"memory": "x", "created_at": -1}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"memory": None},
+        {"memory": "x", "memory_id": "other"},
+        {"memory": "x", "topics": "not-a-list"},
+        {"memory": "x", "unknown": 1},
+        {"memory": "x", "created_at": -1},
+    ],
+)
 def test_invalid_writes_are_4xx_and_change_nothing(table_name, body):
     response = call("PUT", memory_path("m1"), body)
     assert 400 <= response.status < 500 and response.headers["Content-Type"] == "application/problem+json"
@@ -62,12 +80,19 @@ def test_invalid_writes_are_4xx_and_change_nothing(table_name, body):
 
 def test_list_filters_sort_and_pages(table_name):
     for index in range(7):
-        put(f"m{index}", user_id="alice", created_at=100 + index, updated_at=200 - index,
-            topics=["Food", "x"] if index % 2 else ["work"], agent_id="a1" if index < 3 else "a2")
+        put(
+            f"m{index}",
+            user_id="alice",
+            created_at=100 + index,
+            updated_at=200 - index,
+            topics=["Food", "x"] if index % 2 else ["work"],
+            agent_id="a1" if index < 3 else "a2",
+        )
     put("b1", user_id="bob", created_at=50)
     put("nobody", created_at=60)
     assert [m["memory_id"] for m in listed(user_id="alice", sort_by="created_at", sort_order="asc")["memories"]] == [
-        f"m{i}" for i in range(7)]
+        f"m{i}" for i in range(7)
+    ]
     assert [m["memory_id"] for m in listed(user_id="alice")["memories"]] == [f"m{i}" for i in range(7)]
     assert {m["memory_id"] for m in listed(user_id="alice", topics=["food"])["memories"]} == {"m1", "m3", "m5"}
     assert {m["memory_id"] for m in listed(user_id="alice", topics=["food", "work"])["memories"]} == set()
@@ -76,7 +101,9 @@ def test_list_filters_sort_and_pages(table_name):
     assert listed(include_total=True, limit=1)["total"] == 9
     seen, cursor = [], None
     while True:
-        page = listed(user_id="alice", topics=["x"], limit=2, include_total=True, **({"cursor": cursor} if cursor else {}))
+        page = listed(
+            user_id="alice", topics=["x"], limit=2, include_total=True, **({"cursor": cursor} if cursor else {})
+        )
         assert page["total"] == 3
         seen += [m["memory_id"] for m in page["memories"]]
         cursor = page["next_cursor"]
@@ -95,9 +122,13 @@ def test_topics_and_stats(table_name):
     assert call("GET", "/memory-topics", query={"user_id": "alice"}).json() == {"topics": ["a", "b", "c"]}
     assert call("GET", "/memory-topics").json() == {"topics": ["a", "b", "c", "z"]}
     stats = call("GET", "/memory-stats").json()
-    assert stats == {"total": 2, "stats": [
-        {"user_id": "alice", "total_memories": 2, "last_memory_updated_at": 300},
-        {"user_id": "bob", "total_memories": 1, "last_memory_updated_at": 200}]}
+    assert stats == {
+        "total": 2,
+        "stats": [
+            {"user_id": "alice", "total_memories": 2, "last_memory_updated_at": 300},
+            {"user_id": "bob", "total_memories": 1, "last_memory_updated_at": 200},
+        ],
+    }
     assert call("GET", "/memory-stats", query={"limit": 1, "page": 2}).json()["stats"][0]["user_id"] == "bob"
 
 

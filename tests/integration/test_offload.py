@@ -3,49 +3,17 @@ stream cascade removing offloaded objects; reads of the newest runs that read on
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from moto.server import ThreadedMotoServer
 
 from bench.data import incompressible
-from local_runtime.dynamodb_local import free_port, make_client
 from session_store import codec, items, keys, names, runtime
 from session_store.payloads import OBJECT_PREFIX
 from tests.integration.test_cascade import run_cascade, stream_records
 from tests.support.api import call, run_path, session_path
+from tests.support.s3 import objects
 
 MB = 1024 * 1024
 S3_KEY_LIMIT_BYTES = 1024
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def bucket(table_name, s3_endpoint, monkeypatch):
-    """A fresh bucket, and the functions' environment pointing at it (after table_name's)."""
-    name = f"payloads-{uuid.uuid4().hex[:12]}"
-    make_client("s3", s3_endpoint).create_bucket(Bucket=name)
-    monkeypatch.setenv(names.ENV_PAYLOAD_BUCKET, name)
-    monkeypatch.setenv(names.ENV_S3_ENDPOINT, s3_endpoint)
-    runtime.reset()
-    return name
-
-
-@pytest.fixture
-def s3(s3_endpoint):
-    return make_client("s3", s3_endpoint)
-
-
-def objects(s3, bucket):
-    return sorted(entry["Key"] for entry in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
 
 
 def big_run(run_id, size, seed=0):
@@ -55,8 +23,11 @@ def big_run(run_id, size, seed=0):
 
 def run_items(dynamodb_client, table_name, session_id):
     response = dynamodb_client.query(
-        TableName=table_name, ConsistentRead=True, KeyConditionExpression="pk = :pk AND begins_with(sk, :run)",
-        ExpressionAttributeValues={":pk": {"S": keys.session_pk(session_id)}, ":run": {"S": names.RUN_PREFIX}})
+        TableName=table_name,
+        ConsistentRead=True,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :run)",
+        ExpressionAttributeValues={":pk": {"S": keys.session_pk(session_id)}, ":run": {"S": names.RUN_PREFIX}},
+    )
     return response["Items"]
 
 
@@ -68,9 +39,7 @@ def cascade_until_settled(dynamodb_local, table_name):
 
 
 @pytest.mark.parametrize("size", [1 * MB, 5 * MB], ids=["1MB", "5MB"])
-def test_a_big_run_round_trips_exactly_through_put_run_and_put_session(
-    bucket, s3, dynamodb_client, table_name, size
-):
+def test_a_big_run_round_trips_exactly_through_put_run_and_put_session(bucket, s3, dynamodb_client, table_name, size):
     through_run = big_run("r-run", size, seed=1)
     created = call("PUT", run_path("by-run", "r-run"), through_run)
     assert created.status == 201, created.text

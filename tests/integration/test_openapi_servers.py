@@ -9,7 +9,6 @@ import re
 
 from local_runtime.apigateway import IncomingRequest, build_event
 from session_store import http, names, routes
-
 from tests.support.api import _ROUTER, FakeContext, call
 
 
@@ -73,7 +72,10 @@ def test_every_literal_problem_slug_in_the_code_is_documented():
     """The slugs the http package and the handlers pass to problem() by hand are in the catalogue too."""
     from pathlib import Path
 
-    sources = [*Path(http.__file__).parent.glob("*.py"), *Path(importlib.import_module("handlers").__file__).parent.glob("*.py")]
+    sources = [
+        *Path(http.__file__).parent.glob("*.py"),
+        *Path(importlib.import_module("handlers").__file__).parent.glob("*.py"),
+    ]
     called = re.compile(r'(?:problem|_retry_later)\((?:[^()]|\([^()]*\))*?"([a-z]+(?:-[a-z]+)+)"\s*[,)]', re.S)
     slugs = {slug for source in sources for slug in called.findall(source.read_text())}
     assert {"malformed-json", "no-route", "unsupported-media-type"} <= slugs

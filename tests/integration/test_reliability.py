@@ -26,7 +26,7 @@ AGENT = {"session_type": "agent", "agent_id": "agent-1", "user_id": "alice"}
 MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 # Characters JSON escapes (or, in the proxy event and result, writes as \uXXXX): each costs more
 # bytes on the wire than in the body, and more again once the body is a string in the proxy JSON.
-ESCAPE_HEAVY = '"\\\n\x01\u00e9\U0001F916 '
+ESCAPE_HEAVY = '"\\\n\x01\u00e9\U0001f916 '
 
 
 def assert_problem(response, status):
@@ -111,8 +111,10 @@ def test_a_run_that_grows_when_written_back_is_refused_before_anything_is_stored
     """`1e15` comes back as `1000000000000000.0`: the body fits, the run's response would not."""
     raw = ('{"run_id":"grows","n":[' + ",".join(["1e15"] * 1_000_000) + "]}").encode()
     assert len(raw) < wire.LAMBDA_PAYLOAD_BYTES
-    for method, path, body in [("PUT", run_path("s1", "grows"), raw),
-                               ("PUT", session_path("s1"), b'{"runs":[' + raw + b"]}")]:
+    for method, path, body in [
+        ("PUT", run_path("s1", "grows"), raw),
+        ("PUT", session_path("s1"), b'{"runs":[' + raw + b"]}"),
+    ]:
         problem = assert_problem(call(method, path, raw_body=body), 413)
         assert "read back" in problem["detail"]
         assert snapshot() == session
@@ -145,7 +147,7 @@ def test_a_page_of_runs_shrinks_to_what_one_response_carries(table_name):
 def test_the_wire_measure_counts_escapes_twice():
     text = json.dumps({"c": '"' * 10})
     assert wire.string_bytes(text) == len(json.dumps(text))
-    assert wire.string_bytes('"') == 4 and wire.string_bytes("\U0001F916") == 14
+    assert wire.string_bytes('"') == 4 and wire.string_bytes("\U0001f916") == 14
     assert wire.fits("x" * 10, 12) and not wire.fits('"' * 10, 12)
 
 
@@ -153,17 +155,20 @@ def test_the_wire_measure_counts_escapes_twice():
 SURROGATE = '"\\ud800"'
 
 
-@pytest.mark.parametrize("method, path, raw, field, headers", [
-    ("PUT", session_path("s1"), '{"metadata":{"k":%s}}', "metadata.k", {}),
-    ("PUT", session_path("s1"), '{"session_data":{"session_name":%s}}', "session_data.session_name", {}),
-    ("PUT", session_path("s1"), '{"agent_data":{%s:1}}', "agent_data.\\ud800", {}),
-    ("PUT", session_path("s1"), '{"runs":[{"run_id":"r9","content":[%s]}]}', "runs.0.content.0", {}),
-    ("PUT", session_path("new"), '{"session_type":"agent","summary":{"a":%s}}', "summary.a", {}),
-    ("PUT", run_path("s1", "r9"), '{"content":%s}', "content", {}),
-    ("PUT", run_path("s1", "r0"), '{"tools":[{"x":%s}]}', "tools.0.x", {}),
-    ("PATCH", session_path("s1"), '{"metadata":{"k":%s}}', "metadata.k", MERGE_PATCH),
-    ("PATCH", session_path("s1"), '{"session_data":{%s:null}}', "session_data.\\ud800", MERGE_PATCH),
-])
+@pytest.mark.parametrize(
+    "method, path, raw, field, headers",
+    [
+        ("PUT", session_path("s1"), '{"metadata":{"k":%s}}', "metadata.k", {}),
+        ("PUT", session_path("s1"), '{"session_data":{"session_name":%s}}', "session_data.session_name", {}),
+        ("PUT", session_path("s1"), '{"agent_data":{%s:1}}', "agent_data.\\ud800", {}),
+        ("PUT", session_path("s1"), '{"runs":[{"run_id":"r9","content":[%s]}]}', "runs.0.content.0", {}),
+        ("PUT", session_path("new"), '{"session_type":"agent","summary":{"a":%s}}', "summary.a", {}),
+        ("PUT", run_path("s1", "r9"), '{"content":%s}', "content", {}),
+        ("PUT", run_path("s1", "r0"), '{"tools":[{"x":%s}]}', "tools.0.x", {}),
+        ("PATCH", session_path("s1"), '{"metadata":{"k":%s}}', "metadata.k", MERGE_PATCH),
+        ("PATCH", session_path("s1"), '{"session_data":{%s:null}}', "session_data.\\ud800", MERGE_PATCH),
+    ],
+)
 def test_a_lone_surrogate_is_a_400_naming_the_field_and_writes_nothing(session, method, path, raw, field, headers):
     key = f"surrogate-{method}-{field}"
     response = call(method, path, raw_body=(raw % SURROGATE).encode(), headers={**headers, "Idempotency-Key": key})
@@ -179,13 +184,21 @@ def test_a_lone_surrogate_is_a_400_naming_the_field_and_writes_nothing(session, 
 def test_surrogate_pairs_are_text_and_round_trip(table_name):
     raw = b'{"session_type":"agent","metadata":{"\\ud83e\\udd16":"\\ud83e\\udd16"}}'
     assert call("PUT", session_path("s1"), raw_body=raw).status == 201
-    assert call("GET", session_path("s1")).json()["metadata"] == {"\U0001F916": "\U0001F916"}
+    assert call("GET", session_path("s1")).json()["metadata"] == {"\U0001f916": "\U0001f916"}
 
 
-@pytest.mark.parametrize("number", [
-    "-1e-400", "1e-400", "123456789012345678901234567890.123456789", "0.10000000000000001", "1e400", "-1e999",
-    "2.5e-324",
-])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "-1e-400",
+        "1e-400",
+        "123456789012345678901234567890.123456789",
+        "0.10000000000000001",
+        "1e400",
+        "-1e999",
+        "2.5e-324",
+    ],
+)
 @pytest.mark.parametrize("route", ["put_session", "put_run", "patch"])
 def test_a_number_a_double_cannot_hold_is_refused_naming_the_field(session, number, route):
     if route == "put_session":
@@ -195,19 +208,28 @@ def test_a_number_a_double_cannot_hold_is_refused_naming_the_field(session, numb
         response = call("PUT", run_path("s1", "r0"), raw_body=f'{{"usage":{{"cost":{number}}}}}'.encode())
         field = "usage.cost"
     else:
-        response = call("PATCH", session_path("s1"), raw_body=f'{{"metadata":{{"n":{number}}}}}'.encode(),
-                        headers=MERGE_PATCH)
+        response = call(
+            "PATCH", session_path("s1"), raw_body=f'{{"metadata":{{"n":{number}}}}}'.encode(), headers=MERGE_PATCH
+        )
         field = "metadata.n"
     problem = assert_problem(response, 400)
     assert problem["errors"][0]["field"] == field and number[:20] in problem["detail"]
     assert snapshot() == session
 
 
-@pytest.mark.parametrize("number, back", [
-    ("0.1", 0.1), ("-0.0", -0.0), ("1E5", 100000.0), ("1e-300", 1e-300), ("5e-324", 5e-324),
-    ("123456789012345678901234567890", 123456789012345678901234567890), ("1.7976931348623157e308", 1.7976931348623157e308),
-    ("2.50", 2.5),
-])
+@pytest.mark.parametrize(
+    "number, back",
+    [
+        ("0.1", 0.1),
+        ("-0.0", -0.0),
+        ("1E5", 100000.0),
+        ("1e-300", 1e-300),
+        ("5e-324", 5e-324),
+        ("123456789012345678901234567890", 123456789012345678901234567890),
+        ("1.7976931348623157e308", 1.7976931348623157e308),
+        ("2.50", 2.5),
+    ],
+)
 def test_numbers_a_double_holds_exactly_are_kept(table_name, number, back):
     raw = f'{{"session_type":"agent","metadata":{{"n":{number}}}}}'.encode()
     assert call("PUT", session_path("s1"), raw_body=raw).status == 201
@@ -218,8 +240,10 @@ def test_numbers_a_double_holds_exactly_are_kept(table_name, number, back):
 def test_nesting_beyond_the_limit_is_a_400_and_changes_nothing(session):
     deep = '{"metadata":{"d":' + "[" * 600 + "]" * 600 + "}}"
     for method, headers in [("PUT", {}), ("PATCH", MERGE_PATCH)]:
-        assert "deeper" in assert_problem(call(method, session_path("s1"), raw_body=deep.encode(), headers=headers),
-                                          400)["detail"]
+        assert (
+            "deeper"
+            in assert_problem(call(method, session_path("s1"), raw_body=deep.encode(), headers=headers), 400)["detail"]
+        )
     assert snapshot() == session
     way_deeper = '{"metadata":{"d":' + "[" * 200_000 + "]" * 200_000 + "}}"
     assert_problem(call("PATCH", session_path("s1"), raw_body=way_deeper.encode(), headers=MERGE_PATCH), 400)
@@ -253,12 +277,15 @@ def test_runs_naming_the_owner_or_no_one_are_written(session):
     assert call("PUT", session_path("s1"), body).status == 200
 
 
-@pytest.mark.parametrize("method, path, body, headers", [
-    ("PUT", session_path("s1"), {"metadata": {"x": 1}}, {}),
-    ("PUT", run_path("s1", "r5"), {"content": "x"}, {}),
-    ("PUT", run_path("s1", "r0"), {"content": "replaced"}, {}),
-    ("PATCH", session_path("s1"), {"metadata": {"x": 1}}, MERGE_PATCH),
-])
+@pytest.mark.parametrize(
+    "method, path, body, headers",
+    [
+        ("PUT", session_path("s1"), {"metadata": {"x": 1}}, {}),
+        ("PUT", run_path("s1", "r5"), {"content": "x"}, {}),
+        ("PUT", run_path("s1", "r0"), {"content": "replaced"}, {}),
+        ("PATCH", session_path("s1"), {"metadata": {"x": 1}}, MERGE_PATCH),
+    ],
+)
 def test_user_id_in_the_query_of_a_write_is_checked_against_the_owner(session, method, path, body, headers):
     problem = assert_problem(call(method, path, body, query={"user_id": "bob"}, headers=headers), 403)
     assert problem["errors"][0] == {"field": "user_id", "location": "query", "message": "is not the session's owner"}
@@ -267,16 +294,20 @@ def test_user_id_in_the_query_of_a_write_is_checked_against_the_owner(session, m
 
 
 def test_patch_of_a_missing_session_is_still_404(table_name):
-    assert_problem(call("PATCH", session_path("none"), {"metadata": {}}, query={"user_id": "bob"},
-                        headers=MERGE_PATCH), 404)
+    assert_problem(
+        call("PATCH", session_path("none"), {"metadata": {}}, query={"user_id": "bob"}, headers=MERGE_PATCH), 404
+    )
 
 
-@pytest.mark.parametrize("method, path, body", [
-    ("PUT", session_path("s1"), {"runs": [{"run_id": "r7", "session_id": "other"}]}),
-    ("PUT", session_path("new"), {"session_type": "agent", "runs": [{"run_id": "r7", "session_id": "other"}]}),
-    ("PUT", run_path("s1", "r7"), {"session_id": "other"}),
-    ("PUT", run_path("new", "r7"), {"session_id": "other"}),
-])
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("PUT", session_path("s1"), {"runs": [{"run_id": "r7", "session_id": "other"}]}),
+        ("PUT", session_path("new"), {"session_type": "agent", "runs": [{"run_id": "r7", "session_id": "other"}]}),
+        ("PUT", run_path("s1", "r7"), {"session_id": "other"}),
+        ("PUT", run_path("new", "r7"), {"session_id": "other"}),
+    ],
+)
 def test_a_run_naming_another_session_is_422(session, method, path, body):
     problem = assert_problem(call(method, path, body), 422)
     assert problem["errors"][0]["field"].endswith("session_id")
@@ -289,46 +320,63 @@ def test_a_run_naming_its_own_session_is_written(session):
 
 
 # --- 5. content types --------------------------------------------------------------------------
-@pytest.mark.parametrize("method, path, content_type, raw", [
-    ("PUT", session_path("new"), "multipart/form-data; boundary=x",
-     b'--x\r\nContent-Disposition: form-data; name="session_type"\r\n\r\nagent\r\n--x--\r\n'),
-    ("PUT", session_path("new"), "application/x-www-form-urlencoded", b"session_type=agent"),
-    ("PUT", session_path("new"), "text/plain", b'{"session_type": "agent"}'),
-    ("PUT", session_path("s1"), "application/merge-patch+json", b'{"metadata": {"x": 1}}'),
-    ("PUT", run_path("s1", "r5"), "text/plain", b'{"content": "x"}'),
-    ("PATCH", session_path("s1"), "text/plain", b'{"metadata": {"x": 1}}'),
-    ("PATCH", session_path("s1"), "application/xml", b"<metadata><x>1</x></metadata>"),
-    ("PATCH", session_path("s1"), "application/x-www-form-urlencoded", b"metadata=1"),
-    ("PATCH", session_path("s1"), "application/jsonx", b'{"metadata": {"x": 1}}'),
-])
+@pytest.mark.parametrize(
+    "method, path, content_type, raw",
+    [
+        (
+            "PUT",
+            session_path("new"),
+            "multipart/form-data; boundary=x",
+            b'--x\r\nContent-Disposition: form-data; name="session_type"\r\n\r\nagent\r\n--x--\r\n',
+        ),
+        ("PUT", session_path("new"), "application/x-www-form-urlencoded", b"session_type=agent"),
+        ("PUT", session_path("new"), "text/plain", b'{"session_type": "agent"}'),
+        ("PUT", session_path("s1"), "application/merge-patch+json", b'{"metadata": {"x": 1}}'),
+        ("PUT", run_path("s1", "r5"), "text/plain", b'{"content": "x"}'),
+        ("PATCH", session_path("s1"), "text/plain", b'{"metadata": {"x": 1}}'),
+        ("PATCH", session_path("s1"), "application/xml", b"<metadata><x>1</x></metadata>"),
+        ("PATCH", session_path("s1"), "application/x-www-form-urlencoded", b"metadata=1"),
+        ("PATCH", session_path("s1"), "application/jsonx", b'{"metadata": {"x": 1}}'),
+    ],
+)
 def test_a_write_that_is_not_json_is_415(session, method, path, content_type, raw):
     response = call(method, path, raw_body=raw, headers={"Content-Type": content_type})
     assert "application/json" in assert_problem(response, 415)["detail"]
     assert snapshot() == session and call("GET", session_path("new")).status == 404
 
 
-@pytest.mark.parametrize("method, path, content_type", [
-    ("PUT", session_path("s1"), "APPLICATION/JSON"),
-    ("PUT", session_path("s1"), "Application/Json; charset=UTF-8"),
-    ("PUT", run_path("s1", "r5"), "application/json;charset=utf-8"),
-    ("PATCH", session_path("s1"), "application/json"),
-    ("PATCH", session_path("s1"), "Application/Merge-Patch+JSON; charset=utf-8"),
-])
+@pytest.mark.parametrize(
+    "method, path, content_type",
+    [
+        ("PUT", session_path("s1"), "APPLICATION/JSON"),
+        ("PUT", session_path("s1"), "Application/Json; charset=UTF-8"),
+        ("PUT", run_path("s1", "r5"), "application/json;charset=utf-8"),
+        ("PATCH", session_path("s1"), "application/json"),
+        ("PATCH", session_path("s1"), "Application/Merge-Patch+JSON; charset=utf-8"),
+    ],
+)
 def test_json_media_types_are_compared_case_insensitively_with_parameters(session, method, path, content_type):
-    response = call(method, path, {"metadata": {"x": 1}} if "runs" not in path else {"content": 1},
-                    headers={"Content-Type": content_type})
+    response = call(
+        method,
+        path,
+        {"metadata": {"x": 1}} if "runs" not in path else {"content": 1},
+        headers={"Content-Type": content_type},
+    )
     assert response.status in (200, 201), response.text
 
 
 # --- 6. entity tags ------------------------------------------------------------------------------
 @pytest.mark.parametrize("tag", ['"01"', '"+1"', '" 1"', '"1 "', '"\u0661"', 'W/"1"', "1"])
-@pytest.mark.parametrize("method, path, body, headers", [
-    ("PUT", session_path("s1"), {"metadata": {"x": 1}}, {}),
-    ("PATCH", session_path("s1"), {"metadata": {"x": 1}}, MERGE_PATCH),
-    ("PUT", run_path("s1", "r5"), {"content": 1}, {}),
-    ("DELETE", run_path("s1", "r0"), None, {}),
-    ("DELETE", session_path("s1"), None, {}),
-])
+@pytest.mark.parametrize(
+    "method, path, body, headers",
+    [
+        ("PUT", session_path("s1"), {"metadata": {"x": 1}}, {}),
+        ("PATCH", session_path("s1"), {"metadata": {"x": 1}}, MERGE_PATCH),
+        ("PUT", run_path("s1", "r5"), {"content": 1}, {}),
+        ("DELETE", run_path("s1", "r0"), None, {}),
+        ("DELETE", session_path("s1"), None, {}),
+    ],
+)
 def test_if_match_compares_entity_tags_character_by_character(session, tag, method, path, body, headers):
     assert call("GET", session_path("s1")).etag == '"1"'
     assert_problem(call(method, path, body, headers={**headers, "If-Match": tag}), 412)

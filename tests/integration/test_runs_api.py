@@ -4,8 +4,9 @@ from tests.support.api import call, run_path, session_path
 
 
 def test_put_run_creates_the_session_from_the_run_ids(table_name):
-    response = call("PUT", run_path("s1", "r1"),
-                    {"run_id": "r1", "team_id": "team-9", "user_id": "bob", "content": "x"})
+    response = call(
+        "PUT", run_path("s1", "r1"), {"run_id": "r1", "team_id": "team-9", "user_id": "bob", "content": "x"}
+    )
     assert response.status == 201, response.text
     session = call("GET", session_path("s1")).json()
     assert session["session_type"] == "team"
@@ -43,7 +44,10 @@ def test_delete_run(table_name):
 
 def test_paging_through_runs_in_both_orders(table_name):
     call("PUT", session_path("s1"), {"session_type": "agent", "runs": [{"run_id": f"r{i:02d}"} for i in range(25)]})
-    for order, expected in (("asc", [f"r{i:02d}" for i in range(25)]), ("desc", [f"r{i:02d}" for i in reversed(range(25))])):
+    for order, expected in (
+        ("asc", [f"r{i:02d}" for i in range(25)]),
+        ("desc", [f"r{i:02d}" for i in reversed(range(25))]),
+    ):
         seen, cursor = [], None
         while True:
             query = {"limit": 10, "order": order, **({"cursor": cursor} if cursor else {})}

@@ -60,7 +60,10 @@ def test_runs_merge_by_run_id_new_appended_known_replaced_in_place_others_kept(t
     put("s1", {"runs": [{"run_id": "d", "v": 1}, {"run_id": "b", "v": 2}]})
     body = get("s1").json()
     assert body["runs"] == [
-        {"run_id": "a", "v": 1}, {"run_id": "b", "v": 2}, {"run_id": "c", "v": 1}, {"run_id": "d", "v": 1}
+        {"run_id": "a", "v": 1},
+        {"run_id": "b", "v": 2},
+        {"run_id": "c", "v": 1},
+        {"run_id": "d", "v": 1},
     ]
     assert body["run_count"] == 4
 
@@ -101,9 +104,12 @@ def test_delete_then_get_is_404_and_recreate_starts_empty(table_name):
 
 def test_patch_is_a_json_merge_patch_of_object_fields(table_name):
     put("s1", {**AGENT, "session_data": {"session_name": "old", "session_state": {"a": 1, "b": 2}}})
-    response = call("PATCH", session_path("s1"),
-                    {"session_data": {"session_name": "new", "session_state": {"b": None, "c": 3}}},
-                    headers={"Content-Type": "application/merge-patch+json"})
+    response = call(
+        "PATCH",
+        session_path("s1"),
+        {"session_data": {"session_name": "new", "session_state": {"b": None, "c": 3}}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
     assert response.status == 200, response.text
     assert get("s1").json()["session_data"] == {"session_name": "new", "session_state": {"a": 1, "c": 3}}
 

@@ -2,8 +2,13 @@ from tests.support.api import call, run_path, session_path
 
 
 def test_put_then_get_round_trips(table_name):
-    record = {"session_type": "agent", "agent_id": "a1", "user_id": "u1", "session_data": {"x": 0.1},
-              "runs": [{"run_id": "r1", "content": "hi"}]}
+    record = {
+        "session_type": "agent",
+        "agent_id": "a1",
+        "user_id": "u1",
+        "session_data": {"x": 0.1},
+        "runs": [{"run_id": "r1", "content": "hi"}],
+    }
     created = call("PUT", session_path("s#1"), record)
     assert created.status == 201, created.text
     got = call("GET", session_path("s#1"))

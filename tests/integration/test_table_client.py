@@ -42,8 +42,9 @@ def test_unprocessed_keys_are_read_again_after_the_injected_pause(dynamodb_clien
     table = Table(dynamodb_client, table_name, sleep=pauses.append)
     key = items.session_key("s")
     with Stubber(dynamodb_client) as stub:
-        stub.add_response("batch_get_item", {"Responses": {table_name: []},
-                                             "UnprocessedKeys": {table_name: {"Keys": [key]}}})
+        stub.add_response(
+            "batch_get_item", {"Responses": {table_name: []}, "UnprocessedKeys": {table_name: {"Keys": [key]}}}
+        )
         stub.add_response("batch_get_item", {"Responses": {table_name: [key]}})
         assert table.batch_get([key], consistent=True) == [key]
     assert len(pauses) == 1
@@ -55,8 +56,7 @@ def test_unprocessed_items_left_after_every_attempt_are_a_503(dynamodb_client, t
     key = items.session_key("s")
     with Stubber(dynamodb_client) as stub:
         for _ in range(BATCH_ATTEMPTS):
-            stub.add_response("batch_write_item",
-                              {"UnprocessedItems": {table_name: [{"DeleteRequest": {"Key": key}}]}})
+            stub.add_response("batch_write_item", {"UnprocessedItems": {table_name: [{"DeleteRequest": {"Key": key}}]}})
         with pytest.raises(errors.ServiceUnavailable):
             table.batch_delete([key])
     assert len(pauses) == BATCH_ATTEMPTS

@@ -70,12 +70,12 @@ def assert_retry_later(response):
     assert "Traceback" not in response.text
 
 
-@pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException",
-                                  "RequestLimitExceeded"])
+@pytest.mark.parametrize(
+    "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"]
+)
 def test_a_brief_throttle_is_absorbed_by_botocores_retries(table_name, backoffs, code):
     call("PUT", session_path("s1"), AGENT)
-    throttle = Throttle(runtime.repository()._client, "GetItem", lambda: dynamodb_error(code),
-                        times=MAX_ATTEMPTS - 1)
+    throttle = Throttle(runtime.repository()._client, "GetItem", lambda: dynamodb_error(code), times=MAX_ATTEMPTS - 1)
     response = call("GET", session_path("s1"))
     assert response.status == 200
     # The throttled read retried until it landed, then the erasure gate read the user's marker once.
@@ -87,8 +87,9 @@ def test_a_brief_throttle_is_absorbed_by_botocores_retries(table_name, backoffs,
 
 def test_a_lasting_read_throttle_is_503_with_retry_after(table_name, backoffs):
     call("PUT", session_path("s1"), AGENT)
-    throttle = Throttle(runtime.repository()._client, "GetItem",
-                        lambda: dynamodb_error("ProvisionedThroughputExceededException"))
+    throttle = Throttle(
+        runtime.repository()._client, "GetItem", lambda: dynamodb_error("ProvisionedThroughputExceededException")
+    )
     assert_retry_later(call("GET", session_path("s1")))
     # Bounded by the attempts and their recorded (never slept) backoffs, not by a wall clock that a
     # loaded machine stretches.
@@ -112,8 +113,7 @@ def test_a_transaction_cancelled_by_throttling_is_503(table_name, backoffs):
     call("PUT", session_path("s1"), AGENT)
     cancelled = lambda: dynamodb_error(  # noqa: E731
         "TransactionCanceledException",
-        CancellationReasons=[{"Code": "ThrottlingError", "Message": "Throughput exceeds the limit"},
-                             {"Code": "None"}],
+        CancellationReasons=[{"Code": "ThrottlingError", "Message": "Throughput exceeds the limit"}, {"Code": "None"}],
     )
     Throttle(runtime.repository()._client, "TransactWriteItems", cancelled)
     assert_retry_later(call("PUT", run_path("s1", "r1"), {"x": 1}))
@@ -150,8 +150,9 @@ def test_no_call_starts_that_would_outlive_the_invocation(table_name, monkeypatc
 
     sent = []
     send = botocore.endpoint.Endpoint._send
-    monkeypatch.setattr(botocore.endpoint.Endpoint, "_send", lambda self, request: sent.append(request) or send(
-        self, request))
+    monkeypatch.setattr(
+        botocore.endpoint.Endpoint, "_send", lambda self, request: sent.append(request) or send(self, request)
+    )
     monkeypatch.setattr(api, "FakeContext", NearlyOutOfTime)
     response = api.call("GET", api.session_path("s1"))
     assert response.status == 503 and response.headers.get("Retry-After")

@@ -39,8 +39,10 @@ def test_runs_above_one_kilobyte_are_gzipped_and_labelled_for_the_console(table_
     assert len(codec.dumps(small)) < codec.RUN_GZIP_THRESHOLD_BYTES < len(codec.dumps(large))
     call("PUT", session_path("s1"), {**AGENT, "runs": [small, large]})
     stored = dynamodb_client.query(
-        TableName=table_name, KeyConditionExpression="pk = :pk AND begins_with(sk, :runs)",
-        ExpressionAttributeValues={":pk": {"S": keys.session_pk("s1")}, ":runs": {"S": names.RUN_PREFIX}})["Items"]
+        TableName=table_name,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :runs)",
+        ExpressionAttributeValues={":pk": {"S": keys.session_pk("s1")}, ":runs": {"S": names.RUN_PREFIX}},
+    )["Items"]
     by_id = {item["run_id"]["S"]: item for item in stored}
     assert by_id["small"][items.RUN_ATTRIBUTE] == {"S": codec.dumps(small)}
     assert items.PAYLOAD_ENCODING_ATTRIBUTE not in by_id["small"]
@@ -66,7 +68,9 @@ def _service_at(clock: _Clock):
 
 
 def _index_entry(dynamodb_client, table_name: str, session_id: str) -> tuple[str, str]:
-    item = dynamodb_client.get_item(TableName=table_name, Key=items.session_key(session_id), ConsistentRead=True)["Item"]
+    item = dynamodb_client.get_item(TableName=table_name, Key=items.session_key(session_id), ConsistentRead=True)[
+        "Item"
+    ]
     return item[table.UPDATED_ORDER_ATTRIBUTE]["S"], item[table.INDEXED_EXPIRY_ATTRIBUTE]["N"]
 
 
@@ -115,8 +119,17 @@ def test_lists_stay_in_exact_updated_at_order_while_index_entries_trail(table_na
         for scope in ({}, {"user_id": "alice"}, {"agent_id": "agent-1"}):
             listed, cursor = [], None
             while True:
-                page = call("GET", "/sessions", query={**scope, **query, "limit": 2, "include_total": "true",
-                                                       **({"cursor": cursor} if cursor else {})}).json()
+                page = call(
+                    "GET",
+                    "/sessions",
+                    query={
+                        **scope,
+                        **query,
+                        "limit": 2,
+                        "include_total": "true",
+                        **({"cursor": cursor} if cursor else {}),
+                    },
+                ).json()
                 listed += [session["session_id"] for session in page["sessions"]]
                 assert page["total"] == len(expected), (scope, query)
                 cursor = page["next_cursor"]

@@ -32,13 +32,28 @@ lone_surrogates = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
 hostile_scalars = st.one_of(
     st.text(lone_surrogates, min_size=1, max_size=3),
     st.builds(lambda head, tail: head + "\ud800" + tail, st.text(max_size=3), st.text(max_size=3)),
-    st.sampled_from(["-1e-400", "1e400", "123456789012345678901234567890.123456789", "0.10000000000000001",
-                     "2.5e-324", "-0.0", "1E5", "0.1"]).map(lambda text: RawNumber(text)),
+    st.sampled_from(
+        [
+            "-1e-400",
+            "1e400",
+            "123456789012345678901234567890.123456789",
+            "0.10000000000000001",
+            "2.5e-324",
+            "-0.0",
+            "1E5",
+            "0.1",
+        ]
+    ).map(lambda text: RawNumber(text)),
     st.from_regex(r"\A-?(0|[1-9][0-9]{0,45})(\.[0-9]{1,45})?([eE][-+]?[0-9]{1,3})?\Z").map(RawNumber),
     st.integers(min_value=1, max_value=6000).map(lambda digits: RawNumber("9" * digits)),
 )
-plain_scalars = st.none() | st.booleans() | st.integers(min_value=-(10**40), max_value=10**40) \
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8)
+plain_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**40), max_value=10**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8)
+)
 scalars = hostile_scalars | plain_scalars
 texts = st.text(max_size=8) | st.text(lone_surrogates, min_size=1, max_size=2)
 keys = texts | st.sampled_from(["a.b", "#", "$x", "with space", "", "run_id", "user_id", "session_id"])
@@ -52,17 +67,23 @@ def deeply_nested(depth: int) -> list:
 
 
 json_values = st.recursive(
-    scalars, lambda children: st.lists(children, max_size=3) | st.dictionaries(keys, children, max_size=3),
+    scalars,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(keys, children, max_size=3),
     max_leaves=12,
 ) | st.integers(min_value=300, max_value=900).map(deeply_nested)
 json_objects = st.dictionaries(keys, json_values, max_size=4)
 # Mostly the record's own object fields (so that most examples get past the schema and reach the
 # store), sometimes any key or any value.
-record_fields = st.fixed_dictionaries({}, optional={name: json_objects | st.none() for name in OBJECT_FIELDS}) \
-    | st.dictionaries(st.sampled_from(OBJECT_FIELDS) | keys, json_values, max_size=3)
-runs = st.lists(
-    st.builds(lambda run_id, extra: {**extra, "run_id": run_id}, texts | st.integers(), json_objects), max_size=3,
-) | json_values
+record_fields = st.fixed_dictionaries(
+    {}, optional={name: json_objects | st.none() for name in OBJECT_FIELDS}
+) | st.dictionaries(st.sampled_from(OBJECT_FIELDS) | keys, json_values, max_size=3)
+runs = (
+    st.lists(
+        st.builds(lambda run_id, extra: {**extra, "run_id": run_id}, texts | st.integers(), json_objects),
+        max_size=3,
+    )
+    | json_values
+)
 
 
 def encode(value) -> bytes:
@@ -126,8 +147,9 @@ def new_session() -> tuple[str, str]:
     return session_id, state(session_id)
 
 
-FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                        HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 @FUZZ

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
+
 from session_store import keys, routes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -49,7 +50,10 @@ def put_session(base: str, session_id: str, **fields) -> requests.Response:
 
 def test_put_then_get_round_trips_a_session_with_its_runs(local_api_url):
     session_id = new_id()
-    runs = [{"run_id": "r1", "content": "λ", "metrics": {"f": 0.1, "big": 2**60}}, {"run_id": "r2", "nested": {"a.b#c": []}}]
+    runs = [
+        {"run_id": "r1", "content": "λ", "metrics": {"f": 0.1, "big": 2**60}},
+        {"run_id": "r2", "nested": {"a.b#c": []}},
+    ]
     created = put_session(local_api_url, session_id, session_data={"session_name": "First"}, runs=runs)
     assert created.status_code == 201, created.text
     assert created.headers["X-Request-Id"]
@@ -74,7 +78,9 @@ def test_patch_renames_and_list_finds_the_session(local_api_url):
         url_of(local_api_url, session_id), json={"session_data": {"session_name": "Renamed"}}, timeout=TIMEOUT
     )
     assert patched.status_code == 200, patched.text
-    listed = requests.get(f"{local_api_url}/sessions", params={"user_id": user, "include_total": "true"}, timeout=TIMEOUT)
+    listed = requests.get(
+        f"{local_api_url}/sessions", params={"user_id": user, "include_total": "true"}, timeout=TIMEOUT
+    )
     assert listed.status_code == 200, listed.text
     page = listed.json()
     assert [s["session_id"] for s in page["sessions"]] == [session_id]
@@ -87,9 +93,13 @@ def test_runs_routes(local_api_url):
     session_id = new_id()
     assert put_session(local_api_url, session_id).status_code == 201
     for run_id in ("r/1", "r#2", "r 3"):
-        created = requests.put(url_of(local_api_url, session_id, "runs", run_id), json={"run_id": run_id, "n": 1}, timeout=TIMEOUT)
+        created = requests.put(
+            url_of(local_api_url, session_id, "runs", run_id), json={"run_id": run_id, "n": 1}, timeout=TIMEOUT
+        )
         assert created.status_code == 201, created.text
-    replaced = requests.put(url_of(local_api_url, session_id, "runs", "r/1"), json={"run_id": "r/1", "n": 2}, timeout=TIMEOUT)
+    replaced = requests.put(
+        url_of(local_api_url, session_id, "runs", "r/1"), json={"run_id": "r/1", "n": 2}, timeout=TIMEOUT
+    )
     assert replaced.status_code == 200
     page = requests.get(url_of(local_api_url, session_id, "runs"), timeout=TIMEOUT).json()
     assert [run["run_id"] for run in page["runs"]] == ["r/1", "r#2", "r 3"]  # first-write order kept
@@ -112,8 +122,10 @@ def test_gateway_answers_are_problem_details(local_api_url):
     assert missing.headers["Content-Type"] == "application/problem+json"
     assert missing.headers["X-Request-Id"]
     too_large = requests.put(
-        url_of(local_api_url, new_id()), data=b"x" * (6 * 1024 * 1024 + 1),
-        headers={"Content-Type": "application/json"}, timeout=TIMEOUT,
+        url_of(local_api_url, new_id()),
+        data=b"x" * (6 * 1024 * 1024 + 1),
+        headers={"Content-Type": "application/json"},
+        timeout=TIMEOUT,
     )
     assert too_large.status_code == 413
     assert too_large.json()["status"] == 413
@@ -128,8 +140,8 @@ def test_deleting_a_session_removes_its_runs_through_the_stream_cascade(
     assert len(partition(local_dynamodb, local_table_name, session_id)) > 1  # the session and its runs
     assert requests.delete(url_of(local_api_url, session_id), timeout=TIMEOUT).status_code == 204
     assert requests.get(url_of(local_api_url, session_id), timeout=TIMEOUT).status_code == 404
-    assert eventually(lambda: partition(local_dynamodb, local_table_name, session_id) == [], timeout=60), (
-        sort_keys(partition(local_dynamodb, local_table_name, session_id))
+    assert eventually(lambda: partition(local_dynamodb, local_table_name, session_id) == [], timeout=60), sort_keys(
+        partition(local_dynamodb, local_table_name, session_id)
     )
 
 
@@ -139,8 +151,8 @@ def test_an_expired_session_is_swept_and_its_runs_cascaded(local_api_url, local_
     created = put_session(local_api_url, session_id, expires_at=expires_at, runs=[{"run_id": "r1"}, {"run_id": "r2"}])
     assert created.status_code == 201, created.text
     assert created.json()["expires_at"] == expires_at
-    assert eventually(lambda: partition(local_dynamodb, local_table_name, session_id) == [], timeout=60), (
-        sort_keys(partition(local_dynamodb, local_table_name, session_id))
+    assert eventually(lambda: partition(local_dynamodb, local_table_name, session_id) == [], timeout=60), sort_keys(
+        partition(local_dynamodb, local_table_name, session_id)
     )
     assert requests.get(url_of(local_api_url, session_id), timeout=TIMEOUT).status_code == 404
 
@@ -180,10 +192,18 @@ def test_routing_follows_the_template(local_runtime, local_assembly, start_runti
     get_session = resources[method_for("GET", routes.SESSION)]["Properties"]
     get_session["Integration"]["Uri"] = copy.deepcopy(docs_function)
     # 3. An extra resource and method reach the function they name.
-    session_resource = next(lid for lid, r in resources.items() if r["Type"] == "AWS::ApiGateway::Resource" and _path_of(resources, lid) == routes.SESSION)
+    session_resource = next(
+        lid
+        for lid, r in resources.items()
+        if r["Type"] == "AWS::ApiGateway::Resource" and _path_of(resources, lid) == routes.SESSION
+    )
     resources["ExtraResource"] = {
         "Type": "AWS::ApiGateway::Resource",
-        "Properties": {"ParentId": {"Ref": session_resource}, "PathPart": "extra", "RestApiId": get_session["RestApiId"]},
+        "Properties": {
+            "ParentId": {"Ref": session_resource},
+            "PathPart": "extra",
+            "RestApiId": get_session["RestApiId"],
+        },
     }
     resources["ExtraMethod"] = copy.deepcopy(resources[method_for("GET", routes.SESSION)])
     resources["ExtraMethod"]["Properties"]["ResourceId"] = {"Ref": "ExtraResource"}

@@ -8,7 +8,6 @@ import datetime
 import json
 
 import pytest
-from session_store import names
 
 from local_runtime.apigateway import IncomingRequest, MalformedResponseError, build_event, parse_response
 from local_runtime.filters import UnsupportedFilterError, compile_criteria
@@ -16,6 +15,7 @@ from local_runtime.router import Router
 from local_runtime.stack import ApiMethod
 from local_runtime.stream_records import lambda_record
 from local_runtime.ttl_deletions import TtlDeletions, key_fingerprint
+from session_store import names
 
 ROUTER = Router([ApiMethod("PUT", "/sessions/{session_id}", "Put"), ApiMethod("GET", "/sessions", "List")])
 
@@ -85,7 +85,11 @@ def test_proxy_response_headers_are_merged_and_base64_bodies_decoded():
     assert response.body == b"\x00\x01"
     # A pair in both lists appears once; the length is recomputed by the server.
     assert sorted(response.headers) == [
-        ("Content-Type", "application/json"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), ("X-A", "1"), ("X-A", "2"),
+        ("Content-Type", "application/json"),
+        ("Set-Cookie", "a=1"),
+        ("Set-Cookie", "b=2"),
+        ("X-A", "1"),
+        ("X-A", "2"),
     ]
     assert parse_response({"statusCode": 204}).body == b""
 
@@ -128,14 +132,22 @@ def boto3_record(event_name: str, keys: dict, **images) -> dict:
 
 def test_stream_records_are_shaped_as_lambda_delivers_them():
     keys = {"pk": {"S": "SESSION#a"}, "sk": {"S": "META"}}
-    old = {**keys, "blob": {"B": b"\x00\x01"}, "tags": {"BS": [b"\x02"]}, "n": {"N": "1.50"}, "m": {"M": {"b": {"B": b"\x03"}}}}
+    old = {
+        **keys,
+        "blob": {"B": b"\x00\x01"},
+        "tags": {"BS": [b"\x02"]},
+        "n": {"N": "1.50"},
+        "m": {"M": {"b": {"B": b"\x03"}}},
+    }
     record = lambda_record(boto3_record("REMOVE", keys, OldImage=old), "arn:stream", "us-east-1")
     assert record["eventSource"] == "aws:dynamodb" and record["eventSourceARN"] == "arn:stream"
     assert record["awsRegion"] == "us-east-1"
     assert record["dynamodb"]["ApproximateCreationDateTime"] == 1767323045
     assert record["dynamodb"]["Keys"] == keys
     image = record["dynamodb"]["OldImage"]
-    assert image["blob"] == {"B": "AAE="} and image["tags"] == {"BS": ["Ag=="]} and image["m"]["M"]["b"] == {"B": "Aw=="}
+    assert (
+        image["blob"] == {"B": "AAE="} and image["tags"] == {"BS": ["Ag=="]} and image["m"]["M"]["b"] == {"B": "Aw=="}
+    )
     assert image["n"] == {"N": "1.50"}  # numbers stay exact strings
     assert "NewImage" not in record["dynamodb"] and "userIdentity" not in record
     json.dumps(record)
@@ -145,7 +157,9 @@ def test_dynamodb_locals_own_expiry_records_become_ttl_removes():
     keys = {"pk": {"S": "SESSION#a"}, "sk": {"S": "META"}}
     with_index_keys = {**keys, "gsi_user_pk": {"S": "USER#u"}}  # as DynamoDB Local lists them
     expired = lambda_record(
-        boto3_record("UNKNOWN_TO_SDK_VERSION", with_index_keys, OldImage=with_index_keys), "arn:stream", "us-east-1",
+        boto3_record("UNKNOWN_TO_SDK_VERSION", with_index_keys, OldImage=with_index_keys),
+        "arn:stream",
+        "us-east-1",
         key_attributes=("pk", "sk"),
     )
     assert expired["eventName"] == "REMOVE"
@@ -237,13 +251,20 @@ def test_filter_operators():
     assert not accepts({"size": [{"numeric": [">", 1, "<=", 5]}]}, {"size": "5"})
     assert accepts({"tags": ["b"]}, {"tags": ["a", "b"]})
     # Several filters: any of them.
-    either = {"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}, {"Pattern": json.dumps({"eventName": ["REMOVE"]})}]}
+    either = {
+        "Filters": [
+            {"Pattern": json.dumps({"eventName": ["INSERT"]})},
+            {"Pattern": json.dumps({"eventName": ["REMOVE"]})},
+        ]
+    }
     assert compile_criteria(either)(record()) and compile_criteria(either)(record("INSERT", "X"))
     assert not compile_criteria(either)(record("MODIFY"))
     assert compile_criteria(None)(record("MODIFY"))
 
 
-@pytest.mark.parametrize("pattern", [{"a": [{"wildcard": "x*"}]}, {"a": "not a list"}, {"a": [{"prefix": "a", "suffix": "b"}]}])
+@pytest.mark.parametrize(
+    "pattern", [{"a": [{"wildcard": "x*"}]}, {"a": "not a list"}, {"a": [{"prefix": "a", "suffix": "b"}]}]
+)
 def test_unsupported_filters_fail_at_start_up(pattern):
     with pytest.raises(UnsupportedFilterError):
         compile_criteria({"Filters": [{"Pattern": json.dumps(pattern)}]})

@@ -28,14 +28,18 @@ def route(method: str, path: str):
 
 def test_an_encoded_slash_stays_inside_one_segment():
     assert route("GET", "/sessions/a%2Fb/runs/r%2F1") == (
-        "GetRun", "/sessions/{session_id}/runs/{run_id}", {"session_id": "a/b", "run_id": "r/1"}
+        "GetRun",
+        "/sessions/{session_id}/runs/{run_id}",
+        {"session_id": "a/b", "run_id": "r/1"},
     )
     assert route("GET", "/sessions/a/b") is None
 
 
 def test_parameters_are_decoded_as_utf8():
     assert route("PUT", "/sessions/%23hash%20space%E2%82%AC%25") == (
-        "PutSession", "/sessions/{session_id}", {"session_id": "#hash space€%"}
+        "PutSession",
+        "/sessions/{session_id}",
+        {"session_id": "#hash space€%"},
     )
 
 
@@ -51,7 +55,9 @@ def test_the_resource_is_chosen_before_the_method():
 
 def test_a_dead_end_behind_a_literal_backtracks_to_the_parameter():
     assert route("GET", "/sessions/special/runs/r1") == (
-        "GetRun", "/sessions/{session_id}/runs/{run_id}", {"session_id": "special", "run_id": "r1"}
+        "GetRun",
+        "/sessions/{session_id}/runs/{run_id}",
+        {"session_id": "special", "run_id": "r1"},
     )
     assert route("GET", "/sessions/special/stats") == ("Stats", "/sessions/special/stats", None)
 

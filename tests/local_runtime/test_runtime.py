@@ -52,9 +52,7 @@ def items_of(runtime, pk: str) -> list[dict]:
 
 def cascade_records(runtime, pk: str) -> list[dict]:
     return [
-        json.loads(item["record"]["S"])
-        for item in items_of(runtime, "CASCADE")
-        if item["sk"]["S"].startswith(pk + "#")
+        json.loads(item["record"]["S"]) for item in items_of(runtime, "CASCADE") if item["sk"]["S"].startswith(pk + "#")
     ]
 
 
@@ -194,7 +192,8 @@ def test_a_data_directory_keeps_table_and_bucket_across_restarts(start_runtime, 
 
     second = start_runtime(*arguments)
     assert requests.get(second.url + "/items/kept", timeout=30).json() == {
-        "item_id": "kept", "sort_keys": ["CHILD#0000", "META"],
+        "item_id": "kept",
+        "sort_keys": ["CHILD#0000", "META"],
     }
     s3 = make_client("s3", _s3_endpoint(second))
     body = s3.get_object(Bucket="sessionstorefixture-bucket", Key="payloads/kept/ü #1.json.gz")["Body"].read()

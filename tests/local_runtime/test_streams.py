@@ -14,9 +14,9 @@ from local_runtime.dynamodb_local import DynamoDBLocal
 from local_runtime.functions import LocalFunction
 from local_runtime.stack import FunctionSpec, TableSpec
 from local_runtime.streams import Checkpoints, MappingSettings, StreamPoller
-from local_runtime.ttl_deletions import TtlDeletions
 from local_runtime.tables import ensure_table
 from local_runtime.ttl import TtlSweeper
+from local_runtime.ttl_deletions import TtlDeletions
 
 TEMPLATE = json.loads((Path(__file__).parent / "local_fixture" / "SessionStoreFixture.template.json").read_text())
 TABLE_PROPERTIES = TEMPLATE["Resources"]["Table"]["Properties"]
@@ -55,7 +55,9 @@ def local_function(handler) -> LocalFunction:
 @pytest.fixture
 def table(dynamodb_client):
     name = f"streams_{uuid.uuid4().hex[:10]}"
-    local = ensure_table(dynamodb_client, TableSpec("Table", "AWS::DynamoDB::Table", TABLE_PROPERTIES), TABLE_PROPERTIES, name)
+    local = ensure_table(
+        dynamodb_client, TableSpec("Table", "AWS::DynamoDB::Table", TABLE_PROPERTIES), TABLE_PROPERTIES, name
+    )
     yield local
     dynamodb_client.delete_table(TableName=name)
 
@@ -160,7 +162,12 @@ def test_checkpoints_resume_after_the_last_delivered_record(dynamodb_local, dyna
     drain(poller_for(dynamodb_local, table, second, checkpoints=Checkpoints(path, "CascadeMapping", table.stream_arn)))
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in second.records] == ["NEW"]
     # A checkpoint of another stream (a recreated table) is ignored.
-    assert Checkpoints(path, "CascadeMapping", "arn:other").get(next(iter(json.loads(path.read_text())["CascadeMapping"]["shards"]))) is None
+    assert (
+        Checkpoints(path, "CascadeMapping", "arn:other").get(
+            next(iter(json.loads(path.read_text())["CascadeMapping"]["shards"]))
+        )
+        is None
+    )
 
 
 def test_the_sweeper_expires_due_items_and_their_removes_carry_the_ttl_identity(dynamodb_local, dynamodb_client, table):
@@ -193,7 +200,9 @@ def test_dynamodb_locals_own_expiry_reaches_the_consumer_as_a_ttl_remove():
     # disturbed by the tables other tests create and drop.
     with DynamoDBLocal() as engine:
         client = engine.client()
-        local = ensure_table(client, TableSpec("Table", "AWS::DynamoDB::Table", TABLE_PROPERTIES), TABLE_PROPERTIES, "own_ttl")
+        local = ensure_table(
+            client, TableSpec("Table", "AWS::DynamoDB::Table", TABLE_PROPERTIES), TABLE_PROPERTIES, "own_ttl"
+        )
         # (This release only expires items that are in an index, as session items are.)
         item = {"pk": {"S": "GONE"}, "sk": {"S": "META"}, "expires_at": {"N": str(int(time.time()) - 10)}}
         client.put_item(TableName=local.name, Item={**item, "gsi_user_pk": {"S": "u"}, "updated_key": {"S": "k"}})
@@ -212,11 +221,15 @@ def test_dynamodb_locals_own_expiry_reaches_the_consumer_as_a_ttl_remove():
 def test_an_item_refreshed_after_the_scan_is_not_expired(dynamodb_client, table):
     now = int(time.time())
     put(dynamodb_client, table, "REFRESHED", expires_at=now + 3600)
-    scanned = dynamodb_client.get_item(TableName=table.name, Key={"pk": {"S": "REFRESHED"}, "sk": {"S": "META"}})["Item"]
+    scanned = dynamodb_client.get_item(TableName=table.name, Key={"pk": {"S": "REFRESHED"}, "sk": {"S": "META"}})[
+        "Item"
+    ]
     put(dynamodb_client, table, "REFRESHED", expires_at=now + 7200)  # a write between scan and delete
     deletions = TtlDeletions()
     assert TtlSweeper(dynamodb_client, [table], deletions).expire(table, scanned) == 0
-    assert dynamodb_client.get_item(TableName=table.name, Key={"pk": {"S": "REFRESHED"}, "sk": {"S": "META"}}).get("Item")
+    assert dynamodb_client.get_item(TableName=table.name, Key={"pk": {"S": "REFRESHED"}, "sk": {"S": "META"}}).get(
+        "Item"
+    )
     assert not deletions.take(table.name, {"pk": {"S": "REFRESHED"}, "sk": {"S": "META"}})
 
 
@@ -231,7 +244,9 @@ class SplitStream:
     def describe_stream(self, StreamArn, ExclusiveStartShardId=None):
         # Child first, and paginated, to prove neither order nor pagination is relied upon.
         if ExclusiveStartShardId is None:
-            return {"StreamDescription": {"Shards": [{"ShardId": "B", "ParentShardId": "A"}], "LastEvaluatedShardId": "B"}}
+            return {
+                "StreamDescription": {"Shards": [{"ShardId": "B", "ParentShardId": "A"}], "LastEvaluatedShardId": "B"}
+            }
         return {"StreamDescription": {"Shards": [{"ShardId": "A"}]}}
 
     def get_shard_iterator(self, StreamArn, ShardId, ShardIteratorType, **kwargs):
@@ -240,7 +255,7 @@ class SplitStream:
 
     def get_records(self, ShardIterator, Limit):
         shard, position = ShardIterator.split(":")
-        records = self.records[shard][int(position):][:Limit]
+        records = self.records[shard][int(position) :][:Limit]
         following = int(position) + len(records)
         closed = shard == "A" and following == len(self.records["A"])
         return {"Records": records, "NextShardIterator": None if closed else f"{shard}:{following}"}
@@ -254,10 +269,16 @@ def _raw(shard: str, sequence: str) -> dict:
 def test_a_split_shard_is_read_to_its_end_before_its_child():
     stream, recorder = SplitStream(), Recorder()
     poller = StreamPoller(
-        mapping_id="m", streams=stream, stream_arn="arn:s", table_name="t", key_attributes=("pk", "sk"),
+        mapping_id="m",
+        streams=stream,
+        stream_arn="arn:s",
+        table_name="t",
+        key_attributes=("pk", "sk"),
         function=local_function(recorder),
-        settings=MappingSettings(batch_size=1, starting_position="LATEST"), ttl_deletions=TtlDeletions(),
-        region="us-east-1", checkpoints=Checkpoints(None, "m", "arn:s"),
+        settings=MappingSettings(batch_size=1, starting_position="LATEST"),
+        ttl_deletions=TtlDeletions(),
+        region="us-east-1",
+        checkpoints=Checkpoints(None, "m", "arn:s"),
     )
     for _ in range(6):
         poller.run_once()

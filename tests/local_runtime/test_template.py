@@ -123,14 +123,15 @@ def test_intrinsics_resolve_to_local_physical_values(template):
         "RETENTION_DAYS": "30",
     }
     uri = resolver.resolve(template["Resources"]["ApiEchoGET"]["Properties"]["Integration"]["Uri"])
-    assert uri == (
-        "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/local-EchoFunction-Arn/invocations"
-    )
+    assert uri == ("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/local-EchoFunction-Arn/invocations")
 
 
 def test_sub_and_novalue(template):
     resolver = resolver_for(template, refs={"Table": "t"}, attributes={("Table", "Arn"): "arn:t"})
-    assert resolver.resolve({"Fn::Sub": "${Table}/${Table.Arn}/${AWS::Region}/${!Literal}"}) == "t/arn:t/us-east-1/${Literal}"
+    assert (
+        resolver.resolve({"Fn::Sub": "${Table}/${Table.Arn}/${AWS::Region}/${!Literal}"})
+        == "t/arn:t/us-east-1/${Literal}"
+    )
     assert resolver.resolve({"Fn::Sub": ["${X}-${AWS::AccountId}", {"X": {"Ref": "Table"}}]}) == "t-123456789012"
     assert resolver.resolve({"A": {"Ref": "AWS::NoValue"}, "B": 1}) == {"B": 1}
     assert resolver.resolve(["a", {"Ref": "AWS::NoValue"}]) == ["a"]
@@ -152,7 +153,8 @@ def test_environment_union_of_agreeing_functions(template):
 def test_environment_union_refuses_a_disagreement(template):
     variables = template["Resources"]["ItemsFunction"]["Properties"]["Environment"]["Variables"]
     template["Resources"]["ItemsFunction"]["Properties"]["Environment"]["Variables"] = {
-        **variables, "RETENTION_DAYS": "7",
+        **variables,
+        "RETENTION_DAYS": "7",
     }
     stack = build_stack(template, FIXTURE_DIR, "Fixture")
     with pytest.raises(EnvironmentConflictError, match=r"RETENTION_DAYS.*'30' vs '7'"):

@@ -4,7 +4,7 @@ every route the AgentOS UI calls, answered and normalized for comparison."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, List, Tuple
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -29,13 +29,21 @@ def _volatile(key: str) -> bool:
     return key == "id" or key.endswith(_VOLATILE_SUFFIXES) and key not in ("user_id", "agent_id", "session_id")
 
 
-def build_app(db: Any, is_async: bool = False) -> Tuple[TestClient, Any]:
+def build_app(db: Any, is_async: bool = False) -> tuple[TestClient, Any]:
     from agno.agent import Agent
     from agno.os import AgentOS
 
-    agent = Agent(id="parity-agent", name="parity-agent", model=MemoryWritingModel(replies=["Hello Alice"]), db=db,
-                  user_id=USER, session_id=SESSION, update_memory_on_run=True, add_history_to_context=True,
-                  telemetry=False)
+    agent = Agent(
+        id="parity-agent",
+        name="parity-agent",
+        model=MemoryWritingModel(replies=["Hello Alice"]),
+        db=db,
+        user_id=USER,
+        session_id=SESSION,
+        update_memory_on_run=True,
+        add_history_to_context=True,
+        telemetry=False,
+    )
     for text in ("My name is Alice", "What is my name?"):
         if is_async:
             asyncio.run(agent.arun(text))
@@ -47,39 +55,48 @@ def build_app(db: Any, is_async: bool = False) -> Tuple[TestClient, Any]:
     return TestClient(without_unserved_domains(agent_os.get_app(), agent_os)), agent
 
 
-def ui_requests(client: TestClient, db_id: str) -> List[Tuple[str, str, str, Dict[str, Any]]]:
+def ui_requests(client: TestClient, db_id: str) -> list[tuple[str, str, str, dict[str, Any]]]:
     """(method, path, query) of each page the AgentOS UI loads, the ids taken from the app's own answers."""
     query = {"db_id": db_id}
     runs = client.get(f"/sessions/{SESSION}/runs", params={**query, "type": "agent"}).json()
     memories = client.get("/memories", params={**query, "user_id": USER}).json()
     run_id = runs[0]["run_id"] if isinstance(runs, list) and runs else "missing"
     memory_id = memories["data"][0]["memory_id"] if isinstance(memories, dict) and memories.get("data") else "missing"
-    return _labelled([
-        ("GET", "/config", {}),
-        ("GET", "/sessions", {**query, "type": "agent"}),
-        ("GET", "/sessions", {**query, "type": "agent", "user_id": USER, "sort_by": "created_at", "sort_order": "asc"}),
-        ("GET", "/sessions", {**query, "type": "team"}),
-        ("GET", f"/sessions/{SESSION}", {**query, "type": "agent"}),
-        ("GET", f"/sessions/{SESSION}/runs", {**query, "type": "agent"}),
-        ("GET", f"/sessions/{SESSION}/runs/{run_id}", {**query, "type": "agent"}),
-        ("GET", "/sessions/nope", {**query, "type": "agent"}),
-        ("GET", "/memories", {**query, "user_id": USER}),
-        ("GET", "/memories", {**query}),
-        ("GET", "/memories", {**query, "user_id": USER, "limit": 1, "page": 2}),
-        ("GET", "/memories", {**query, "topics": "name", "search_content": "alice"}),
-        ("GET", f"/memories/{memory_id}", {**query, "user_id": USER}),
-        ("GET", "/memories/nope", {**query}),
-        ("GET", "/memory_topics", {**query}),
-        ("GET", "/user_memory_stats", {**query}),
-        ("GET", "/metrics", {**query}),
-        ("GET", "/eval-runs", {**query}),
-        ("GET", "/traces", {**query}),
-        ("GET", "/trace_session_stats", {**query}),
-        ("POST", f"/databases/{db_id}/migrate", {}),
-    ], {db_id: "<db>", run_id: "<run>", memory_id: "<memory>"})
+    return _labelled(
+        [
+            ("GET", "/config", {}),
+            ("GET", "/sessions", {**query, "type": "agent"}),
+            (
+                "GET",
+                "/sessions",
+                {**query, "type": "agent", "user_id": USER, "sort_by": "created_at", "sort_order": "asc"},
+            ),
+            ("GET", "/sessions", {**query, "type": "team"}),
+            ("GET", f"/sessions/{SESSION}", {**query, "type": "agent"}),
+            ("GET", f"/sessions/{SESSION}/runs", {**query, "type": "agent"}),
+            ("GET", f"/sessions/{SESSION}/runs/{run_id}", {**query, "type": "agent"}),
+            ("GET", "/sessions/nope", {**query, "type": "agent"}),
+            ("GET", "/memories", {**query, "user_id": USER}),
+            ("GET", "/memories", {**query}),
+            ("GET", "/memories", {**query, "user_id": USER, "limit": 1, "page": 2}),
+            ("GET", "/memories", {**query, "topics": "name", "search_content": "alice"}),
+            ("GET", f"/memories/{memory_id}", {**query, "user_id": USER}),
+            ("GET", "/memories/nope", {**query}),
+            ("GET", "/memory_topics", {**query}),
+            ("GET", "/user_memory_stats", {**query}),
+            ("GET", "/metrics", {**query}),
+            ("GET", "/eval-runs", {**query}),
+            ("GET", "/traces", {**query}),
+            ("GET", "/trace_session_stats", {**query}),
+            ("POST", f"/databases/{db_id}/migrate", {}),
+        ],
+        {db_id: "<db>", run_id: "<run>", memory_id: "<memory>"},
+    )
 
 
-def _labelled(requests: List[Tuple[str, str, Dict[str, Any]]], ids: Dict[str, str]) -> List[Tuple[str, str, str, Dict[str, Any]]]:
+def _labelled(
+    requests: list[tuple[str, str, dict[str, Any]]], ids: dict[str, str]
+) -> list[tuple[str, str, str, dict[str, Any]]]:
     labelled = []
     for method, path, query in requests:
         label = path
@@ -90,7 +107,7 @@ def _labelled(requests: List[Tuple[str, str, Dict[str, Any]]], ids: Dict[str, st
     return labelled
 
 
-def answers(client: TestClient, db_id: str) -> Dict[str, Tuple[int, Any]]:
+def answers(client: TestClient, db_id: str) -> dict[str, tuple[int, Any]]:
     found = {}
     for key, method, path, query in ui_requests(client, db_id):
         response = client.request(method, path, params=query)

@@ -1,5 +1,6 @@
 """agno scenarios against a Session Store at ``base_url``, shared by the offline tests (the API's
-handlers in-process, tests/support/fixtures.py) and the e2e tests (the local runtime), so both run exactly the same checks.
+handlers in-process, tests/support/fixtures.py) and the e2e tests (the local runtime), so both run
+exactly the same checks.
 
 Every id carries a fresh tag: the e2e runtime is shared by many tests, and lists are filtered by
 the tag's user or component so other tests' sessions never show up.
@@ -8,7 +9,8 @@ the tag's user or component so other tests' sessions never show up.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable, Dict, List, Tuple
+from collections.abc import Callable
+from typing import Any
 
 from agno.agent import Agent
 from agno.db.base import BaseDb, SessionType
@@ -48,7 +50,7 @@ def _workflow(db: BaseDb, session_id: str, model: FakeModel) -> Workflow:
     return Workflow(name="wf", db=db, session_id=session_id, add_workflow_history_to_steps=True, steps=[step])
 
 
-COMPONENT_BUILDERS: Dict[str, Callable[[BaseDb, str, FakeModel], Any]] = {
+COMPONENT_BUILDERS: dict[str, Callable[[BaseDb, str, FakeModel], Any]] = {
     "agent": _agent,
     "team": _team,
     "workflow": _workflow,
@@ -87,7 +89,7 @@ def _input_text(run: Any) -> Any:
 # --- Writes stay O(1) per turn ------------------------------------------------------------------
 
 
-def runs_sent_per_turn(base_url: str, turns: int) -> List[List[str]]:
+def runs_sent_per_turn(base_url: str, turns: int) -> list[list[str]]:
     """Run a conversation of ``turns`` turns; for each turn, the run ids the client sent."""
     client = RecordingClient(base_url)
     model = FakeModel(replies=["noted"])
@@ -120,11 +122,11 @@ def _normalized(value: Any) -> Any:
     return value
 
 
-def _parity_sessions(tag: str) -> List[Any]:
+def _parity_sessions(tag: str) -> list[Any]:
     user, other = f"user-{tag}", f"other-{tag}"
     agent_id, team_id, workflow_id = f"agent-{tag}", f"team-{tag}", f"wf-{tag}"
     payload = {"pi": 3.141592653589793, "tiny": 1e-300, "big": 2**64 + 1, "nested": {"a.b": {"#": [None, "", {}]}}}
-    sessions: List[Any] = []
+    sessions: list[Any] = []
     for index, name in enumerate(["Alpha chat", "beta CHAT", "gamma", "Delta", "epsilon chat"]):
         session_id = f"{tag}-agent-{index}"
         sessions.append(
@@ -157,8 +159,16 @@ def _parity_sessions(tag: str) -> List[Any]:
                 user_id=user,
                 session_data={"session_name": f"team chat {index}"},
                 created_at=BASE_TIME + 100 + index,
-                runs=[TeamRunOutput(run_id=f"{session_id}-run-0", team_id=team_id, session_id=session_id,
-                                    user_id=user, content="team answer", created_at=BASE_TIME + 100 + index)],
+                runs=[
+                    TeamRunOutput(
+                        run_id=f"{session_id}-run-0",
+                        team_id=team_id,
+                        session_id=session_id,
+                        user_id=user,
+                        content="team answer",
+                        created_at=BASE_TIME + 100 + index,
+                    )
+                ],
             )
         )
     sessions.append(
@@ -168,23 +178,35 @@ def _parity_sessions(tag: str) -> List[Any]:
             user_id=user,
             session_data={"session_name": "a workflow"},
             created_at=BASE_TIME + 200,
-            runs=[WorkflowRunOutput(run_id=f"{tag}-workflow-0-run-0", workflow_id=workflow_id,
-                                    session_id=f"{tag}-workflow-0", user_id=user, content="done",
-                                    created_at=BASE_TIME + 200)],
+            runs=[
+                WorkflowRunOutput(
+                    run_id=f"{tag}-workflow-0-run-0",
+                    workflow_id=workflow_id,
+                    session_id=f"{tag}-workflow-0",
+                    user_id=user,
+                    content="done",
+                    created_at=BASE_TIME + 200,
+                )
+            ],
         )
     )
     sessions.append(
-        AgentSession(session_id=f"{tag}-other-0", agent_id=agent_id, user_id=other,
-                     session_data={"session_name": "other chat"}, created_at=BASE_TIME + 300)
+        AgentSession(
+            session_id=f"{tag}-other-0",
+            agent_id=agent_id,
+            user_id=other,
+            session_data={"session_name": "other chat"},
+            created_at=BASE_TIME + 300,
+        )
     )
     return sessions
 
 
-def parity_observations(db: BaseDb, tag: str) -> List[Tuple[str, Any]]:
+def parity_observations(db: BaseDb, tag: str) -> list[tuple[str, Any]]:
     """The same sequence of BaseDb calls on any db; returns what each call gave, normalized."""
     user, other = f"user-{tag}", f"other-{tag}"
     agent_id = f"agent-{tag}"
-    observed: List[Tuple[str, Any]] = []
+    observed: list[tuple[str, Any]] = []
 
     def observe(label: str, value: Any) -> None:
         observed.append((label, _normalized(value)))
@@ -193,11 +215,23 @@ def parity_observations(db: BaseDb, tag: str) -> List[Tuple[str, Any]]:
         observe(f"upsert {session.session_id}", db.upsert_session(session, deserialize=False))
 
     # Runs written one by one, as agno does after the first save: a new one, and a replacement.
-    new_run = RunOutput(run_id=f"{tag}-agent-0-run-1", agent_id=agent_id, session_id=f"{tag}-agent-0",
-                        user_id=user, content="second answer", created_at=BASE_TIME + 5)
+    new_run = RunOutput(
+        run_id=f"{tag}-agent-0-run-1",
+        agent_id=agent_id,
+        session_id=f"{tag}-agent-0",
+        user_id=user,
+        content="second answer",
+        created_at=BASE_TIME + 5,
+    )
     db.upsert_run(new_run, session_id=f"{tag}-agent-0", user_id=user, run_index=1)
-    replaced = RunOutput(run_id=f"{tag}-agent-1-run-0", agent_id=agent_id, session_id=f"{tag}-agent-1",
-                         user_id=user, content="replaced answer", created_at=BASE_TIME + 10)
+    replaced = RunOutput(
+        run_id=f"{tag}-agent-1-run-0",
+        agent_id=agent_id,
+        session_id=f"{tag}-agent-1",
+        user_id=user,
+        content="replaced answer",
+        created_at=BASE_TIME + 10,
+    )
     db.upsert_run(replaced, session_id=f"{tag}-agent-1", user_id=user, run_index=0)
 
     for session_id in (f"{tag}-agent-0", f"{tag}-agent-1", f"{tag}-team-0", f"{tag}-workflow-0"):
@@ -209,21 +243,49 @@ def parity_observations(db: BaseDb, tag: str) -> List[Tuple[str, Any]]:
     observe("get newest run only", db.get_session(f"{tag}-agent-0", session_type=SessionType.AGENT, runs_limit=1))
 
     for order in ("asc", "desc"):
-        observe(f"list by created_at {order}",
-                db.get_sessions(user_id=user, sort_by="created_at", sort_order=order, deserialize=False))
-    observe("list agent component", db.get_sessions(component_id=agent_id, session_type=SessionType.AGENT,
-                                                    sort_by="created_at", include_runs=False))
-    observe("list component of any type", db.get_sessions(component_id=agent_id, sort_by="created_at",
-                                                          sort_order="asc", deserialize=False, include_runs=False))
+        observe(
+            f"list by created_at {order}",
+            db.get_sessions(user_id=user, sort_by="created_at", sort_order=order, deserialize=False),
+        )
+    observe(
+        "list agent component",
+        db.get_sessions(
+            component_id=agent_id, session_type=SessionType.AGENT, sort_by="created_at", include_runs=False
+        ),
+    )
+    observe(
+        "list component of any type",
+        db.get_sessions(
+            component_id=agent_id, sort_by="created_at", sort_order="asc", deserialize=False, include_runs=False
+        ),
+    )
     observe("list teams", db.get_sessions(user_id=user, session_type=SessionType.TEAM, sort_by="created_at"))
-    observe("list by name", db.get_sessions(user_id=user, session_name="CHAT", sort_by="created_at",
-                                            deserialize=False))
-    observe("list by created_at bounds",
-            db.get_sessions(user_id=user, start_timestamp=BASE_TIME + 10, end_timestamp=BASE_TIME + 100,
-                            sort_by="created_at", sort_order="asc", deserialize=False, include_runs=False))
+    observe("list by name", db.get_sessions(user_id=user, session_name="CHAT", sort_by="created_at", deserialize=False))
+    observe(
+        "list by created_at bounds",
+        db.get_sessions(
+            user_id=user,
+            start_timestamp=BASE_TIME + 10,
+            end_timestamp=BASE_TIME + 100,
+            sort_by="created_at",
+            sort_order="asc",
+            deserialize=False,
+            include_runs=False,
+        ),
+    )
     for page in (1, 2, 3, 5):
-        observe(f"page {page} of 3", db.get_sessions(user_id=user, sort_by="created_at", sort_order="asc",
-                                                     limit=3, page=page, deserialize=False, include_runs=False))
+        observe(
+            f"page {page} of 3",
+            db.get_sessions(
+                user_id=user,
+                sort_by="created_at",
+                sort_order="asc",
+                limit=3,
+                page=page,
+                deserialize=False,
+                include_runs=False,
+            ),
+        )
 
     observe("rename", db.rename_session(f"{tag}-agent-2", SessionType.AGENT, "renamed", deserialize=False))
     observe("rename with another user", db.rename_session(f"{tag}-agent-2", SessionType.AGENT, "x", user_id=other))
@@ -240,8 +302,9 @@ def parity_observations(db: BaseDb, tag: str) -> List[Tuple[str, Any]]:
     observe("delete as owner", db.delete_session(f"{tag}-agent-3", user_id=user))
     observe("delete again", db.delete_session(f"{tag}-agent-3"))
     db.delete_sessions([f"{tag}-agent-4", f"{tag}-team-1"], user_id=user)
-    observe("list after deletes", db.get_sessions(user_id=user, sort_by="created_at", deserialize=False,
-                                                  include_runs=False))
+    observe(
+        "list after deletes", db.get_sessions(user_id=user, sort_by="created_at", deserialize=False, include_runs=False)
+    )
     return observed
 
 
@@ -253,7 +316,7 @@ def assert_parity_with_in_memory_db(base_url: str) -> None:
     expected = parity_observations(InMemoryDb(), tag)
     actual = parity_observations(SessionStoreDb(base_url=base_url), tag)
     assert [label for label, _ in actual] == [label for label, _ in expected]
-    for (label, theirs), (_, ours) in zip(expected, actual):
+    for (label, theirs), (_, ours) in zip(expected, actual, strict=True):
         assert ours == theirs, label
 
 

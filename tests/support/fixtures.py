@@ -5,8 +5,8 @@ HTTP, so the client and the Agno adapter are tested against the product, not a r
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from http import HTTPStatus
-from typing import Callable, Iterator
 from urllib.parse import parse_qsl
 
 import pytest

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator, List
 from urllib.parse import unquote, urlsplit
 
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -36,6 +36,6 @@ def raw_path(environ) -> str:
     return urlsplit(environ.get("REQUEST_URI") or environ.get("RAW_URI") or environ["PATH_INFO"]).path
 
 
-def path_segments(environ) -> List[str]:
+def path_segments(environ) -> list[str]:
     """The decoded segments of the raw path: ``/sessions/a%2Fb`` -> ``["sessions", "a/b"]``."""
     return [unquote(segment) for segment in raw_path(environ).split("/")[1:]]

@@ -26,8 +26,9 @@ class InProcessAdapter(BaseAdapter):
         url = urlsplit(request.url)
         body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
         headers = {name: value for name, value in request.headers.items() if name.lower() != "content-type"}
-        answer = call(str(request.method), url.path, query=dict(parse_qsl(url.query)) or None, raw_body=body,
-                      headers=headers)
+        answer = call(
+            str(request.method), url.path, query=dict(parse_qsl(url.query)) or None, raw_body=body, headers=headers
+        )
         self.requests.append((str(request.method), url.path, answer.status))
         response = requests.Response()
         response.status_code = answer.status

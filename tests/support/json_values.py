@@ -32,7 +32,7 @@ def same_types(a, b) -> bool:
     if isinstance(a, dict):
         return all(same_types(a[key], b[key]) for key in a)
     if isinstance(a, list):
-        return all(same_types(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same_types(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, float):
         return math.copysign(1, a) == math.copysign(1, b)
     return True

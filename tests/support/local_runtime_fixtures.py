@@ -70,9 +70,7 @@ def launch(*arguments: str, log_path: Path, timeout: float = START_TIMEOUT_SECON
     command = [sys.executable, "-m", "local_runtime", "serve", "--port", "0", *arguments]
     with log_path.open("wb") as log:
         # Its own session, so that stop() can signal the runtime and anything it started as a group.
-        process = subprocess.Popen(
-            command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     runtime = RunningRuntime(process, log_path)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, List, Tuple
+from typing import Any
 
 from session_store_client import SessionStoreClient
 
@@ -12,13 +12,13 @@ from session_store_client import SessionStoreClient
 class SentWrite:
     route: str  # "put_session" or "put_run"
     session_id: str
-    run_ids: Tuple[str, ...]  # the runs the request carried
+    run_ids: tuple[str, ...]  # the runs the request carried
 
 
 class RecordingClient(SessionStoreClient):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.writes: List[SentWrite] = []
+        self.writes: list[SentWrite] = []
 
     def put_session(self, session_id, record, **kwargs):
         runs = dict(record).get("runs") or []
@@ -29,10 +29,10 @@ class RecordingClient(SessionStoreClient):
         self.writes.append(SentWrite("put_run", session_id, (dict(run)["run_id"],)))
         return super().put_run(session_id, run, **kwargs)
 
-    def runs_sent(self) -> List[str]:
+    def runs_sent(self) -> list[str]:
         return [run_id for write in self.writes for run_id in write.run_ids]
 
-    def take_writes(self) -> List[SentWrite]:
+    def take_writes(self) -> list[SentWrite]:
         """The writes since the last call, clearing the record."""
         writes, self.writes = self.writes, []
         return writes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
@@ -16,15 +16,20 @@ from tests.support.http_server import raw_path
 class Reply:
     status: int = 200
     body: Any = None  # JSON-encoded unless bytes
-    headers: Dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
 
     @classmethod
     def problem(
-        cls, status: int, title: str, detail: str = "", headers: Optional[Dict[str, str]] = None, **extra: Any
-    ) -> "Reply":
-        body = {"type": f"/problems/{title.lower().replace(' ', '-')}", "title": title,
-                "status": status, "detail": detail, **extra}
+        cls, status: int, title: str, detail: str = "", headers: dict[str, str] | None = None, **extra: Any
+    ) -> Reply:
+        body = {
+            "type": f"/problems/{title.lower().replace(' ', '-')}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            **extra,
+        }
         return cls(status=status, body=body, headers=headers or {}, content_type="application/problem+json")
 
 
@@ -33,7 +38,7 @@ class RecordedRequest:
     method: str
     raw_path: str
     query: str
-    headers: Dict[str, str]
+    headers: dict[str, str]
     body: bytes
 
     def json(self) -> Any:
@@ -44,8 +49,8 @@ class ScriptedServer:
     """Answers the replies in order (the last one repeats); every answer has an X-Request-Id."""
 
     def __init__(self, *replies: Reply):
-        self.replies: List[Reply] = list(replies) or [Reply()]
-        self.requests: List[RecordedRequest] = []
+        self.replies: list[Reply] = list(replies) or [Reply()]
+        self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
 
     def __call__(self, environ, start_response):
@@ -62,7 +67,7 @@ class ScriptedServer:
             )
             reply = self.replies[min(len(self.requests), len(self.replies)) - 1]
             request_id = f"req-{len(self.requests)}"
-        body: Optional[bytes]
+        body: bytes | None
         if isinstance(reply.body, bytes):
             body = reply.body
         else:

@@ -8,11 +8,11 @@ from agno.db.in_memory import InMemoryDb
 from agno.run.agent import RunOutput
 from agno.session import AgentSession
 
+from session_store import runtime
 from session_store_client import SessionStoreClient
 from session_store_client.agno import SessionStoreDb
 from session_store_client.agno import db as db_module
 from session_store_client.agno.fallback import FallbackRequired
-from session_store import runtime
 from tests.support.api import call, session_path
 from tests.support.recording_client import RecordingClient
 
@@ -22,8 +22,14 @@ pytestmark = pytest.mark.usefixtures("no_agno_telemetry")
 
 
 def _run(session_id: str, index: int, content: str = "answer", **fields) -> RunOutput:
-    return RunOutput(run_id=f"{session_id}-r{index}", agent_id="agent", session_id=session_id, content=content,
-                     created_at=1_700_000_000 + index, **fields)
+    return RunOutput(
+        run_id=f"{session_id}-r{index}",
+        agent_id="agent",
+        session_id=session_id,
+        content=content,
+        created_at=1_700_000_000 + index,
+        **fields,
+    )
 
 
 def _session(session_id: str, runs: int, user_id: str = None) -> AgentSession:
@@ -74,9 +80,7 @@ def test_first_upsert_sends_every_run_then_only_what_changed(db, client):
     session.upsert_run(_run("s", 3))
     db.upsert_session(session)
     assert client.runs_sent() == ["s-r1", "s-r3"]
-    assert _stored_runs("s") == [
-        ("s-r0", "answer"), ("s-r1", "edited"), ("s-r2", "answer"), ("s-r3", "answer")
-    ]
+    assert _stored_runs("s") == [("s-r0", "answer"), ("s-r1", "edited"), ("s-r2", "answer"), ("s-r3", "answer")]
 
 
 def test_a_fresh_process_sends_every_run_once(api_url, db):
@@ -185,8 +189,9 @@ def test_a_page_is_reached_by_following_cursors(db, client, monkeypatch):
         return list_sessions(**kwargs)
 
     monkeypatch.setattr(client, "list_sessions", recording_list_sessions)
-    rows, total = db.get_sessions(user_id="u", sort_by="created_at", sort_order="asc", limit=2, page=3,
-                                  deserialize=False, include_runs=False)
+    rows, total = db.get_sessions(
+        user_id="u", sort_by="created_at", sort_order="asc", limit=2, page=3, deserialize=False, include_runs=False
+    )
     assert [row["session_id"] for row in rows] == ["s4", "s5"]
     assert total == 7
     # Four sessions skipped in one request, then the page itself; the total asked once.
@@ -206,8 +211,16 @@ def test_updated_at_order_within_created_at_bounds_is_sorted_here(api_url, monke
         session = _session(f"s{index}", runs=0, user_id="u")
         session.created_at = 100 + index
         db.upsert_session(session)
-    rows, total = db.get_sessions(user_id="u", start_timestamp=101, end_timestamp=103, sort_by="updated_at",
-                                  sort_order="desc", deserialize=False, limit=2, page=1)
+    rows, total = db.get_sessions(
+        user_id="u",
+        start_timestamp=101,
+        end_timestamp=103,
+        sort_by="updated_at",
+        sort_order="desc",
+        deserialize=False,
+        limit=2,
+        page=1,
+    )
     # s1..s3 are within the created_at bounds; by updated_at desc: s2 (40), s3 (20), s1 (10).
     assert [row["session_id"] for row in rows] == ["s2", "s3"]
     assert total == 3
@@ -244,8 +257,18 @@ def test_without_a_fallback_other_domains_read_empty(db, method_name, arguments,
     assert getattr(db, method_name)(**arguments) == empty
 
 
-@pytest.mark.parametrize("method_name", ["create_eval_run", "upsert_trace", "calculate_metrics", "upsert_knowledge_content",
-                                         "upsert_schema_version", "upsert_learning", "create_schedule"])
+@pytest.mark.parametrize(
+    "method_name",
+    [
+        "create_eval_run",
+        "upsert_trace",
+        "calculate_metrics",
+        "upsert_knowledge_content",
+        "upsert_schema_version",
+        "upsert_learning",
+        "create_schedule",
+    ],
+)
 def test_without_a_fallback_writes_name_the_fallback_option(db, method_name):
     with pytest.raises(FallbackRequired) as raised:
         getattr(db, method_name)(*([None] * (getattr(BaseDb, method_name).__code__.co_argcount - 1)))
@@ -267,8 +290,20 @@ def test_every_abstract_method_is_implemented_or_delegated():
     assert not SessionStoreDb.__abstractmethods__
     implemented = set(vars(SessionStoreDb))
     assert BaseDb.__abstractmethods__ <= implemented | {name for name in dir(SessionStoreDb)}
-    assert {"get_session", "get_sessions", "upsert_session", "upsert_sessions", "delete_session", "delete_sessions",
-            "rename_session", "upsert_run", "get_run", "get_runs", "delete_run", "delete_runs"} <= implemented
+    assert {
+        "get_session",
+        "get_sessions",
+        "upsert_session",
+        "upsert_sessions",
+        "delete_session",
+        "delete_sessions",
+        "rename_session",
+        "upsert_run",
+        "get_run",
+        "get_runs",
+        "delete_run",
+        "delete_runs",
+    } <= implemented
 
 
 def test_table_exists_for_the_stores_own_domains_only_without_a_fallback(db):

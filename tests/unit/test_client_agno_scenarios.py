@@ -7,6 +7,7 @@ without starting the local runtime; tests/e2e runs the very same scenarios again
 from __future__ import annotations
 
 import pytest
+
 from tests.support import agno_scenarios
 
 pytest_plugins = ["tests.support.fixtures"]

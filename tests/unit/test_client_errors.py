@@ -71,8 +71,12 @@ def test_404_on_a_run_route_is_run_not_found(scripted):
 
 def test_404_on_session_routes_is_session_not_found_and_a_not_found(scripted):
     client, _ = scripted(Reply.problem(404, "Not Found"))
-    for call in (lambda: client.get_session("s1"), lambda: client.delete_session("s1"),
-                 lambda: client.patch_session("s1", {}), lambda: client.list_runs("s1")):
+    for call in (
+        lambda: client.get_session("s1"),
+        lambda: client.delete_session("s1"),
+        lambda: client.patch_session("s1", {}),
+        lambda: client.list_runs("s1"),
+    ):
         with pytest.raises(SessionNotFound) as raised:
             call()
         assert isinstance(raised.value, NotFound)

@@ -17,7 +17,6 @@ pytest_plugins = ["tests.support.fixtures"]
 SESSION = {"session_id": "x", "session_type": "agent", "version": 3}
 
 
-
 @pytest.mark.parametrize("session_id, expected_path", ODD_IDS.items())
 def test_ids_are_percent_encoded_as_one_segment(scripted, session_id, expected_path):
     client, server = scripted(Reply(200, SESSION), Reply(201, {"run_id": session_id}))
@@ -109,7 +108,9 @@ def test_runs_merge_by_run_id_in_first_write_order(api_url):
     client.put_session("x", {"session_type": "agent", "runs": [{"run_id": "a", "v": 1}, {"run_id": "b", "v": 1}]})
     client.put_session("x", {"runs": [{"run_id": "c", "v": 1}, {"run_id": "a", "v": 2}]})
     assert [run.to_dict() for run in client.get_session("x").runs] == [
-        {"run_id": "a", "v": 2}, {"run_id": "b", "v": 1}, {"run_id": "c", "v": 1}
+        {"run_id": "a", "v": 2},
+        {"run_id": "b", "v": 1},
+        {"run_id": "c", "v": 1},
     ]
     assert [run.run_id for run in client.get_session("x", runs_limit=2).runs] == ["b", "c"]
 
@@ -156,9 +157,14 @@ def test_edge_values_survive_the_wire(api_url):
     for _ in range(40):
         cursor["level"] = {}
         cursor = cursor["level"]
-    value = {"floats": [0.1, 1e-300, 5e-324, 1.7976931348623157e308, -0.0], "ints": [2**53 + 1, -(2**63), 10**30],
-             "keys": {"a.b": 1, "#": 2, "$x": 3, "with space": 4, "": 5}, "empty": [{}, [], ""], "deep": deep,
-             "unicode": "ü🙂\u2028"}
+    value = {
+        "floats": [0.1, 1e-300, 5e-324, 1.7976931348623157e308, -0.0],
+        "ints": [2**53 + 1, -(2**63), 10**30],
+        "keys": {"a.b": 1, "#": 2, "$x": 3, "with space": 4, "": 5},
+        "empty": [{}, [], ""],
+        "deep": deep,
+        "unicode": "ü🙂\u2028",
+    }
     client = SessionStoreClient(api_url)
     client.put_session("edge", {"session_type": "agent", "session_data": value, "runs": [{"run_id": "r", **value}]})
     read = client.get_session("edge")

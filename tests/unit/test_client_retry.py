@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
@@ -25,8 +25,12 @@ SESSION = {"session_id": "s1", "session_type": "agent", "version": 1}
 
 
 def test_503_then_success_backs_off_exponentially_with_jitter(scripted, sleeps):
-    client, server = scripted(Reply.problem(503, "Service Unavailable"), Reply.problem(503, "Service Unavailable"),
-                              Reply(200, SESSION), base_delay=0.1)
+    client, server = scripted(
+        Reply.problem(503, "Service Unavailable"),
+        Reply.problem(503, "Service Unavailable"),
+        Reply(200, SESSION),
+        base_delay=0.1,
+    )
     assert client.get_session("s1").session_id == "s1"
     assert len(server.requests) == 3
     # Full jitter: random() (0.5 here) times the doubling ceiling 0.1, 0.2.
@@ -42,7 +46,7 @@ def test_retry_after_seconds_is_waited_exactly(scripted, sleeps):
 
 
 def test_retry_after_http_date_is_honoured(scripted, sleeps):
-    when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=5), usegmt=True)
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=5), usegmt=True)
     client, _ = scripted(Reply(503, {"title": "busy"}, headers={"Retry-After": when}), Reply(200, SESSION))
     client.get_session("s1")
     assert 3.0 <= sleeps[0] <= 5.0
@@ -105,13 +109,20 @@ def test_jitter_spans_zero_to_the_ceiling():
 
 @pytest.mark.parametrize(
     "header, expected",
-    [(None, None), ("0", 0.0), ("7", 7.0), (" 12 ", 12.0), ("soon", None), ("-1", None),
-     ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
+    [
+        (None, None),
+        ("0", 0.0),
+        ("7", 7.0),
+        (" 12 ", 12.0),
+        ("soon", None),
+        ("-1", None),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+    ],
 )
 def test_parse_retry_after(header, expected):
     assert parse_retry_after(header) == expected
 
 
 def test_parse_retry_after_date_in_the_future():
-    now = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2030, 1, 1, tzinfo=UTC)
     assert parse_retry_after("Tue, 01 Jan 2030 00:00:30 GMT", now=now) == 30.0

@@ -22,8 +22,9 @@ HEAVY_MODULES = ("boto3", "aws_xray_sdk")
 
 def run_fresh(code: str, **environment: str) -> dict:
     env = {**init_time.lambda_environment("sessions", "payloads"), **environment}
-    completed = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
-                               cwd=init_time.REPO)
+    completed = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, cwd=init_time.REPO
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     return json.loads(completed.stdout.strip().splitlines()[-1])
 

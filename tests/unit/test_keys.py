@@ -25,7 +25,8 @@ def test_escaping_round_trips_and_removes_the_separator(identifier):
 def test_composite_keys_cannot_be_forged(user_a, component_a, user_b, component_b):
     if (user_a, component_a) != (user_b, component_b):
         assert keys.user_component_partition(user_a, "agent", component_a) != keys.user_component_partition(
-            user_b, "agent", component_b)
+            user_b, "agent", component_b
+        )
 
 
 @given(st.integers(0, 9_999_999_999), st.integers(0, 9_999_999_999), ids, ids)

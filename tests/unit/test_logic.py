@@ -7,21 +7,24 @@ from session_store.retention import expiry_after_write, is_expired
 from session_store.service import merge_patch
 
 
-@pytest.mark.parametrize("target, patch, result", [  # RFC 7396, appendix A
-    ({"a": "b"}, {"a": "c"}, {"a": "c"}),
-    ({"a": "b"}, {"b": "c"}, {"a": "b", "b": "c"}),
-    ({"a": "b"}, {"a": None}, {}),
-    ({"a": "b", "b": "c"}, {"a": None}, {"b": "c"}),
-    ({"a": ["b"]}, {"a": "c"}, {"a": "c"}),
-    ({"a": "c"}, {"a": ["b"]}, {"a": ["b"]}),
-    ({"a": {"b": "c"}}, {"a": {"b": "d", "c": None}}, {"a": {"b": "d"}}),
-    ({"a": [{"b": "c"}]}, {"a": [1]}, {"a": [1]}),
-    (["a", "b"], ["c", "d"], ["c", "d"]),
-    ({"a": "b"}, ["c"], ["c"]),
-    ({"e": None}, {"a": 1}, {"e": None, "a": 1}),
-    ([1, 2], {"a": "b", "c": None}, {"a": "b"}),
-    ({}, {"a": {"bb": {"ccc": None}}}, {"a": {"bb": {}}}),
-])
+@pytest.mark.parametrize(
+    "target, patch, result",
+    [  # RFC 7396, appendix A
+        ({"a": "b"}, {"a": "c"}, {"a": "c"}),
+        ({"a": "b"}, {"b": "c"}, {"a": "b", "b": "c"}),
+        ({"a": "b"}, {"a": None}, {}),
+        ({"a": "b", "b": "c"}, {"a": None}, {"b": "c"}),
+        ({"a": ["b"]}, {"a": "c"}, {"a": "c"}),
+        ({"a": "c"}, {"a": ["b"]}, {"a": ["b"]}),
+        ({"a": {"b": "c"}}, {"a": {"b": "d", "c": None}}, {"a": {"b": "d"}}),
+        ({"a": [{"b": "c"}]}, {"a": [1]}, {"a": [1]}),
+        (["a", "b"], ["c", "d"], ["c", "d"]),
+        ({"a": "b"}, ["c"], ["c"]),
+        ({"e": None}, {"a": 1}, {"e": None, "a": 1}),
+        ([1, 2], {"a": "b", "c": None}, {"a": "b"}),
+        ({}, {"a": {"bb": {"ccc": None}}}, {"a": {"bb": {}}}),
+    ],
+)
 def test_merge_patch_follows_rfc_7396(target, patch, result):
     assert merge_patch(target, patch) == result
 
@@ -29,9 +32,13 @@ def test_merge_patch_follows_rfc_7396(target, patch, result):
 def test_cursor_round_trips_and_detects_tampering_and_reuse():
     token = cursor.encode({"after": "0000000001#x"}, "key", "scope-a")
     assert cursor.decode(token, "key", "scope-a") == {"after": "0000000001#x"}
-    for bad_token, scope, key in ((token, "scope-b", "key"), (token, "scope-a", "other-key"),
-                                  (token[:-1] + ("A" if token[-1] != "A" else "B"), "scope-a", "key"),
-                                  ("no-dot", "scope-a", "key"), ("a.b.c", "scope-a", "key")):
+    for bad_token, scope, key in (
+        (token, "scope-b", "key"),
+        (token, "scope-a", "other-key"),
+        (token[:-1] + ("A" if token[-1] != "A" else "B"), "scope-a", "key"),
+        ("no-dot", "scope-a", "key"),
+        ("a.b.c", "scope-a", "key"),
+    ):
         with pytest.raises(errors.InvalidRequest):
             cursor.decode(bad_token, key, scope)
 
@@ -59,8 +66,10 @@ def test_chunks_respect_item_and_size_limits():
     assert all(sum(len(group) for group in chunk) <= 99 for chunk in chunks)
     assert sum(len(chunk) for chunk in chunks) == 120
     big = [[{"Put": {"Item": {"run": {"S": "x" * 300_000}}}}] for _ in range(30)]
-    assert all(sum(writes.operation_size(op) for g in chunk for op in g) <= writes.MAX_TRANSACTION_BYTES
-               for chunk in writes.chunk(big))
+    assert all(
+        sum(writes.operation_size(op) for g in chunk for op in g) <= writes.MAX_TRANSACTION_BYTES
+        for chunk in writes.chunk(big)
+    )
 
 
 def test_models_reject_what_the_contract_forbids():

@@ -24,8 +24,14 @@ def test_path_parameters_reach_the_handler_decoded():
     def get_item(item_id: str) -> dict[str, str]:
         return {"item_id": item_id}
 
-    event = {"httpMethod": "GET", "path": "/items/a%23b%2Fc%20d", "resource": "/items/{item_id}",
-             "headers": {}, "requestContext": {"requestId": "r"}, "body": None}
+    event = {
+        "httpMethod": "GET",
+        "path": "/items/a%23b%2Fc%20d",
+        "resource": "/items/{item_id}",
+        "headers": {},
+        "requestContext": {"requestId": "r"},
+        "body": None,
+    }
     response = app.resolve(event, None)
     assert response["statusCode"] == 200
     assert response["body"] == '{"item_id":"a#b/c d"}'

@@ -15,8 +15,15 @@ from session_store_client.transfer import REQUEST_BUDGET_BYTES, Importer, read_j
 
 
 def record(runs):
-    return {"kind": "session", "session_id": "s", "session_type": "agent", "user_id": "u", "created_at": 7,
-            "session_data": {"session_name": "n"}, "runs": runs}
+    return {
+        "kind": "session",
+        "session_id": "s",
+        "session_type": "agent",
+        "user_id": "u",
+        "created_at": 7,
+        "session_data": {"session_name": "n"},
+        "runs": runs,
+    }
 
 
 def test_a_session_goes_in_one_request_when_it_fits():
@@ -51,8 +58,9 @@ class RecordingClient:
     def get_session(self, session_id, include_runs=True):
         if self.stored_runs is None:
             raise SessionNotFound(404, "Not found")
-        return Session.model_validate({"session_id": session_id, "session_type": "agent",
-                                       "run_count": self.stored_runs})
+        return Session.model_validate(
+            {"session_id": session_id, "session_type": "agent", "run_count": self.stored_runs}
+        )
 
     def put_session(self, session_id, body):
         self.puts.append((session_id, body))
@@ -60,9 +68,13 @@ class RecordingClient:
 
 def test_present_sessions_are_skipped_memories_imported_and_unknown_kinds_reported():
     present = RecordingClient(stored_runs=2)
-    counts = Importer(present).import_records([record([{"run_id": "a"}, {"run_id": "b"}]),
-                                               {"kind": "memory", "memory_id": "m", "memory": "a fact"},
-                                               {"kind": "knowledge", "id": "k"}])
+    counts = Importer(present).import_records(
+        [
+            record([{"run_id": "a"}, {"run_id": "b"}]),
+            {"kind": "memory", "memory_id": "m", "memory": "a fact"},
+            {"kind": "knowledge", "id": "k"},
+        ]
+    )
     assert present.puts == [] and counts.sessions_skipped == 1
     assert present.memories == [("m", {"memory": "a fact"})] and counts.memories_imported == 1
     assert counts.not_imported == {"knowledge": 1}

@@ -11,13 +11,14 @@ private methods) so those domains list only the dbs that serve them.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Set
+from collections.abc import Iterable
+from typing import Any
 
 # The /config sections served only through a fallback db (sessions and memories are the store's own).
 FALLBACK_DOMAINS = ("learning", "evals", "metrics", "traces")
 
 
-def unserved_db_ids(dbs: Iterable[Any]) -> Set[str]:
+def unserved_db_ids(dbs: Iterable[Any]) -> set[str]:
     """Ids of the store's adapters that have no fallback to serve the other domains."""
     from session_store_client.agno.async_db import AsyncSessionStoreDb
     from session_store_client.agno.db import SessionStoreDb
@@ -25,7 +26,7 @@ def unserved_db_ids(dbs: Iterable[Any]) -> Set[str]:
     return {db.id for db in dbs if isinstance(db, (SessionStoreDb, AsyncSessionStoreDb)) and db.fallback is None}
 
 
-def strip_unserved_domains(config: dict, db_ids: Set[str]) -> dict:
+def strip_unserved_domains(config: dict, db_ids: set[str]) -> dict:
     for domain in FALLBACK_DOMAINS:
         section = config.get(domain)
         if isinstance(section, dict) and isinstance(section.get("dbs"), list):

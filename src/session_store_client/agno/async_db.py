@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from typing import Any, Callable, Literal, Optional
+from collections.abc import Callable
+from typing import Any, Literal
 
 from agno.db.base import AsyncBaseDb, BaseDb
 
@@ -73,14 +74,16 @@ class AsyncSessionStoreDb(AsyncBaseDb):
 
     def __init__(
         self,
-        base_url: Optional[str] = None,
-        auth: Optional[Literal["iam"]] = None,
-        region: Optional[str] = None,
-        client: Optional[SessionStoreClient] = None,
-        id: Optional[str] = None,
-        fallback: Optional[BaseDb] = None,
+        base_url: str | None = None,
+        auth: Literal["iam"] | None = None,
+        region: str | None = None,
+        client: SessionStoreClient | None = None,
+        id: str | None = None,
+        fallback: BaseDb | None = None,
     ):
-        self.sync_db = SessionStoreDb(base_url=base_url, auth=auth, region=region, client=client, id=id, fallback=fallback)
+        self.sync_db = SessionStoreDb(
+            base_url=base_url, auth=auth, region=region, client=client, id=id, fallback=fallback
+        )
         super().__init__(id=self.sync_db.id)
         self.fallback = fallback
         hide_tables_without_fallback(self)

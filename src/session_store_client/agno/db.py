@@ -7,7 +7,8 @@ differences the HTTP API imposes are listed in session_store_client/README.md.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Dict, Iterable, Iterator, List, Literal, Optional, Tuple, Union
+from collections.abc import Iterable, Iterator
+from typing import Any, Literal
 
 from agno.db.base import BaseDb, SessionType
 from agno.db.in_memory.utils import apply_sorting
@@ -15,14 +16,14 @@ from agno.db.utils import deserialize_run, deserialize_session, filter_context_r
 from agno.session import Session
 from agno.utils.log import log_debug
 
-from session_store_client.auth import TokenSource
 from session_store_client._json import dumps
-from session_store_client.agno.known_runs import KnownRuns, run_digest
-from session_store_client.agno.paging import read_window
-from session_store_client.agno.records import agno_row, api_record, run_to_dict, enum_value
-from session_store_client.agno.session_copies import SessionCopies
 from session_store_client.agno.fallback import SchemaVersions, delegate_to_fallback, hide_tables_without_fallback
+from session_store_client.agno.known_runs import KnownRuns, run_digest
 from session_store_client.agno.memories import MemoryMethods
+from session_store_client.agno.paging import read_window
+from session_store_client.agno.records import agno_row, api_record, enum_value, run_to_dict
+from session_store_client.agno.session_copies import SessionCopies
+from session_store_client.auth import TokenSource
 from session_store_client.client import SessionStoreClient
 from session_store_client.errors import Forbidden, NotFound, PreconditionFailed, ResponseTooLarge
 from session_store_client.models import Session as StoredSession
@@ -34,12 +35,12 @@ RUN_BYTES_PER_REQUEST = 5 * 1024 * 1024
 RENAME_ATTEMPTS = 3
 SERVER_SORT_FIELDS = (None, "updated_at", "created_at")
 
-Row = Dict[str, Any]
+Row = dict[str, Any]
 
 
-def _batches_under(runs: List[Row], budget: int) -> Iterator[List[Row]]:
+def _batches_under(runs: list[Row], budget: int) -> Iterator[list[Row]]:
     """Consecutive groups of runs whose JSON adds up to at most ``budget`` bytes (a bigger run alone)."""
-    batch: List[Row] = []
+    batch: list[Row] = []
     size = 0
     for run in runs:
         run_size = len(dumps(run))
@@ -69,13 +70,13 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
 
     def __init__(
         self,
-        base_url: Optional[str] = None,
-        auth: Optional[Literal["iam", "jwt"]] = None,
-        region: Optional[str] = None,
-        client: Optional[SessionStoreClient] = None,
-        id: Optional[str] = None,
-        token: Optional[TokenSource] = None,
-        fallback: Optional[BaseDb] = None,
+        base_url: str | None = None,
+        auth: Literal["iam", "jwt"] | None = None,
+        region: str | None = None,
+        client: SessionStoreClient | None = None,
+        id: str | None = None,
+        token: TokenSource | None = None,
+        fallback: BaseDb | None = None,
     ):
         if client is None:
             if base_url is None:
@@ -104,11 +105,11 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
     def get_session(
         self,
         session_id: str,
-        session_type: Optional[SessionType] = None,
-        user_id: Optional[str] = None,
-        deserialize: Optional[bool] = True,
-        runs_limit: Optional[int] = None,
-    ) -> Optional[Union[Session, Row]]:
+        session_type: SessionType | None = None,
+        user_id: str | None = None,
+        deserialize: bool | None = True,
+        runs_limit: int | None = None,
+    ) -> Session | Row | None:
         """The session, or None when missing, expired or another user's (of another type, it comes
         back as the asked type's class, as SqliteDb does).
 
@@ -134,11 +135,13 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         except NotFound:
             return None
         runs = [run.to_dict() for run in stored.runs or []]
-        return self._deliver(agno_row(stored, self._context_window(stored, runs, runs_limit)), session_type, deserialize)
+        return self._deliver(
+            agno_row(stored, self._context_window(stored, runs, runs_limit)), session_type, deserialize
+        )
 
     def _read_whole(
-        self, session_id: str, user_id: Optional[str], session_type: Optional[str]
-    ) -> Optional[Tuple[StoredSession, List[Row]]]:
+        self, session_id: str, user_id: str | None, session_type: str | None
+    ) -> tuple[StoredSession, list[Row]] | None:
         """The session and all its runs: from this process's copy when the server says it is current."""
         copy = self._copies.get(session_id)
         try:
@@ -156,7 +159,7 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         kept = self._copies.keep(fresh)
         return kept.session, kept.run_dicts()
 
-    def _context_window(self, stored: StoredSession, runs: List[Row], runs_limit: int) -> List[Row]:
+    def _context_window(self, stored: StoredSession, runs: list[Row], runs_limit: int) -> list[Row]:
         window = filter_context_runs(runs)
         if runs_limit <= 0:
             # agno slices [-0:], which keeps every run; the session was read whole for it.
@@ -173,19 +176,19 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
 
     def get_sessions(
         self,
-        session_type: Optional[SessionType] = None,
-        user_id: Optional[str] = None,
-        component_id: Optional[str] = None,
-        session_name: Optional[str] = None,
-        start_timestamp: Optional[int] = None,
-        end_timestamp: Optional[int] = None,
-        limit: Optional[int] = None,
-        page: Optional[int] = None,
-        sort_by: Optional[str] = None,
-        sort_order: Optional[str] = None,
-        deserialize: Optional[bool] = True,
+        session_type: SessionType | None = None,
+        user_id: str | None = None,
+        component_id: str | None = None,
+        session_name: str | None = None,
+        start_timestamp: int | None = None,
+        end_timestamp: int | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        deserialize: bool | None = True,
         include_runs: bool = True,
-    ) -> Union[List[Session], Tuple[List[Row], int]]:
+    ) -> list[Session] | tuple[list[Row], int]:
         """Sessions matching every filter; ``(rows, total)`` when ``deserialize=False``.
 
         As in agno, the timestamps bound ``created_at``. The server sorts and pages whenever it
@@ -194,7 +197,7 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         of sessions that have few (one request per page); a session with many costs a read of its own.
         """
         validate_pagination(limit, page)
-        filters: Dict[str, Any] = {
+        filters: dict[str, Any] = {
             "user_id": user_id,
             "component_id": component_id,
             "session_type": enum_value(session_type),
@@ -226,20 +229,26 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
 
     def _window_sorted_by_server(
         self,
-        filters: Dict[str, Any],
-        sort_by: Optional[str],
-        sort_order: Optional[str],
+        filters: dict[str, Any],
+        sort_by: str | None,
+        sort_order: str | None,
         offset: int,
-        limit: Optional[int],
+        limit: int | None,
         want_total: bool,
         include_runs: bool = False,
-    ) -> Tuple[List[Row], Optional[int]]:
+    ) -> tuple[list[Row], int | None]:
         # As in agno's adapters, any order but "asc" is descending.
         server_order = None if sort_order is None else ("asc" if sort_order == "asc" else "desc")
 
-        def fetch_page(size: int, cursor: Optional[str], include_total: bool) -> Any:
-            arguments = dict(filters, sort_by=sort_by, sort_order=server_order, limit=size, cursor=cursor,
-                             include_total=include_total)
+        def fetch_page(size: int, cursor: str | None, include_total: bool) -> Any:
+            arguments = dict(
+                filters,
+                sort_by=sort_by,
+                sort_order=server_order,
+                limit=size,
+                cursor=cursor,
+                include_total=include_total,
+            )
             try:
                 return self.client.list_sessions(**arguments, include_runs=include_runs)
             except ResponseTooLarge:  # runs too big for one response: list without, read each alone
@@ -248,14 +257,14 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         listed, total = read_window(fetch_page, offset, limit, want_total)
         return [session.to_dict() for session in listed], total
 
-    def _listed_runs(self, row: Row) -> Optional[List[Row]]:
+    def _listed_runs(self, row: Row) -> list[Row] | None:
         """A listed session's runs: from the list when the server attached them (sessions with few
         runs; the AgentOS sessions page is then one request), else read on their own."""
         if "runs" in row:
             return [run if isinstance(run, dict) else run.to_dict() for run in row["runs"] or []] or None
         return self._all_runs(row["session_id"])
 
-    def _all_runs(self, session_id: str) -> Optional[List[Row]]:
+    def _all_runs(self, session_id: str) -> list[Row] | None:
         try:
             stored = self.client.get_session(session_id)
         except NotFound:  # deleted between the list and this read
@@ -265,11 +274,11 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
     def rename_session(
         self,
         session_id: str,
-        session_type: Optional[SessionType],
+        session_type: SessionType | None,
         session_name: str,
-        user_id: Optional[str] = None,
-        deserialize: Optional[bool] = True,
-    ) -> Optional[Union[Session, Row]]:
+        user_id: str | None = None,
+        deserialize: bool | None = True,
+    ) -> Session | Row | None:
         """Set ``session_data.session_name`` (a merge patch) when the session matches type and user.
 
         The patch is conditional on the version just read, so the runs returned with the renamed
@@ -291,7 +300,7 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
             return self._deliver(row, session_type, deserialize)
         return None  # unreachable: the last attempt returns or raises
 
-    def upsert_session(self, session: Session, deserialize: Optional[bool] = True) -> Optional[Union[Session, Row]]:
+    def upsert_session(self, session: Session, deserialize: bool | None = True) -> Session | Row | None:
         """Write the session's fields and the runs that changed since this process last saw them.
 
         Returns None, like agno's adapters, when the session belongs to another user.
@@ -325,14 +334,14 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         return upserted
 
     def upsert_sessions(
-        self, sessions: List[Session], deserialize: Optional[bool] = True, preserve_updated_at: bool = False
-    ) -> List[Union[Session, Row]]:
+        self, sessions: list[Session], deserialize: bool | None = True, preserve_updated_at: bool = False
+    ) -> list[Session | Row]:
         """Upsert each session in turn. ``updated_at`` is always the server's clock, so
         ``preserve_updated_at`` cannot be honoured."""
         upserted = (self.upsert_session(session, deserialize=deserialize) for session in sessions if session)
         return [result for result in upserted if result is not None]
 
-    def delete_session(self, session_id: str, user_id: Optional[str] = None) -> bool:
+    def delete_session(self, session_id: str, user_id: str | None = None) -> bool:
         self._known_runs.forget_session(session_id)
         self._copies.forget(session_id)
         try:
@@ -341,7 +350,7 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
             return False
         return True
 
-    def delete_sessions(self, session_ids: List[str], user_id: Optional[str] = None) -> None:
+    def delete_sessions(self, session_ids: list[str], user_id: str | None = None) -> None:
         for session_id in session_ids:
             self.delete_session(session_id, user_id=user_id)
 
@@ -354,8 +363,8 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         self,
         run: Any,
         session_id: str,
-        user_id: Optional[str] = None,
-        run_index: Optional[int] = None,
+        user_id: str | None = None,
+        run_index: int | None = None,
     ) -> None:
         """Write one run, unless the store already holds exactly this run from this process.
 
@@ -374,9 +383,7 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         self.client.put_run(session_id, run_dict)
         self._known_runs.remember(session_id, {run_id: digest})
 
-    def get_run(
-        self, run_id: str, deserialize: Optional[bool] = True, session_id: Optional[str] = None
-    ) -> Optional[Any]:
+    def get_run(self, run_id: str, deserialize: bool | None = True, session_id: str | None = None) -> Any | None:
         session_id = session_id or self._known_runs.session_of(run_id)
         if session_id is None:
             log_debug(f"Run {run_id}: no session known for it in this process; pass session_id=")
@@ -390,18 +397,18 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
 
     def get_runs(
         self,
-        session_id: Optional[str] = None,
-        user_id: Optional[str] = None,
-        agent_id: Optional[str] = None,
-        team_id: Optional[str] = None,
-        workflow_id: Optional[str] = None,
-        status: Optional[Any] = None,
-        limit: Optional[int] = None,
-        page: Optional[int] = None,
-        sort_by: Optional[str] = None,
-        sort_order: Optional[str] = None,
-        deserialize: Optional[bool] = True,
-    ) -> Union[List[Any], Tuple[List[Row], int]]:
+        session_id: str | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+        workflow_id: str | None = None,
+        status: Any | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        deserialize: bool | None = True,
+    ) -> list[Any] | tuple[list[Row], int]:
         """Runs matching every filter, ordered and paged as InMemoryDb does.
 
         With ``session_id`` this reads that session's runs; without it, every run of every
@@ -409,7 +416,7 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         """
         validate_pagination(limit, page)
         expected_status = enum_value(status)
-        matches: List[Tuple[int, Row]] = []
+        matches: list[tuple[int, Row]] = []
         for sid in self._sessions_to_scan(session_id, user_id):
             for position, run in enumerate(self._session_runs(sid)):
                 if (
@@ -432,7 +439,7 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
             return rows, total
         return [deserialize_run(get_run_type(run), run) for run in rows]
 
-    def _sessions_to_scan(self, session_id: Optional[str], user_id: Optional[str]) -> Iterable[str]:
+    def _sessions_to_scan(self, session_id: str | None, user_id: str | None) -> Iterable[str]:
         if session_id is None:
             return (session.session_id for session in self.client.iter_sessions(user_id=user_id))
         if user_id is not None:
@@ -442,7 +449,7 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
                 return ()
         return (session_id,)
 
-    def _session_runs(self, session_id: str) -> List[Row]:
+    def _session_runs(self, session_id: str) -> list[Row]:
         try:
             runs = [run.to_dict() for run in self.client.iter_runs(session_id)]
         except NotFound:
@@ -450,7 +457,7 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         self._remember_runs(session_id, runs)
         return runs
 
-    def delete_run(self, run_id: str, session_id: Optional[str] = None) -> bool:
+    def delete_run(self, run_id: str, session_id: str | None = None) -> bool:
         session_id = session_id or self._known_runs.session_of(run_id)
         if session_id is None:
             log_debug(f"Run {run_id}: no session known for it in this process; pass session_id=")
@@ -463,15 +470,13 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
             return False
         return True
 
-    def delete_runs(self, run_ids: List[str]) -> None:
+    def delete_runs(self, run_ids: list[str]) -> None:
         for run_id in run_ids:
             self.delete_run(run_id)
 
     # --- Helpers --------------------------------------------------------------------------------
 
-    def _deliver(
-        self, row: Row, session_type: Optional[SessionType], deserialize: Optional[bool]
-    ) -> Union[Session, Row]:
+    def _deliver(self, row: Row, session_type: SessionType | None, deserialize: bool | None) -> Session | Row:
         """The row or its session object, remembering its runs as the caller now holds them."""
         if not deserialize:
             self._remember_runs(row["session_id"], row["runs"] or [])

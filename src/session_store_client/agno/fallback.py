@@ -17,7 +17,8 @@ import asyncio
 import inspect
 import types
 import typing
-from typing import Any, Callable, Dict, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 # What the adapter itself serves (or that is plumbing, not a storage domain).
 INFRASTRUCTURE = {"to_dict", "from_dict", "close", "table_exists"}
@@ -36,7 +37,7 @@ def is_read(method_name: str) -> bool:
     return method_name.startswith(READ_PREFIXES) or method_name in READ_NAMES
 
 
-def empty_result(annotation: Any, kwargs: Dict[str, Any]) -> Any:
+def empty_result(annotation: Any, kwargs: dict[str, Any]) -> Any:
     """What a read of an empty store returns, from the method's declared return type."""
     origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
     if annotation in (inspect.Signature.empty, None, type(None), Any):
@@ -67,7 +68,7 @@ def empty_result(annotation: Any, kwargs: Dict[str, Any]) -> Any:
 def delegated_method_names(base: type, cls: type) -> Iterable[str]:
     """Public methods of agno's ``base`` that ``cls`` does not define itself."""
     own = {name for klass in cls.__mro__ if klass not in base.__mro__ for name in vars(klass)}
-    for name, value in inspect.getmembers(base, callable):
+    for name, _ in inspect.getmembers(base, callable):
         if not name.startswith("_") and name not in INFRASTRUCTURE and name not in own:
             yield name
 
@@ -79,7 +80,7 @@ def _hints(base: type, name: str) -> Any:
         return inspect.Signature.empty
 
 
-def _without_fallback(db: Any, name: str, annotation: Any, kwargs: Dict[str, Any]) -> Any:
+def _without_fallback(db: Any, name: str, annotation: Any, kwargs: dict[str, Any]) -> Any:
     if is_read(name):
         return empty_result(annotation, kwargs)
     raise FallbackRequired(

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from typing import Any, Dict, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from session_store_client._json import canonical_dumps
 
@@ -27,9 +28,9 @@ class KnownRuns:
     def __init__(self, max_sessions: int = DEFAULT_MAX_SESSIONS):
         self._max_sessions = max_sessions
         # session_id -> run_id -> digest; least recently used first.
-        self._digests: "OrderedDict[str, Dict[str, bytes]]" = OrderedDict()
+        self._digests: OrderedDict[str, dict[str, bytes]] = OrderedDict()
         # run_id -> session_id, for agno's run methods that name a run without its session.
-        self._session_of_run: Dict[str, str] = {}
+        self._session_of_run: dict[str, str] = {}
         # agno may save from background threads; the maps must not be mutated concurrently.
         self._lock = threading.Lock()
 
@@ -58,7 +59,7 @@ class KnownRuns:
             self._digests.get(session_id, {}).pop(run_id, None)
             self._drop_locations(session_id, (run_id,))
 
-    def session_of(self, run_id: str) -> Optional[str]:
+    def session_of(self, run_id: str) -> str | None:
         with self._lock:
             return self._session_of_run.get(run_id)
 

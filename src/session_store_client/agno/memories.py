@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any
 
 from agno.db.in_memory.utils import apply_sorting
 from agno.db.schemas.memory import UserMemory
@@ -14,10 +14,20 @@ from agno.db.utils import validate_pagination
 from session_store_client.agno.paging import read_window
 from session_store_client.errors import Forbidden, NotFound
 
-Row = Dict[str, Any]
+Row = dict[str, Any]
 # SqliteDb's memory columns, in its order: the rows agno's callers (AgentOS) receive.
-MEMORY_COLUMNS = ("memory_id", "memory", "input", "agent_id", "team_id", "user_id", "topics", "feedback",
-                  "created_at", "updated_at")
+MEMORY_COLUMNS = (
+    "memory_id",
+    "memory",
+    "input",
+    "agent_id",
+    "team_id",
+    "user_id",
+    "topics",
+    "feedback",
+    "created_at",
+    "updated_at",
+)
 SERVER_SORT_FIELDS = ("updated_at", "created_at")
 
 
@@ -26,7 +36,7 @@ def memory_row(stored: Any) -> Row:
     return {column: data.get(column) for column in MEMORY_COLUMNS}
 
 
-def memory_body(memory: UserMemory, updated_at: Optional[int]) -> Row:
+def memory_body(memory: UserMemory, updated_at: int | None) -> Row:
     body: Row = {
         "memory": memory.memory,
         "topics": memory.topics,
@@ -47,10 +57,10 @@ class MemoryMethods:
 
     client: Any
 
-    def _memory_result(self, row: Row, deserialize: Optional[bool]) -> Union[UserMemory, Row]:
+    def _memory_result(self, row: Row, deserialize: bool | None) -> UserMemory | Row:
         return UserMemory.from_dict(row) if deserialize else row
 
-    def upsert_user_memory(self, memory: UserMemory, deserialize: Optional[bool] = True) -> Optional[Union[UserMemory, Row]]:
+    def upsert_user_memory(self, memory: UserMemory, deserialize: bool | None = True) -> UserMemory | Row | None:
         """Create or replace; None (as agno's adapters for sessions) when it is another user's."""
         if memory.memory_id is None:
             memory.memory_id = str(uuid.uuid4())
@@ -61,11 +71,11 @@ class MemoryMethods:
         return self._memory_result(memory_row(stored), deserialize)
 
     def upsert_memories(
-        self, memories: List[UserMemory], deserialize: Optional[bool] = True, preserve_updated_at: bool = False
-    ) -> List[Union[UserMemory, Row]]:
+        self, memories: list[UserMemory], deserialize: bool | None = True, preserve_updated_at: bool = False
+    ) -> list[UserMemory | Row]:
         """Each memory in turn; as SqliteDb's bulk path, updated_at is now unless preserved."""
         now = int(time.time())
-        results: List[Union[UserMemory, Row]] = []
+        results: list[UserMemory | Row] = []
         for memory in memories:
             if memory is None:
                 continue
@@ -80,21 +90,21 @@ class MemoryMethods:
         return results
 
     def get_user_memory(
-        self, memory_id: str, deserialize: Optional[bool] = True, user_id: Optional[str] = None
-    ) -> Optional[Union[UserMemory, Row]]:
+        self, memory_id: str, deserialize: bool | None = True, user_id: str | None = None
+    ) -> UserMemory | Row | None:
         try:
             stored = self.client.get_memory(memory_id, user_id=user_id)
         except NotFound:
             return None
         return self._memory_result(memory_row(stored), deserialize)
 
-    def delete_user_memory(self, memory_id: str, user_id: Optional[str] = None) -> None:
+    def delete_user_memory(self, memory_id: str, user_id: str | None = None) -> None:
         try:
             self.client.delete_memory(memory_id, user_id=user_id)
         except NotFound:
             pass
 
-    def delete_user_memories(self, memory_ids: List[str], user_id: Optional[str] = None) -> None:
+    def delete_user_memories(self, memory_ids: list[str], user_id: str | None = None) -> None:
         if memory_ids:
             self.client.delete_memories(list(memory_ids), user_id=user_id)
 
@@ -106,26 +116,26 @@ class MemoryMethods:
                 return
             self.client.delete_memories([memory.memory_id for memory in page.memories])
 
-    def get_all_memory_topics(self, user_id: Optional[str] = None) -> List[str]:
+    def get_all_memory_topics(self, user_id: str | None = None) -> list[str]:
         return list(self.client.memory_topics(user_id=user_id))
 
     def get_user_memories(
         self,
-        user_id: Optional[str] = None,
-        agent_id: Optional[str] = None,
-        team_id: Optional[str] = None,
-        topics: Optional[List[str]] = None,
-        search_content: Optional[str] = None,
-        limit: Optional[int] = None,
-        page: Optional[int] = None,
-        sort_by: Optional[str] = None,
-        sort_order: Optional[str] = None,
-        deserialize: Optional[bool] = True,
-    ) -> Union[List[UserMemory], Tuple[List[Row], int]]:
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+        topics: list[str] | None = None,
+        search_content: str | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        deserialize: bool | None = True,
+    ) -> list[UserMemory] | tuple[list[Row], int]:
         """As SqliteDb: filters, then sort (none: creation order), then the page. The server sorts
         and pages by updated_at and created_at; other sort fields read every match and sort here."""
         validate_pagination(limit, page)
-        filters: Dict[str, Any] = {
+        filters: dict[str, Any] = {
             "user_id": user_id,
             "agent_id": agent_id,
             "team_id": team_id,
@@ -135,17 +145,32 @@ class MemoryMethods:
         offset = (page - 1) * limit if limit is not None and page is not None else 0
         if sort_by in SERVER_SORT_FIELDS or sort_by not in MEMORY_COLUMNS:
             # No (or an unknown) sort field: SqliteDb leaves rows in insertion order, i.e. creation.
-            server_sort, server_order = (sort_by, "asc" if sort_order == "asc" else "desc") if sort_by in SERVER_SORT_FIELDS else ("created_at", "asc")
+            server_sort, server_order = (
+                (sort_by, "asc" if sort_order == "asc" else "desc")
+                if sort_by in SERVER_SORT_FIELDS
+                else ("created_at", "asc")
+            )
             listed, total = read_window(
-                lambda size, cursor, include_total: _as_session_page(self.client.list_memories(
-                    **filters, sort_by=server_sort, sort_order=server_order, limit=size, cursor=cursor,
-                    include_total=include_total,
-                )),
-                offset, limit, want_total=not deserialize,
+                lambda size, cursor, include_total: _as_session_page(
+                    self.client.list_memories(
+                        **filters,
+                        sort_by=server_sort,
+                        sort_order=server_order,
+                        limit=size,
+                        cursor=cursor,
+                        include_total=include_total,
+                    )
+                ),
+                offset,
+                limit,
+                want_total=not deserialize,
             )
             rows = [memory_row(memory) for memory in listed]
         else:
-            every = [memory_row(memory) for memory in self.client.iter_memories(**filters, sort_by="created_at", sort_order="asc")]
+            every = [
+                memory_row(memory)
+                for memory in self.client.iter_memories(**filters, sort_by="created_at", sort_order="asc")
+            ]
             total = len(every)
             rows = apply_sorting(every, sort_by, sort_order)
             rows = rows[offset : offset + limit] if limit is not None else rows
@@ -156,8 +181,8 @@ class MemoryMethods:
         return [UserMemory.from_dict(row) for row in rows]
 
     def get_user_memory_stats(
-        self, limit: Optional[int] = None, page: Optional[int] = None, user_id: Optional[str] = None
-    ) -> Tuple[List[Row], int]:
+        self, limit: int | None = None, page: int | None = None, user_id: str | None = None
+    ) -> tuple[list[Row], int]:
         validate_pagination(limit, page)
         stats = self.client.memory_stats(user_id=user_id, limit=limit, page=page if limit is not None else None)
         if not stats.stats:

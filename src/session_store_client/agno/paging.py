@@ -8,23 +8,23 @@ reads N*L sessions. Cheap for the first pages that UIs show, linear for deep pag
 
 from __future__ import annotations
 
-from typing import Callable, List, Optional, Tuple
+from collections.abc import Callable
 
 from session_store_client.client import MAX_PAGE_SIZE
 from session_store_client.models import Session, SessionPage
 
 # (page size, cursor, include_total) -> one page
-FetchPage = Callable[[int, Optional[str], bool], SessionPage]
+FetchPage = Callable[[int, str | None, bool], SessionPage]
 
 
 def read_window(
-    fetch_page: FetchPage, offset: int, count: Optional[int], want_total: bool
-) -> Tuple[List[Session], Optional[int]]:
+    fetch_page: FetchPage, offset: int, count: int | None, want_total: bool
+) -> tuple[list[Session], int | None]:
     """The sessions at [offset, offset+count) (count None: to the end), and the total if asked."""
-    window: List[Session] = []
+    window: list[Session] = []
     skipped = 0
-    cursor: Optional[str] = None
-    total: Optional[int] = None
+    cursor: str | None = None
+    total: int | None = None
     first = True
     while True:
         if skipped < offset:

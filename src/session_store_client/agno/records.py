@@ -9,8 +9,9 @@ never sent. agno rows are built with exactly the keys the agno session class ser
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from enum import Enum
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import Any
 
 from agno.db.utils import detect_session_type
 from agno.session import AgentSession, Session, TeamSession, WorkflowSession
@@ -37,7 +38,7 @@ API_RECORD_FIELDS = (
 SESSION_CLASSES = {"agent": AgentSession, "team": TeamSession, "workflow": WorkflowSession}
 
 
-def enum_value(value: Union[Enum, str, None]) -> Optional[str]:
+def enum_value(value: Enum | str | None) -> str | None:
     """agno passes enum members (SessionType, RunStatus) or plain strings; the API takes the string."""
     return value.value if isinstance(value, Enum) else value
 
@@ -49,11 +50,11 @@ def session_type_of(session: Session) -> str:
     raise TypeError(f"not an agno session: {type(session).__name__}")
 
 
-def run_to_dict(run: Any) -> Dict[str, Any]:
+def run_to_dict(run: Any) -> dict[str, Any]:
     return run if isinstance(run, dict) else run.to_dict()
 
 
-def api_record(session: Session) -> Dict[str, Any]:
+def api_record(session: Session) -> dict[str, Any]:
     """The session's fields as the API stores them, without runs.
 
     Fields agno keeps outside its SQL schema (WorkflowSession.workflow_name) are not stored,
@@ -65,7 +66,7 @@ def api_record(session: Session) -> Dict[str, Any]:
     return record
 
 
-def agno_row(stored: Union[StoredSession, Mapping[str, Any]], runs: Optional[List[Dict[str, Any]]]) -> Dict[str, Any]:
+def agno_row(stored: StoredSession | Mapping[str, Any], runs: list[dict[str, Any]] | None) -> dict[str, Any]:
     """The agno row of a stored session: its session class's fields, ``session_type`` and ``runs``.
 
     The service fields (version, expires_at, run_count) are left out: agno has no place for them.

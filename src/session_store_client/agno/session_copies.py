@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any
 
 from session_store_client._json import dumps
 from session_store_client.models import Session
@@ -28,23 +29,23 @@ DEFAULT_MAX_COPIES = 64
 @dataclass
 class SessionCopy:
     session: Session  # without runs
-    runs: "OrderedDict[str, bytes]" = field(default_factory=OrderedDict)  # run_id -> JSON, stored order
+    runs: OrderedDict[str, bytes] = field(default_factory=OrderedDict)  # run_id -> JSON, stored order
 
     @property
     def etag(self) -> str:
         return f'"{self.session.version}"'
 
-    def run_dicts(self) -> List[Dict[str, Any]]:
+    def run_dicts(self) -> list[dict[str, Any]]:
         return [json.loads(text) for text in self.runs.values()]
 
 
 class SessionCopies:
     def __init__(self, max_copies: int = DEFAULT_MAX_COPIES):
         self._max_copies = max_copies
-        self._copies: "OrderedDict[str, SessionCopy]" = OrderedDict()
+        self._copies: OrderedDict[str, SessionCopy] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, session_id: str) -> Optional[SessionCopy]:
+    def get(self, session_id: str) -> SessionCopy | None:
         with self._lock:
             copy = self._copies.get(session_id)
             if copy is not None:
@@ -58,13 +59,17 @@ class SessionCopies:
         self._store(session.session_id, copy)
         return copy
 
-    def advance(self, written: Session, runs: Iterable[Dict[str, Any]]) -> None:
+    def advance(self, written: Session, runs: Iterable[dict[str, Any]]) -> None:
         """After this process wrote `runs` (merged by run_id) and the server answered `written`."""
         meta = written.response_meta
         if meta is not None and meta.created:
             # This write created the session: it holds exactly these runs.
-            self._store(written.session_id, SessionCopy(written.model_copy(update={"runs": None}),
-                                                        OrderedDict((run["run_id"], dumps(run)) for run in runs)))
+            self._store(
+                written.session_id,
+                SessionCopy(
+                    written.model_copy(update={"runs": None}), OrderedDict((run["run_id"], dumps(run)) for run in runs)
+                ),
+            )
             return
         with self._lock:
             copy = self._copies.get(written.session_id)

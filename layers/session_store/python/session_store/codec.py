@@ -79,8 +79,11 @@ def _parse_exact_float(text: str) -> float | _InexactNumber:
     # exactly when that form has the value that was sent (1E5 -> 100000.0 is equal; -1e-400 ->
     # -0.0 or 31 significant digits -> 17 are not).
     if repr(value) != text and Decimal(repr(value)) != Decimal(text):
-        return _InexactNumber(text, "cannot be kept exactly: a 64-bit float holds about 17 significant digits "
-                                    "between 1e-308 and 1e308 (send it as a string to keep it as written)")
+        return _InexactNumber(
+            text,
+            "cannot be kept exactly: a 64-bit float holds about 17 significant digits "
+            "between 1e-308 and 1e308 (send it as a string to keep it as written)",
+        )
     return value
 
 
@@ -106,8 +109,9 @@ def loads_request(text: str) -> Any:
 
 
 def _field(path: list[Any]) -> str:
-    parts = [part.encode("utf-8", "backslashreplace").decode()[:64] if isinstance(part, str) else str(part)
-             for part in path]
+    parts = [
+        part.encode("utf-8", "backslashreplace").decode()[:64] if isinstance(part, str) else str(part) for part in path
+    ]
     return ".".join(parts) or "body"
 
 
@@ -125,8 +129,9 @@ def _refuse_unfaithful(document: Any, strings: bool, deep: bool) -> None:
         if isinstance(value, dict):
             for key, item in reversed(value.items()):
                 if strings and _SURROGATES.search(key):
-                    raise UnfaithfulJson(_field([*path, key]), "the key holds a lone UTF-16 surrogate, "
-                                                               "which is not Unicode text")
+                    raise UnfaithfulJson(
+                        _field([*path, key]), "the key holds a lone UTF-16 surrogate, which is not Unicode text"
+                    )
                 stack.append((item, [*path, key]))
         elif isinstance(value, list):
             stack.extend((item, [*path, index]) for index, item in reversed(list(enumerate(value))))

@@ -112,8 +112,9 @@ class Table:
             for _ in self._until_processed("batch_write_item", request, "UnprocessedItems", "deletes"):
                 pass
 
-    def _until_processed(self, operation: str, request: dict[str, Any], unprocessed: str, what: str
-                         ) -> Iterator[dict[str, Any]]:
+    def _until_processed(
+        self, operation: str, request: dict[str, Any], unprocessed: str, what: str
+    ) -> Iterator[dict[str, Any]]:
         """Send a batch request, then what DynamoDB left unprocessed, with backoff between tries."""
         for attempt in range(BATCH_ATTEMPTS):
             response = self.call(operation, RequestItems=request)

@@ -41,6 +41,8 @@ RUNNING, DONE, FAILED = "running", "done", "failed"
 # A failing batch is retried this many times (each retry is the next save's stream record), then
 # the job is failed and alarmed on. Backoff doubles from 1 s: about half a minute in all.
 MAX_FAILURES = 5
+
+
 def new_erasure_id(now_ms: int) -> str:
     """Time-ordered (hex milliseconds) and unguessable."""
     return f"{now_ms:012x}{secrets.token_hex(6)}"
@@ -62,8 +64,11 @@ class ErasureGate:
         """Session ids of a list page that are erased (one BatchGetItem for the page's users)."""
         users = sorted({session.user_id for session in sessions if session.user_id})
         latest = self.users.latest_of(users) if users else {}
-        return {session.session_id for session in sessions
-                if session.user_id in latest and incarnation_erased(session.incarnation, latest[session.user_id])}
+        return {
+            session.session_id
+            for session in sessions
+            if session.user_id in latest and incarnation_erased(session.incarnation, latest[session.user_id])
+        }
 
     def check_new_incarnation(self, user_id: str | None, now: int) -> None:
         """A write is about to start an incarnation for `user_id`: refuse it within the cutoff second."""
@@ -93,8 +98,13 @@ def start(users: UserRepository, user_id: str, clock: Callable[[], float] = time
                 return resumed
             return job
         now = clock()
-        job = ErasureJob(user_id=user_id, erasure_id=new_erasure_id(int(now * 1000)), status=RUNNING,
-                         cutoff=int(now), started_at=int(now))
+        job = ErasureJob(
+            user_id=user_id,
+            erasure_id=new_erasure_id(int(now * 1000)),
+            status=RUNNING,
+            cutoff=int(now),
+            started_at=int(now),
+        )
         try:
             users.start_job(job, latest)
         except errors.Conflict:
@@ -133,8 +143,13 @@ def advance(
         failed = failures >= MAX_FAILURES
         if not failed:
             sleep(min(2.0 ** (failures - 1), 8.0))
-        after = _replace(job, failures=failures, last_error=f"{type(error).__name__}: {error}", seq=seq + 1,
-                         status=FAILED if failed else RUNNING)
+        after = _replace(
+            job,
+            failures=failures,
+            last_error=f"{type(error).__name__}: {error}",
+            seq=seq + 1,
+            status=FAILED if failed else RUNNING,
+        )
         _save(users, after, seq)
         if failed:
             on_failed(after)

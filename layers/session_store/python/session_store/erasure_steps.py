@@ -21,7 +21,6 @@ RECORDS_PER_BATCH = 500
 ERASE_WORKERS = 8
 
 
-
 def incarnation_erased(incarnation: str, latest: Latest | None) -> bool:
     return latest is not None and items.incarnation_started_at(incarnation) <= latest.cutoff
 
@@ -164,13 +163,13 @@ class IdempotencyRecordsStep:
 
         progress = Progress()
         records, after = users.idempotency_records((cursor or {}).get("after"), RECORDS_PER_BATCH)
-        doomed = [record[names.SORT_KEY]["S"] for record in records
-                  if idempotency.response_user_id(record) == job.user_id
-                  and idempotency.recorded_at(record) <= job.cutoff]
+        doomed = [
+            record[names.SORT_KEY]["S"]
+            for record in records
+            if idempotency.response_user_id(record) == job.user_id and idempotency.recorded_at(record) <= job.cutoff
+        ]
         users.delete_idempotency_records(doomed)
         progress.add(self.name, len(doomed))
         progress.cursor = {"after": after}
         progress.finished = after is None
         return progress
-
-

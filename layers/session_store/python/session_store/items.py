@@ -91,7 +91,7 @@ def new_incarnation() -> str:
 
 def incarnation_started_at(incarnation: str) -> int:
     """The Unix second an incarnation began (new_incarnation's hex prefix; erasures compare it)."""
-    return int(incarnation[: -_INCARNATION_ENTROPY_HEX], 16)
+    return int(incarnation[:-_INCARNATION_ENTROPY_HEX], 16)
 
 
 def new_run_order_ids(count: int) -> list[str]:

@@ -118,14 +118,20 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
         if descending:
             index_high = min(index_high, after)  # an entry's key never exceeds its session's
         else:
-            index_low = max(index_low, after if slack == 0 else
-                            keys.order_key_bound(keys.order_key_time(after) - slack, upper=False))
+            index_low = max(
+                index_low,
+                after if slack == 0 else keys.order_key_bound(keys.order_key_time(after) - slack, upper=False),
+            )
     page_size = query.limit + 1
-    entries = _Entries([
-        repository.query_index(index, partition, (index_low, index_high), not descending, page_size, now,
-                               query.session_name)
-        for partition in partitions
-    ], descending)
+    entries = _Entries(
+        [
+            repository.query_index(
+                index, partition, (index_low, index_high), not descending, page_size, now, query.session_name
+            )
+            for partition in partitions
+        ],
+        descending,
+    )
 
     def wanted(key: str, session: StoredSession) -> bool:
         beyond_cursor = after is None or (key < after if descending else key > after)
@@ -152,8 +158,11 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
             # Enough candidates, but an unread entry might still list before the last one needed:
             # read every such entry (the slack window), nothing further.
             boundary = ranked[needed - 1]
-            while entries.peek() is not None and not _ahead_of(boundary, entries.peek(), slack, descending) \
-                    and len(batch) < _FETCH_LIMIT:
+            while (
+                entries.peek() is not None
+                and not _ahead_of(boundary, entries.peek(), slack, descending)
+                and len(batch) < _FETCH_LIMIT
+            ):
                 batch.append(entries.take())
         else:
             while entries.peek() is not None and len(batch) < min(needed - len(ranked), _FETCH_LIMIT):
@@ -166,7 +175,11 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
             session = found.get(session_id)
             # The index is eventually consistent (and created-at indexes cannot filter): skip what
             # was deleted, has expired or does not match.
-            if session is not None and session_id not in erased and wanted(key := _real_key(session, query.sort_by), session):
+            if (
+                session is not None
+                and session_id not in erased
+                and wanted(key := _real_key(session, query.sort_by), session)
+            ):
                 candidates[key] = session
     has_more = bool(candidates) or entries.peek() is not None
     page: dict[str, Any] = {
@@ -182,7 +195,9 @@ def _with_runs(repository: SessionRepository, session: StoredSession) -> dict[st
     """The listed session with its runs, when it has few enough (see MAX_LISTED_RUNS_PER_SESSION)."""
     body = session.public()
     if session.run_count <= MAX_LISTED_RUNS_PER_SESSION:
-        found, _ = repository.query_runs(session.session_id, session.incarnation, MAX_LISTED_RUNS_PER_SESSION, True, None)
+        found, _ = repository.query_runs(
+            session.session_id, session.incarnation, MAX_LISTED_RUNS_PER_SESSION, True, None
+        )
         body["runs"] = [repository.decode_run(item) for item in found]
     return body
 
@@ -232,11 +247,19 @@ def _total(repository: SessionRepository, query: SessionListQuery, scope: str, p
         if sure_low <= sure_high:
             total += repository.count_index(index, partition, (sure_low, sure_high), now, query.session_name)
             # Surely within the bounds, but perhaps expiring within the slack: check each.
-            open_ids.update(session_id for _, session_id in repository.query_index(
-                index, partition, (sure_low, sure_high), True, 100, now, query.session_name, expiring_by=now))
+            open_ids.update(
+                session_id
+                for _, session_id in repository.query_index(
+                    index, partition, (sure_low, sure_high), True, 100, now, query.session_name, expiring_by=now
+                )
+            )
         for low, high in open_ranges:
-            open_ids.update(session_id for _, session_id in repository.query_index(
-                index, partition, (low, high), True, 100, now, query.session_name))
+            open_ids.update(
+                session_id
+                for _, session_id in repository.query_index(
+                    index, partition, (low, high), True, 100, now, query.session_name
+                )
+            )
     found = repository.batch_get_sessions(sorted(open_ids)) if open_ids else {}
     for session in found.values():
         in_bounds = (start is None or session.updated_at >= start) and (end is None or session.updated_at <= end)

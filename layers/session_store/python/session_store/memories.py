@@ -82,9 +82,12 @@ class MemoryService:
     def _live(self, memory_id: str, user_id: str | None) -> StoredMemory:
         validate_identifier(memory_id, "memory_id")
         memory = self.repository.get_memory(memory_id)
-        if memory is None or is_expired(memory.expires_at, self.now()) or (
-            user_id is not None and memory.user_id != user_id
-        ) or self._erased(memory):
+        if (
+            memory is None
+            or is_expired(memory.expires_at, self.now())
+            or (user_id is not None and memory.user_id != user_id)
+            or self._erased(memory)
+        ):
             raise errors.NotFound(f"memory {memory_id!r} does not exist")
         return memory
 
@@ -95,14 +98,18 @@ class MemoryService:
     def _erased_among(self, memories: list[StoredMemory]) -> set[str]:
         users = sorted({memory.user_id for memory in memories if memory.user_id})
         latest = self.erasures.users.latest_of(users) if users else {}
-        return {memory.memory_id for memory in memories
-                if memory.user_id in latest and memory_erased(memory.stored_at, latest[memory.user_id])}
+        return {
+            memory.memory_id
+            for memory in memories
+            if memory.user_id in latest and memory_erased(memory.stored_at, latest[memory.user_id])
+        }
 
     def get_memory(self, memory_id: str, user_id: str | None = None, *, actor: Actor = ANONYMOUS) -> dict[str, Any]:
         return self._live(memory_id, actor.reads_as(user_id)).public()
 
-    def put_memory(self, memory_id: str, write: MemoryWrite, *, actor: Actor = ANONYMOUS
-                   ) -> tuple[dict[str, Any], bool]:
+    def put_memory(
+        self, memory_id: str, write: MemoryWrite, *, actor: Actor = ANONYMOUS
+    ) -> tuple[dict[str, Any], bool]:
         """Create (True) or replace (False) a memory; returns it as stored. The actor's subject,
         when it has one, is the owner the write names."""
         owner = actor.writes_as(write.user_id)
@@ -197,12 +204,16 @@ class MemoryService:
             low, high = (low, after) if descending else (after, high)
         now = self.now()
         streams = [
-            self.repository.query_memory_index(index, partition, (low, high), not descending, page_size, now, exclude=after)
+            self.repository.query_memory_index(
+                index, partition, (low, high), not descending, page_size, now, exclude=after
+            )
             for partition in partitions
         ]
         return heapq.merge(*streams, reverse=descending) if len(streams) > 1 else streams[0]
 
-    def _matching(self, query: MemoryListQuery, ordered: Iterator[tuple[str, str]]) -> Iterator[tuple[str, StoredMemory]]:
+    def _matching(
+        self, query: MemoryListQuery, ordered: Iterator[tuple[str, str]]
+    ) -> Iterator[tuple[str, StoredMemory]]:
         now = self.now()
         while batch := list(islice(ordered, _FETCH_BATCH)):
             found = self.repository.batch_get_memories([memory_id for _, memory_id in batch])
@@ -253,8 +264,9 @@ class MemoryService:
             found.update(topic for topic in memory.record.get("topics") or [] if isinstance(topic, str))
         return sorted(found)
 
-    def stats(self, user_id: str | None, limit: int | None, page: int | None, *, actor: Actor = ANONYMOUS
-              ) -> dict[str, Any]:
+    def stats(
+        self, user_id: str | None, limit: int | None, page: int | None, *, actor: Actor = ANONYMOUS
+    ) -> dict[str, Any]:
         """Per user: how many memories and when the latest was updated; newest first. Memories of
         no user are not counted (as in agno)."""
         user_id = actor.lists_as(user_id)
@@ -269,8 +281,9 @@ class MemoryService:
             latest = entry["last_memory_updated_at"]
             if memory.updated_at is not None and (latest is None or memory.updated_at > latest):
                 entry["last_memory_updated_at"] = memory.updated_at
-        ranked = sorted(per_user.values(), key=lambda entry: (entry["last_memory_updated_at"] or 0, entry["user_id"]),
-                        reverse=True)
+        ranked = sorted(
+            per_user.values(), key=lambda entry: (entry["last_memory_updated_at"] or 0, entry["user_id"]), reverse=True
+        )
         start = (page - 1) * limit if limit is not None and page is not None else 0
         window = ranked[start : start + limit] if limit is not None else ranked
         return {"stats": window, "total": len(ranked)}

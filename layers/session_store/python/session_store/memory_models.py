@@ -103,4 +103,3 @@ class MemoryStatsPage(BaseModel):
 
 class DeletedMemories(BaseModel):
     deleted: list[str] = Field(description="the ids that were deleted (the others did not exist or match)")
-

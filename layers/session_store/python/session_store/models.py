@@ -114,13 +114,11 @@ class SessionListQuery(BaseModel):
 
     @model_validator(mode="after")
     def _one_component_filter(self) -> SessionListQuery:
-        given = {
-            kind: getattr(self, field) for kind, field in COMPONENT_FIELDS.items() if getattr(self, field)
-        }
+        given = {kind: getattr(self, field) for kind, field in COMPONENT_FIELDS.items() if getattr(self, field)}
         if len(given) + (self.component_id is not None) > 1:
             raise ValueError("give at most one of component_id, agent_id, team_id, workflow_id")
         if given:
-            (kind, _), = given.items()
+            ((kind, _),) = given.items()
             if self.session_type not in (None, kind):
                 raise ValueError(f"{COMPONENT_FIELDS[kind]} filters {kind} sessions, not {self.session_type}")
         if (

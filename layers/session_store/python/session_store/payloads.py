@@ -63,10 +63,16 @@ class PayloadStore:
         object_key = self.new_object_key(session_id, run_sk)
         # Above the inline limit the codec has always gzipped the text (its threshold is far lower).
         body = attribute["B"] if "B" in attribute else gzip.compress(attribute["S"].encode(), mtime=0)
-        self._s3("write run payloads to", "put_object",
-                 Bucket=self._bucket, Key=object_key, Body=body, ContentEncoding="gzip",
-                 ContentType="application/json",
-                 Metadata={"session-id": quote(session_id, safe=""), "run-sk": run_sk})
+        self._s3(
+            "write run payloads to",
+            "put_object",
+            Bucket=self._bucket,
+            Key=object_key,
+            Body=body,
+            ContentEncoding="gzip",
+            ContentType="application/json",
+            Metadata={"session-id": quote(session_id, safe=""), "run-sk": run_sk},
+        )
         return {PAYLOAD_OBJECT_ATTRIBUTE: {"S": object_key}}
 
     def copy_payload(self, session_id: str, run_sk: str, item: dict[str, Any]) -> dict[str, Any]:
@@ -77,10 +83,17 @@ class PayloadStore:
         if object_key is None:
             return {}
         new_key = self.new_object_key(session_id, run_sk)
-        self._s3("copy run payloads in", "copy_object", Bucket=self._bucket, Key=new_key,
-                 CopySource={"Bucket": self._bucket, "Key": object_key}, MetadataDirective="REPLACE",
-                 ContentEncoding="gzip", ContentType="application/json",
-                 Metadata={"session-id": quote(session_id, safe=""), "run-sk": run_sk})
+        self._s3(
+            "copy run payloads in",
+            "copy_object",
+            Bucket=self._bucket,
+            Key=new_key,
+            CopySource={"Bucket": self._bucket, "Key": object_key},
+            MetadataDirective="REPLACE",
+            ContentEncoding="gzip",
+            ContentType="application/json",
+            Metadata={"session-id": quote(session_id, safe=""), "run-sk": run_sk},
+        )
         return {PAYLOAD_OBJECT_ATTRIBUTE: {"S": new_key}}
 
     def decode_run(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -107,8 +120,12 @@ class PayloadStore:
             raise RuntimeError(f"{len(keys)} run payloads are in S3, but no payload bucket is configured")
         for start in range(0, len(keys), _DELETE_BATCH):
             batch = keys[start : start + _DELETE_BATCH]
-            response = self._s3("delete run payloads from", "delete_objects", Bucket=self._bucket,
-                                Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True})
+            response = self._s3(
+                "delete run payloads from",
+                "delete_objects",
+                Bucket=self._bucket,
+                Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
+            )
             failed = response.get("Errors") or []
             if failed:
                 sample = ", ".join(f"{error.get('Key')}: {error.get('Code')}" for error in failed[:3])

@@ -13,7 +13,10 @@ from session_store.expressions import Expression
 from session_store.payloads import PayloadStore, offloaded_keys
 from session_store.table import INDEXED_EXPIRY_ATTRIBUTE, SESSION_NAME_SEARCH_ATTRIBUTE, IndexDefinition
 
-def _list_filter(expression: Expression, expiring_after: int, expiring_by: int | None, name_contains: str | None = None) -> str:
+
+def _list_filter(
+    expression: Expression, expiring_after: int, expiring_by: int | None, name_contains: str | None = None
+) -> str:
     """Expired sessions stay in the indexes until DynamoDB's TTL removes them: filter out entries
     whose expiry (as of the entry's last move) is at or before `expiring_after`, and, with
     `expiring_by`, those expiring later than it."""
@@ -29,17 +32,20 @@ def _list_filter(expression: Expression, expiring_after: int, expiring_by: int |
     return condition
 
 
-def _partition_range(
-    expression: Expression, index: IndexDefinition, partition: str, bounds: tuple[str, str]
-) -> str:
+def _partition_range(expression: Expression, index: IndexDefinition, partition: str, bounds: tuple[str, str]) -> str:
     pk_name, sk_name = expression.name(index.partition_key), expression.name(index.sort_key)
     low, high = (expression.value(items.s(bound)) for bound in bounds)
     return f"{pk_name} = {expression.value(items.s(partition))} AND {sk_name} BETWEEN {low} AND {high}"
 
 
 class SessionRepository(Table):
-    def __init__(self, client: Any, table_name: str, payloads: PayloadStore | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        payloads: PayloadStore | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         super().__init__(client, table_name, sleep)
         self.payloads = payloads or PayloadStore()
 
@@ -145,7 +151,8 @@ class SessionRepository(Table):
         expression = Expression()
         filter_expression = (
             _list_filter(expression, now - index.slack_seconds, expiring_by, name_contains)
-            if index.filters_in_query else None
+            if index.filters_in_query
+            else None
         )
         condition = _partition_range(expression, index, partition, bounds)
         arguments = {

@@ -12,9 +12,7 @@ def default_policy(retention_days: int) -> ExpiryPolicy:
     return "sliding" if retention_days > 0 else "never"
 
 
-def expiry_after_write(
-    policy: ExpiryPolicy, pinned_at: int | None, now: int, retention_days: int
-) -> int | None:
+def expiry_after_write(policy: ExpiryPolicy, pinned_at: int | None, now: int, retention_days: int) -> int | None:
     """The expires_at a session gets when it is written under `policy`."""
     if policy == "pinned":
         return pinned_at

@@ -10,13 +10,20 @@ from session_store.auth import ANONYMOUS, Actor
 from session_store.models import COMPONENT_FIELDS, ID_FIELDS, Preconditions, RunListQuery, SessionType, SessionWrite
 from session_store.retention import expiry_after_write
 from session_store.service_base import validate_identifier
-from session_store.upsert import Upserts, UpsertResult
+from session_store.upsert import UpsertResult, Upserts
 
 
 class RunOperations(Upserts):
     def put_run(
-        self, session_id: str, run_id: str, run: dict[str, Any], session_type: SessionType | None,
-        preconditions: Preconditions, user_id: str | None = None, *, actor: Actor = ANONYMOUS,
+        self,
+        session_id: str,
+        run_id: str,
+        run: dict[str, Any],
+        session_type: SessionType | None,
+        preconditions: Preconditions,
+        user_id: str | None = None,
+        *,
+        actor: Actor = ANONYMOUS,
     ) -> UpsertResult:
         """Create or replace one run; a missing session is created from the run's ids."""
         actor.run_owner(run)
@@ -30,14 +37,16 @@ class RunOperations(Upserts):
         ids = {name: run.get(name) for name in ID_FIELDS if isinstance(run.get(name), str) and run.get(name)}
         for name, value in ids.items():
             validate_identifier(value, f"run.{name}")
-        derived_type = next((kind for kind, name in COMPONENT_FIELDS.items() if kind != "agent" and ids.get(name)),
-                            "agent")
+        derived_type = next(
+            (kind for kind, name in COMPONENT_FIELDS.items() if kind != "agent" and ids.get(name)), "agent"
+        )
         defaults = {**ids, "session_type": session_type or derived_type}
         write = SessionWrite(runs=[run], user_id=ids.get("user_id"))
         return self.upsert_session(session_id, write, preconditions, defaults, user_id, runs_field="body", actor=actor)
 
-    def get_run(self, session_id: str, run_id: str, user_id: str | None = None, *, actor: Actor = ANONYMOUS
-                ) -> dict[str, Any]:
+    def get_run(
+        self, session_id: str, run_id: str, user_id: str | None = None, *, actor: Actor = ANONYMOUS
+    ) -> dict[str, Any]:
         session = self.live_session(session_id, actor.reads_as(user_id))
         location = self.repository.run_locations(session_id, session.incarnation, [run_id]).get(run_id)
         item = self.repository.get_run_item(session_id, location) if location else None
@@ -45,8 +54,15 @@ class RunOperations(Upserts):
             raise errors.NotFound(f"run {run_id!r} does not exist in session {session_id!r}")
         return self.repository.decode_run(item)
 
-    def delete_run(self, session_id: str, run_id: str, user_id: str | None = None,
-                   if_match: int | None = None, *, actor: Actor = ANONYMOUS) -> None:
+    def delete_run(
+        self,
+        session_id: str,
+        run_id: str,
+        user_id: str | None = None,
+        if_match: int | None = None,
+        *,
+        actor: Actor = ANONYMOUS,
+    ) -> None:
         user_id = actor.reads_as(user_id)
 
         def attempt() -> None:
@@ -62,8 +78,9 @@ class RunOperations(Upserts):
 
         self._with_retries(attempt)
 
-    def list_runs(self, session_id: str, query: RunListQuery, user_id: str | None = None,
-                  *, actor: Actor = ANONYMOUS) -> tuple[dict[str, Any], int]:
+    def list_runs(
+        self, session_id: str, query: RunListQuery, user_id: str | None = None, *, actor: Actor = ANONYMOUS
+    ) -> tuple[dict[str, Any], int]:
         """A page of the session's runs, and the session's version (the page's ETag)."""
         session = self.live_session(session_id, actor.reads_as(user_id))
         page = listing.list_runs(self.repository, session_id, session.incarnation, query, self.cursor_key)

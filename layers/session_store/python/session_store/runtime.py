@@ -34,6 +34,7 @@ def _refuse_past_deadline(**_: Any) -> None:
         # Raised inside botocore's send: not an HTTP error, so botocore neither retries nor wraps it.
         raise ServiceUnavailable("the session table did not answer in time; retry")
 
+
 # Called with (service name, client) for each AWS client the functions create, before first use:
 # the benchmarks meter consumed capacity on the very client the service calls through.
 client_observers: list[Callable[[str, Any], None]] = []

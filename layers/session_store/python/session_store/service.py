@@ -62,14 +62,22 @@ class SessionService(RunOperations):
             # Fewer runs than the session counts: a large update may have published a new
             # incarnation since the session item was read, and the cascade be removing the runs
             # read under the old one. Read again, rather than return part of a version.
-            if len(found) >= min(session.run_count, runs_limit or session.run_count) or attempt == MAX_READ_ATTEMPTS - 1:
+            if (
+                len(found) >= min(session.run_count, runs_limit or session.run_count)
+                or attempt == MAX_READ_ATTEMPTS - 1
+            ):
                 body["runs"] = [self.repository.decode_run(item) for item in found]
                 return body
         raise AssertionError("unreachable: the last attempt returns")
 
     def patch_session(
-        self, session_id: str, patch: SessionPatch, preconditions: Preconditions, user_id: str | None = None,
-        *, actor: Actor = ANONYMOUS,
+        self,
+        session_id: str,
+        patch: SessionPatch,
+        preconditions: Preconditions,
+        user_id: str | None = None,
+        *,
+        actor: Actor = ANONYMOUS,
     ) -> StoredSession:
         """RFC 7396 merge of the object fields, as an upsert of the merged values. `user_id` names
         the owner the request expects: another owner's session is a 403, as on every write."""
@@ -90,15 +98,17 @@ class SessionService(RunOperations):
                 return self._upsert_once(session_id, write, preconditions, {}, None, user_id).session
             try:
                 # The merge was computed from `current`: write it only onto that version.
-                return self._upsert_once(session_id, write, Preconditions(if_match=current.version), {},
-                                         None, user_id).session
+                return self._upsert_once(
+                    session_id, write, Preconditions(if_match=current.version), {}, None, user_id
+                ).session
             except errors.PreconditionFailed as error:
                 raise errors.Conflict("the session changed during the patch") from error
 
         return self._with_retries(attempt)
 
-    def delete_session(self, session_id: str, user_id: str | None = None, if_match: int | None = None,
-                       *, actor: Actor = ANONYMOUS) -> None:
+    def delete_session(
+        self, session_id: str, user_id: str | None = None, if_match: int | None = None, *, actor: Actor = ANONYMOUS
+    ) -> None:
         """Delete the session item; the stream cascade removes its runs (see handlers/cascade.py)."""
         validate_identifier(session_id, "session_id")
 

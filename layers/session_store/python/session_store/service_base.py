@@ -68,7 +68,10 @@ class ServiceBase:
         return int(self._clock())
 
     def live_session(
-        self, session_id: str, user_id: str | None = None, session_type: str | None = None,
+        self,
+        session_id: str,
+        user_id: str | None = None,
+        session_type: str | None = None,
         if_match: int | None = None,
     ) -> StoredSession:
         """The session if it exists, has not expired and matches the filters, else 404; and at

@@ -12,8 +12,6 @@ from session_store import names
 from session_store.cursor import LOCAL_CURSOR_KEY
 
 
-
-
 class Settings(BaseModel, frozen=True):
     table_name: str = Field(min_length=3)
     retention_days: int = Field(default=names.DEFAULT_RETENTION_DAYS, ge=0)

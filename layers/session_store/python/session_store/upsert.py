@@ -27,9 +27,10 @@ class UpsertResult:
 
 
 def refuse_foreign_owner(session_id: str, owner: str | None, named: list[tuple[str, str, Any]]) -> None:
-    """On every write path, a write that names a user_id other than the session's owner (the stored one, or the one this write gives a new session) changes nothing
-    and is a 403. `named` holds (field, location, user_id) for each place a write names a user:
-    the body's user_id, each run's user_id, the `?user_id=` of the request."""
+    """On every write path, a write that names a user_id other than the session's owner (the
+    stored one, or the one this write gives a new session) changes nothing and is a 403. `named`
+    holds (field, location, user_id) for each place a write names a user: the body's user_id, each
+    run's user_id, the `?user_id=` of the request."""
     if owner is None:
         return
     for field, location, user_id in named:
@@ -49,8 +50,13 @@ def _refuse_foreign_runs(session_id: str, runs: list[dict[str, Any]], field: str
         if "session_id" in run and run["session_id"] is not None and run["session_id"] != session_id:
             raise errors.ValidationFailed(
                 "a run names another session than the one it is written to",
-                errors=[{"field": f"{where}.session_id".removeprefix("body."), "location": "body",
-                         "message": "must be null or equal the path's session_id"}],
+                errors=[
+                    {
+                        "field": f"{where}.session_id".removeprefix("body."),
+                        "location": "body",
+                        "message": "must be null or equal the path's session_id",
+                    }
+                ],
             )
         wire.refuse_unservable_run(run, where)
 
@@ -79,13 +85,26 @@ class Upserts(ServiceBase):
         _refuse_foreign_runs(session_id, write.runs or [], runs_field)
         owner, named_owner = actor.writes_as(write.user_id), actor.writes_as(user_id)
         return self._with_retries(
-            lambda: self._upsert_once(session_id, write, preconditions or Preconditions(), creation_defaults or {},
-                                      owner, named_owner, runs_field)
+            lambda: self._upsert_once(
+                session_id,
+                write,
+                preconditions or Preconditions(),
+                creation_defaults or {},
+                owner,
+                named_owner,
+                runs_field,
+            )
         )
 
     def _upsert_once(
-        self, session_id: str, write: SessionWrite, preconditions: Preconditions, defaults: dict[str, Any],
-        owner: str | None, named_owner: str | None = None, runs_field: str = "runs",
+        self,
+        session_id: str,
+        write: SessionWrite,
+        preconditions: Preconditions,
+        defaults: dict[str, Any],
+        owner: str | None,
+        named_owner: str | None = None,
+        runs_field: str = "runs",
     ) -> UpsertResult:
         """One attempt. `owner`: the user_id the write gives the session (the body's, or the actor's)."""
         now = self.now()
@@ -99,12 +118,18 @@ class Upserts(ServiceBase):
         sent = set(write.model_fields_set) | ({"user_id"} if owner is not None else set())
         after = self._session_after(session_id, alive, stored, write, owner, sent, defaults, now)
         stored_owner = alive.user_id if alive is not None and alive.user_id is not None else after.user_id
-        refuse_foreign_owner(session_id, stored_owner, [
-            ("user_id", "body", owner),
-            ("user_id", "query", named_owner),
-            *((f"{runs_field}.{index}.user_id" if runs_field == "runs" else "user_id", "body", run.get("user_id"))
-              for index, run in enumerate(write.runs or [])),
-        ])
+        refuse_foreign_owner(
+            session_id,
+            stored_owner,
+            [
+                ("user_id", "body", owner),
+                ("user_id", "query", named_owner),
+                *(
+                    (f"{runs_field}.{index}.user_id" if runs_field == "runs" else "user_id", "body", run.get("user_id"))
+                    for index, run in enumerate(write.runs or [])
+                ),
+            ],
+        )
         wire.refuse_unservable_session(after.public())
         runs = list({run["run_id"]: run for run in write.runs or []}.values())
         locations = (
@@ -114,7 +139,11 @@ class Upserts(ServiceBase):
         )
         new_count = sum(1 for run in runs if run["run_id"] not in locations)
         groups, new_run_ids = writes.run_operations(
-            session_id, after.incarnation, runs, locations, items.new_run_order_ids(new_count),
+            session_id,
+            after.incarnation,
+            runs,
+            locations,
+            items.new_run_order_ids(new_count),
             self.repository.payloads,
         )
         after.run_count = (alive.run_count if alive else 0) + len(new_run_ids)
@@ -122,10 +151,12 @@ class Upserts(ServiceBase):
             self.erasures.check_new_incarnation(after.user_id, now)
             self._create(stored, after, groups)
         elif len(writes.chunk(groups)) == 1:
-            self.repository.transact([
-                writes.session_update(alive, after, sent, len(new_run_ids), preconditions.if_match),
-                *[operation for group in groups for operation in group],
-            ])
+            self.repository.transact(
+                [
+                    writes.session_update(alive, after, sent, len(new_run_ids), preconditions.if_match),
+                    *[operation for group in groups for operation in group],
+                ]
+            )
         else:
             # Its payloads are written again under the new incarnation: these are nobody's.
             self.repository.discard_payloads(op for group in groups for op in group)
@@ -197,7 +228,11 @@ class Upserts(ServiceBase):
         self.repository.transact([writes.session_put(after, replaced), *[op for g in chunks[-1] for op in g]])
 
     def _update_large(
-        self, before: StoredSession, after: StoredSession, sent: set[str], runs: list[dict[str, Any]],
+        self,
+        before: StoredSession,
+        after: StoredSession,
+        sent: set[str],
+        runs: list[dict[str, Any]],
         if_match: int | None,
     ) -> list[str]:
         """An update too large for one transaction, made atomic (writes.py, "large updates"): under
@@ -211,15 +246,22 @@ class Upserts(ServiceBase):
             existing, _ = self.repository.query_runs(session_id, before.incarnation, None, True, None)
             known = {item["run_id"]["S"] for item in existing}
             new_run_ids = [run["run_id"] for run in runs if run["run_id"] not in known]
-            groups, total = writes.rebuilt_runs(session_id, incarnation, existing, runs,
-                                                items.new_run_order_ids(len(new_run_ids)), self.repository.payloads)
+            groups, total = writes.rebuilt_runs(
+                session_id,
+                incarnation,
+                existing,
+                runs,
+                items.new_run_order_ids(len(new_run_ids)),
+                self.repository.payloads,
+            )
             for chunk in writes.chunk(groups):
-                self.repository.transact([writes.lease_held(session_id, token),
-                                          *[operation for group in chunk for operation in group]])
+                self.repository.transact(
+                    [writes.lease_held(session_id, token), *[operation for group in chunk for operation in group]]
+                )
             after.incarnation, after.run_count = incarnation, total
-            self.repository.transact([
-                writes.session_update(before, after, sent, total - before.run_count, if_match, lease_token=token)
-            ])
+            self.repository.transact(
+                [writes.session_update(before, after, sent, total - before.run_count, if_match, lease_token=token)]
+            )
         except Exception:
             self._abandon(session_id, token, incarnation)
             raise

@@ -20,9 +20,9 @@ from typing import Any
 
 from session_store import codec, erasure, errors, names, wire
 from session_store.auth import ANONYMOUS, Actor
-from session_store.models import SESSION_TYPES
 from session_store.items import StoredSession
 from session_store.memories import MemoryService
+from session_store.models import SESSION_TYPES
 from session_store.service import SessionService
 from session_store.user_repository import ErasureJob, UserRepository
 
@@ -61,8 +61,13 @@ class ExportStore:
         key = f"{names.EXPORT_OBJECT_PREFIX}{digest}/{secrets.token_hex(8)}.jsonl.gz"
         client = self._s3_client()
         try:
-            client.put_object(Bucket=self._bucket, Key=key, Body=gzip.compress(text.encode(), mtime=0),
-                              ContentType=names.NDJSON_CONTENT_TYPE, ContentEncoding="gzip")
+            client.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=gzip.compress(text.encode(), mtime=0),
+                ContentType=names.NDJSON_CONTENT_TYPE,
+                ContentEncoding="gzip",
+            )
         except (ClientError, BotoCoreError) as error:
             raise errors.ServiceUnavailable("could not stage the export in S3; retry") from error
         return client.generate_presigned_url(
@@ -71,8 +76,9 @@ class ExportStore:
 
 
 class UserDataService:
-    def __init__(self, service: SessionService, exports: ExportStore, max_inline_bytes: int,
-                 memories: MemoryService) -> None:
+    def __init__(
+        self, service: SessionService, exports: ExportStore, max_inline_bytes: int, memories: MemoryService
+    ) -> None:
         self.service = service
         self.memories = memories
         self.users = UserRepository(service.repository)
@@ -116,8 +122,13 @@ class UserDataService:
         found = self.service.repository.batch_get_sessions(session_ids)
         live = [found[sid] for sid in dict.fromkeys(session_ids) if sid in found]
         erased = self.service.erasures.erased_among(live)
-        return [session for session in live if session.user_id == user_id and session.session_id not in erased
-                and not (session.expires_at is not None and session.expires_at <= now)]
+        return [
+            session
+            for session in live
+            if session.user_id == user_id
+            and session.session_id not in erased
+            and not (session.expires_at is not None and session.expires_at <= now)
+        ]
 
 
 def _session_records(data: UserDataService, user_id: str) -> Iterator[dict[str, Any]]:

@@ -107,8 +107,12 @@ def job_from_item(item: dict[str, Any]) -> ErasureJob:
 
 
 def _latest_item(job: ErasureJob) -> dict[str, Any]:
-    item = {**latest_key(job.user_id), "erasure_id": s(job.erasure_id), "status": s(job.status),
-            "cutoff": n(job.cutoff)}
+    item = {
+        **latest_key(job.user_id),
+        "erasure_id": s(job.erasure_id),
+        "status": s(job.status),
+        "cutoff": n(job.cutoff),
+    }
     if job.finished_at is not None:
         # Once done, nothing of the user older than the cutoff is left for reads to hide.
         item[names.TTL_ATTRIBUTE] = n(job.finished_at + RECEIPT_SECONDS)
@@ -139,8 +143,9 @@ class UserRepository:
 
     # --- erasure jobs -----------------------------------------------------------------------------
     def latest(self, user_id: str) -> Latest | None:
-        item = self._call("get_item", TableName=self.table_name, Key=latest_key(user_id),
-                          ConsistentRead=True).get("Item")
+        item = self._call("get_item", TableName=self.table_name, Key=latest_key(user_id), ConsistentRead=True).get(
+            "Item"
+        )
         if not item:
             return None
         return Latest(item["erasure_id"]["S"], item["status"]["S"], int(item["cutoff"]["N"]))
@@ -155,8 +160,9 @@ class UserRepository:
         return {user: found[erasure_pk(user)] for user in user_ids if erasure_pk(user) in found}
 
     def get_job(self, user_id: str, erasure_id: str) -> ErasureJob | None:
-        item = self._call("get_item", TableName=self.table_name, Key=job_key(user_id, erasure_id),
-                          ConsistentRead=True).get("Item")
+        item = self._call(
+            "get_item", TableName=self.table_name, Key=job_key(user_id, erasure_id), ConsistentRead=True
+        ).get("Item")
         return job_from_item(item) if item else None
 
     def start_job(self, job: ErasureJob, previous: Latest | None) -> None:
@@ -166,12 +172,16 @@ class UserRepository:
         if previous is None:
             condition = f"attribute_not_exists({expression.name(names.SORT_KEY)})"
         else:
-            condition = (f"{expression.name('erasure_id')} = {expression.value(s(previous.erasure_id))}"
-                         f" AND {expression.name('status')} = {expression.value(s(previous.status))}")
-        self.sessions.transact([
-            {"Put": {"Item": _latest_item(job), **expression.arguments(ConditionExpression=condition)}},
-            {"Put": {"Item": job_item(job), "ConditionExpression": "attribute_not_exists(sk)"}},
-        ])
+            condition = (
+                f"{expression.name('erasure_id')} = {expression.value(s(previous.erasure_id))}"
+                f" AND {expression.name('status')} = {expression.value(s(previous.status))}"
+            )
+        self.sessions.transact(
+            [
+                {"Put": {"Item": _latest_item(job), **expression.arguments(ConditionExpression=condition)}},
+                {"Put": {"Item": job_item(job), "ConditionExpression": "attribute_not_exists(sk)"}},
+            ]
+        )
 
     def save_job(self, job: ErasureJob, expected_seq: int) -> None:
         """Store the job's progress if nobody else has since (seq), and mirror its status into the
@@ -180,10 +190,12 @@ class UserRepository:
         condition = f"{expression.name('seq')} = {expression.value(n(expected_seq))}"
         latest = Expression()
         latest_condition = f"{latest.name('erasure_id')} = {latest.value(s(job.erasure_id))}"
-        self.sessions.transact([
-            {"Put": {"Item": job_item(job), **expression.arguments(ConditionExpression=condition)}},
-            {"Put": {"Item": _latest_item(job), **latest.arguments(ConditionExpression=latest_condition)}},
-        ])
+        self.sessions.transact(
+            [
+                {"Put": {"Item": job_item(job), **expression.arguments(ConditionExpression=condition)}},
+                {"Put": {"Item": _latest_item(job), **latest.arguments(ConditionExpression=latest_condition)}},
+            ]
+        )
 
     # --- the user's sessions ------------------------------------------------------------------------
     def user_sessions(
@@ -193,11 +205,14 @@ class UserRepository:
         `upper`, oldest first): session ids, and the key to continue after (None at the end)."""
         index = index_for("user", "updated_at")
         expression = Expression()
-        condition = f"{expression.name(index.partition_key)} = {expression.value(s(keys.user_partition(user_id, session_type)))}"
+        partition = expression.value(s(keys.user_partition(user_id, session_type)))
+        condition = f"{expression.name(index.partition_key)} = {partition}"
         if upper is not None:
             condition += f" AND {expression.name(index.sort_key)} <= {expression.value(s(upper))}"
         arguments: dict[str, Any] = {
-            "TableName": self.table_name, "IndexName": index.name, "Limit": limit,
+            "TableName": self.table_name,
+            "IndexName": index.name,
+            "Limit": limit,
             **expression.arguments(KeyConditionExpression=condition),
         }
         if start:
@@ -209,15 +224,23 @@ class UserRepository:
     def collection(self, session_id: str) -> Iterator[CollectionItem]:
         """Every item of a session's item collection but its session item, page by page."""
         expression = Expression()
-        condition = (f"{expression.name(names.PARTITION_KEY)} = {expression.value(s(keys.session_pk(session_id)))}"
-                     f" AND {expression.name(names.SORT_KEY)} > {expression.value(s(names.SESSION_META_SK))}")
+        condition = (
+            f"{expression.name(names.PARTITION_KEY)} = {expression.value(s(keys.session_pk(session_id)))}"
+            f" AND {expression.name(names.SORT_KEY)} > {expression.value(s(names.SESSION_META_SK))}"
+        )
         projection = ", ".join(expression.name(a) for a in (names.SORT_KEY, "entity", PAYLOAD_OBJECT_ATTRIBUTE))
-        arguments = {"ConsistentRead": True, "ProjectionExpression": projection,
-                     **expression.arguments(KeyConditionExpression=condition)}
+        arguments = {
+            "ConsistentRead": True,
+            "ProjectionExpression": projection,
+            **expression.arguments(KeyConditionExpression=condition),
+        }
         for response in self.sessions.pages(arguments):
             for item in response.get("Items", []):
-                yield CollectionItem(item[names.SORT_KEY]["S"], item.get("entity", {}).get("S"),
-                                     item.get(PAYLOAD_OBJECT_ATTRIBUTE, {}).get("S"))
+                yield CollectionItem(
+                    item[names.SORT_KEY]["S"],
+                    item.get("entity", {}).get("S"),
+                    item.get(PAYLOAD_OBJECT_ATTRIBUTE, {}).get("S"),
+                )
 
     def delete_items(self, session_id: str, sort_keys: list[str]) -> None:
         pk = s(keys.session_pk(session_id))
@@ -232,28 +255,39 @@ class UserRepository:
         return True
 
     # --- the user's memories ------------------------------------------------------------------------
-    def user_memories(self, user_id: str, start: dict[str, Any] | None, limit: int
-                      ) -> tuple[list[tuple[str, int | None]], dict[str, Any] | None]:
+    def user_memories(
+        self, user_id: str, start: dict[str, Any] | None, limit: int
+    ) -> tuple[list[tuple[str, int | None]], dict[str, Any] | None]:
         """One page of the user's memories (the memories' user partition of the updated-at index):
         (memory id, stored_at) of each, and the key to continue after (None at the end)."""
         index = index_for("user", "updated_at")
         expression = Expression()
-        condition = (f"{expression.name(index.partition_key)} = "
-                     f"{expression.value(s(keys.memory_user_partition(user_id)))}")
+        condition = (
+            f"{expression.name(index.partition_key)} = {expression.value(s(keys.memory_user_partition(user_id)))}"
+        )
         arguments: dict[str, Any] = {
-            "TableName": self.table_name, "IndexName": index.name, "Limit": limit,
+            "TableName": self.table_name,
+            "IndexName": index.name,
+            "Limit": limit,
             **expression.arguments(KeyConditionExpression=condition),
         }
         if start:
             arguments["ExclusiveStartKey"] = start
         response = self._call("query", **arguments)
         ids = [keys.memory_id_from_pk(item[names.PARTITION_KEY]["S"]) for item in response.get("Items", [])]
-        found = self.sessions.batch_get(
-            [memory_key(memory_id) for memory_id in dict.fromkeys(ids)], consistent=True) if ids else []
-        stored = {item["memory_id"]["S"]: int(item[STORED_AT_ATTRIBUTE]["N"]) if STORED_AT_ATTRIBUTE in item else None
-                  for item in found if item.get("user_id", {}).get("S") == user_id}
-        return [(memory_id, stored[memory_id]) for memory_id in dict.fromkeys(ids) if memory_id in stored], \
-            response.get("LastEvaluatedKey")
+        found = (
+            self.sessions.batch_get([memory_key(memory_id) for memory_id in dict.fromkeys(ids)], consistent=True)
+            if ids
+            else []
+        )
+        stored = {
+            item["memory_id"]["S"]: int(item[STORED_AT_ATTRIBUTE]["N"]) if STORED_AT_ATTRIBUTE in item else None
+            for item in found
+            if item.get("user_id", {}).get("S") == user_id
+        }
+        return [
+            (memory_id, stored[memory_id]) for memory_id in dict.fromkeys(ids) if memory_id in stored
+        ], response.get("LastEvaluatedKey")
 
     def delete_memory_stored_by(self, memory_id: str, cutoff: int) -> bool:
         """Delete the memory if it was last stored at or before `cutoff`; False if it was written
@@ -262,9 +296,12 @@ class UserRepository:
         stored_at = expression.name(STORED_AT_ATTRIBUTE)
         condition = f"attribute_not_exists({stored_at}) OR {stored_at} <= {expression.value(n(cutoff))}"
         try:
-            self._call("delete_item", TableName=self.table_name,
-                       Key=memory_key(memory_id),
-                       **expression.arguments(ConditionExpression=condition))
+            self._call(
+                "delete_item",
+                TableName=self.table_name,
+                Key=memory_key(memory_id),
+                **expression.arguments(ConditionExpression=condition),
+            )
         except errors.Conflict:
             return False
         return True
@@ -277,7 +314,9 @@ class UserRepository:
         expression = Expression()
         condition = f"{expression.name(names.PARTITION_KEY)} = {expression.value(s(names.IDEMPOTENCY_PREFIX))}"
         arguments: dict[str, Any] = {
-            "TableName": self.table_name, "Limit": limit, "ConsistentRead": True,
+            "TableName": self.table_name,
+            "Limit": limit,
+            "ConsistentRead": True,
             **expression.arguments(KeyConditionExpression=condition),
         }
         if start:

@@ -52,8 +52,12 @@ def with_index_time(before: StoredSession | None, after: StoredSession, now: int
 
 
 def run_operations(
-    session_id: str, incarnation: str, runs: list[dict[str, Any]], locations: dict[str, str],
-    new_order_ids: list[str], payloads: PayloadStore,
+    session_id: str,
+    incarnation: str,
+    runs: list[dict[str, Any]],
+    locations: dict[str, str],
+    new_order_ids: list[str],
+    payloads: PayloadStore,
 ) -> tuple[list[list[dict[str, Any]]], list[str]]:
     """The operations writing each run (grouped per run) and the run_ids that are new."""
     grouped: list[list[dict[str, Any]]] = []
@@ -67,17 +71,25 @@ def run_operations(
             new_run_ids.append(run_id)
             lookup = items.run_lookup_item(session_id, incarnation, run_id, run_sk)
             # Both conditions make a concurrent first write of the same run_id retry as a replace.
-            grouped.append([
-                _put(items.run_item(session_id, run_sk, run, payloads.encode_run(session_id, run_sk, run)),
-                     "attribute_not_exists({pk})"),
-                _put(lookup, "attribute_not_exists({pk})"),
-            ])
+            grouped.append(
+                [
+                    _put(
+                        items.run_item(session_id, run_sk, run, payloads.encode_run(session_id, run_sk, run)),
+                        "attribute_not_exists({pk})",
+                    ),
+                    _put(lookup, "attribute_not_exists({pk})"),
+                ]
+            )
         else:
             # The run must still be there: a concurrent delete makes this write retry as an append.
-            grouped.append([
-                _put(items.run_item(session_id, run_sk, run, payloads.encode_run(session_id, run_sk, run)),
-                     "attribute_exists({pk})"),
-            ])
+            grouped.append(
+                [
+                    _put(
+                        items.run_item(session_id, run_sk, run, payloads.encode_run(session_id, run_sk, run)),
+                        "attribute_exists({pk})",
+                    ),
+                ]
+            )
     return grouped, new_run_ids
 
 
@@ -142,7 +154,8 @@ def session_update(
     condition = all_of(
         *_unchanged_since_read(expression, before),
         expression.equals_or_absent("version", items.n(if_match)) if if_match is not None else None,
-        _lease_free(expression, after.updated_at) if lease_token is None
+        _lease_free(expression, after.updated_at)
+        if lease_token is None
         else expression.equals_or_absent(LEASE_TOKEN_ATTRIBUTE, items.s(lease_token)),
     )
     return {
@@ -186,16 +199,20 @@ def _lease_free(expression: Expression, now: int) -> str:
 def take_lease(before: StoredSession, token: str, now: int, if_match: int | None) -> dict[str, Any]:
     """UpdateItem arguments taking the session's lease, if it is still what the update read."""
     expression = Expression()
-    update = (f"SET {expression.name(LEASE_TOKEN_ATTRIBUTE)} = {expression.value(items.s(token))}, "
-              f"{expression.name(LEASE_UNTIL_ATTRIBUTE)} = {expression.value(items.n(now + LEASE_SECONDS))}")
+    update = (
+        f"SET {expression.name(LEASE_TOKEN_ATTRIBUTE)} = {expression.value(items.s(token))}, "
+        f"{expression.name(LEASE_UNTIL_ATTRIBUTE)} = {expression.value(items.n(now + LEASE_SECONDS))}"
+    )
     condition = all_of(
         *_unchanged_since_read(expression, before),
         expression.equals_or_absent("version", items.n(before.version)),
         expression.equals_or_absent("version", items.n(if_match)) if if_match is not None else None,
         _lease_free(expression, now),
     )
-    return {"Key": items.session_key(before.session_id),
-            **expression.arguments(UpdateExpression=update, ConditionExpression=condition)}
+    return {
+        "Key": items.session_key(before.session_id),
+        **expression.arguments(UpdateExpression=update, ConditionExpression=condition),
+    }
 
 
 def release_lease(session_id: str, token: str) -> dict[str, Any]:
@@ -203,21 +220,28 @@ def release_lease(session_id: str, token: str) -> dict[str, Any]:
     expression = Expression()
     update = f"REMOVE {expression.name(LEASE_TOKEN_ATTRIBUTE)}, {expression.name(LEASE_UNTIL_ATTRIBUTE)}"
     condition = expression.equals_or_absent(LEASE_TOKEN_ATTRIBUTE, items.s(token))
-    return {"Key": items.session_key(session_id),
-            **expression.arguments(UpdateExpression=update, ConditionExpression=condition)}
+    return {
+        "Key": items.session_key(session_id),
+        **expression.arguments(UpdateExpression=update, ConditionExpression=condition),
+    }
 
 
 def lease_held(session_id: str, token: str) -> dict[str, Any]:
     """A transaction's check that the lease is still `token`'s: a writer that lost it stops."""
     expression = Expression()
     condition = expression.equals_or_absent(LEASE_TOKEN_ATTRIBUTE, items.s(token))
-    return {"ConditionCheck": {"Key": items.session_key(session_id),
-                               **expression.arguments(ConditionExpression=condition)}}
+    return {
+        "ConditionCheck": {"Key": items.session_key(session_id), **expression.arguments(ConditionExpression=condition)}
+    }
 
 
 def rebuilt_runs(
-    session_id: str, incarnation: str, existing: list[dict[str, Any]], runs: list[dict[str, Any]],
-    new_order_ids: list[str], payloads: PayloadStore,
+    session_id: str,
+    incarnation: str,
+    existing: list[dict[str, Any]],
+    runs: list[dict[str, Any]],
+    new_order_ids: list[str],
+    payloads: PayloadStore,
 ) -> tuple[list[list[dict[str, Any]]], int]:
     """Operations writing every run of the session under `incarnation`: the existing run items in
     their order (replaced by `runs` where run_ids match, else copied), then the new runs; with
@@ -234,14 +258,24 @@ def rebuilt_runs(
             copied = items.run_item(session_id, run_sk, run, payloads.encode_run(session_id, run_sk, run))
         else:
             copied = {**item, names.SORT_KEY: items.s(run_sk), **payloads.copy_payload(session_id, run_sk, item)}
-        groups.append([{"Put": {"Item": copied}},
-                       {"Put": {"Item": items.run_lookup_item(session_id, incarnation, run_id, run_sk)}}])
+        groups.append(
+            [
+                {"Put": {"Item": copied}},
+                {"Put": {"Item": items.run_lookup_item(session_id, incarnation, run_id, run_sk)}},
+            ]
+        )
     for run in sent.values():
         run_sk = keys.run_sk(incarnation, next(order_ids))
-        groups.append([
-            {"Put": {"Item": items.run_item(session_id, run_sk, run, payloads.encode_run(session_id, run_sk, run))}},
-            {"Put": {"Item": items.run_lookup_item(session_id, incarnation, run["run_id"], run_sk)}},
-        ])
+        groups.append(
+            [
+                {
+                    "Put": {
+                        "Item": items.run_item(session_id, run_sk, run, payloads.encode_run(session_id, run_sk, run))
+                    }
+                },
+                {"Put": {"Item": items.run_lookup_item(session_id, incarnation, run["run_id"], run_sk)}},
+            ]
+        )
     return groups, len(groups)
 
 
@@ -261,8 +295,9 @@ def chunk(groups: list[list[dict[str, Any]]], reserved: int = 1) -> list[list[li
     count = size = 0
     for group in groups:
         group_size = sum(operation_size(op) for op in group)
-        if chunks[-1] and (count + len(group) > MAX_TRANSACTION_ITEMS - reserved
-                           or size + group_size > MAX_TRANSACTION_BYTES):
+        if chunks[-1] and (
+            count + len(group) > MAX_TRANSACTION_ITEMS - reserved or size + group_size > MAX_TRANSACTION_BYTES
+        ):
             chunks.append([])
             count = size = 0
         chunks[-1].append(group)
@@ -285,8 +320,9 @@ def session_delete(session_id: str, incarnation: str, version: int | None = None
     return {"Key": items.session_key(session_id), **expression.arguments(ConditionExpression=condition)}
 
 
-def run_deletion(before: StoredSession, after: StoredSession, run_id: str, run_sk: str,
-                 if_match: int | None) -> list[dict[str, Any]]:
+def run_deletion(
+    before: StoredSession, after: StoredSession, run_id: str, run_sk: str, if_match: int | None
+) -> list[dict[str, Any]]:
     """One transaction deleting a run and its lookup while stepping the session's version; the
     lookup must still exist, so a concurrent delete of the same run retries (and then 404s)."""
     lookup_key = items.run_lookup_key(before.session_id, before.incarnation, run_id)

@@ -16,8 +16,6 @@ from session_store import errors, names
 from session_store.http.problems import RETRY_AFTER_HEADER
 from session_store.http.responses import REPLAYED_HEADER
 
-
-
 # Every problem `type` the API answers with: a relative URI reference, PROBLEM_TYPE_BASE + slug,
 # and what it means. The OpenAPI document lists them on the Problem schema.
 PROBLEM_TYPES: dict[str, str] = {
@@ -36,7 +34,7 @@ PROBLEM_TYPES: dict[str, str] = {
     errors.ServiceUnavailable.slug: "DynamoDB or S3 was throttling or out of reach; retry after Retry-After",
     errors.SessionStoreError.slug: "an unexpected error, logged under the request id",
     "gateway-{RESPONSE_TYPE}": "answered by API Gateway itself, e.g. gateway-THROTTLED, gateway-UNAUTHORIZED, "
-                               "gateway-ACCESS_DENIED (its gateway response types)",
+    "gateway-ACCESS_DENIED (its gateway response types)",
 }
 
 
@@ -49,8 +47,10 @@ class ProblemField(BaseModel):
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
-    type: str = Field(description="A relative URI reference naming the problem: " + "; ".join(
-        f"`{names.PROBLEM_TYPE_BASE}{slug}`: {meaning}" for slug, meaning in PROBLEM_TYPES.items()))
+    type: str = Field(
+        description="A relative URI reference naming the problem: "
+        + "; ".join(f"`{names.PROBLEM_TYPE_BASE}{slug}`: {meaning}" for slug, meaning in PROBLEM_TYPES.items())
+    )
     title: str
     status: int
     detail: str
@@ -111,7 +111,7 @@ _PROBLEM_DESCRIPTIONS = {
     413: "The body is over 6 MB, or what it holds does not fit the store",
     415: "The body is not application/json",
     422: "The request does not match the schema (`errors` names each field), or an Idempotency-Key was "
-         "reused for another request",
+    "reused for another request",
     429: "API Gateway throttled the caller",
     503: "DynamoDB was throttling or unavailable after retries; retry after Retry-After",
 }
@@ -122,15 +122,32 @@ WRITE_PROBLEMS = (400, 401, 403, 404, 409, 412, 413, 415, 422, 429, 503)
 DELETE_PROBLEMS = (400, 401, 403, 404, 409, 412, 422, 429, 503)
 
 _REQUEST_ID = {
-    names.REQUEST_ID_HEADER: {"description": "The request's id, for support and the logs",
-                              "schema": {"type": "string"}, "required": True},
+    names.REQUEST_ID_HEADER: {
+        "description": "The request's id, for support and the logs",
+        "schema": {"type": "string"},
+        "required": True,
+    },
 }
-_ETAG = {"ETag": {"description": 'The session\'s version, quoted ("7"): send it back in If-Match',
-                  "schema": {"type": "string", "pattern": r'^"[0-9]+"$'}, "required": True}}
-_RETRY_AFTER = {RETRY_AFTER_HEADER: {"description": "Seconds to wait before retrying",
-                                     "schema": {"type": "string", "pattern": "^[0-9]+$"}, "required": True}}
-_REPLAYED = {REPLAYED_HEADER: {"description": "Present when an Idempotency-Key replayed the first response",
-                               "schema": {"type": "string", "enum": ["true"]}}}
+_ETAG = {
+    "ETag": {
+        "description": 'The session\'s version, quoted ("7"): send it back in If-Match',
+        "schema": {"type": "string", "pattern": r'^"[0-9]+"$'},
+        "required": True,
+    }
+}
+_RETRY_AFTER = {
+    RETRY_AFTER_HEADER: {
+        "description": "Seconds to wait before retrying",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+        "required": True,
+    }
+}
+_REPLAYED = {
+    REPLAYED_HEADER: {
+        "description": "Present when an Idempotency-Key replayed the first response",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
 
 
 def documented(
@@ -158,4 +175,3 @@ def documented(
             "content": {names.PROBLEM_CONTENT_TYPE: {"model": Problem}},
         }
     return documented_responses
-

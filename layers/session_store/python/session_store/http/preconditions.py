@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from session_store import errors
 
+
 def etag(version: int) -> str:
     return f'"{version}"'
 
@@ -66,5 +67,3 @@ def parse_cached_versions(value: str | None) -> frozenset[int] | str | None:
 def not_modified(version: int) -> Response:
     """304: the caller's copy (named by If-None-Match) is the current version."""
     return Response(status_code=304, body="", headers={"ETag": etag(version)})
-
-

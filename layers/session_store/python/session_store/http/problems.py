@@ -26,7 +26,11 @@ IN_PROGRESS_RETRY_AFTER_SECONDS = 1
 
 
 def problem(
-    status: int, title: str, detail: str, slug: str, errors_list: list[dict[str, Any]] | None = None,
+    status: int,
+    title: str,
+    detail: str,
+    slug: str,
+    errors_list: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
@@ -37,9 +41,9 @@ def problem(
     }
     if errors_list is not None:
         body["errors"] = errors_list
-    return Response(status_code=status, content_type=names.PROBLEM_CONTENT_TYPE, body=codec.dumps(body),
-                    headers=headers or {})
-
+    return Response(
+        status_code=status, content_type=names.PROBLEM_CONTENT_TYPE, body=codec.dumps(body), headers=headers or {}
+    )
 
 
 def _retry_later(status: int, title: str, detail: str, slug: str, seconds: int) -> Response:
@@ -59,10 +63,16 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response:
         if any(entry.get("type") == "json_invalid" for entry in error.errors()):
-            return problem(400, "Malformed JSON", "the request body is not valid JSON", "malformed-json",
-                           describe(error.errors()))
-        return problem(422, errors.ValidationFailed.title, "the request does not match the API's schema",
-                       errors.ValidationFailed.slug, describe(error.errors()))
+            return problem(
+                400, "Malformed JSON", "the request body is not valid JSON", "malformed-json", describe(error.errors())
+            )
+        return problem(
+            422,
+            errors.ValidationFailed.title,
+            "the request does not match the API's schema",
+            errors.ValidationFailed.slug,
+            describe(error.errors()),
+        )
 
     @app.not_found
     def _no_route(_: NotFoundError) -> Response:
@@ -92,27 +102,35 @@ def _idempotency_problem(error: Exception) -> Response | None:
         return None
     if isinstance(error, powertools.IdempotencyValidationError):
         conflict = errors.IdempotencyConflict
-        return problem(conflict.status, conflict.title,
-                       "this Idempotency-Key was first used with another request (method, path, query, "
-                       "preconditions or body); use a new key for a new request", conflict.slug)
+        return problem(
+            conflict.status,
+            conflict.title,
+            "this Idempotency-Key was first used with another request (method, path, query, "
+            "preconditions or body); use a new key for a new request",
+            conflict.slug,
+        )
     if isinstance(error, powertools.IdempotencyAlreadyInProgressError):
-        return _retry_later(409, "Request in progress",
-                            "a request with this Idempotency-Key is still being processed; retry it later",
-                            "idempotency-request-in-progress", IN_PROGRESS_RETRY_AFTER_SECONDS)
+        return _retry_later(
+            409,
+            "Request in progress",
+            "a request with this Idempotency-Key is still being processed; retry it later",
+            "idempotency-request-in-progress",
+            IN_PROGRESS_RETRY_AFTER_SECONDS,
+        )
     if isinstance(error, powertools.IdempotencyPersistenceLayerError) and _is_aws_error(error.__cause__):
         # Powertools wraps what the record store raised: DynamoDB out of reach or throttling is a
         # 503 like on any other path (anything else is a bug, a 500).
         unavailable = errors.ServiceUnavailable("the idempotency records are out of reach; retry")
         logger.warning("idempotency store unavailable", extra={"cause": repr(error.__cause__)})
-        return _retry_later(unavailable.status, unavailable.title, unavailable.detail, unavailable.slug,
-                            unavailable.retry_after_seconds)
+        return _retry_later(
+            unavailable.status, unavailable.title, unavailable.detail, unavailable.slug, unavailable.retry_after_seconds
+        )
     return None
 
 
 def _is_aws_error(error: BaseException | None) -> bool:
     botocore = sys.modules.get("botocore.exceptions")  # loaded if it raised anything
     return botocore is not None and isinstance(error, (botocore.BotoCoreError, botocore.ClientError))
-
 
 
 def describe(entries: Iterable[Mapping[str, Any]], location: str | None = None) -> list[dict[str, Any]]:
@@ -130,6 +148,6 @@ def validated(model: type[ModelT], values: dict[str, Any], location: str) -> Mod
     try:
         return model.model_validate(values)
     except ValidationError as error:
-        raise errors.ValidationFailed(f"the request's {location} is invalid", errors=describe(error.errors(), location)) from None
-
-
+        raise errors.ValidationFailed(
+            f"the request's {location} is invalid", errors=describe(error.errors(), location)
+        ) from None

@@ -86,9 +86,7 @@ class SessionStoreResolver(DecodedPathParameters, APIGatewayRestResolver):
 
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         event = _canonical_path(event)
-        request_id = (event.get("requestContext") or {}).get("requestId") or getattr(
-            context, "aws_request_id", "local"
-        )
+        request_id = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", "local")
         refused = _body_problem(event) or _media_type_problem(event)
         if refused is not None:
             response = _proxy_response(refused)
@@ -102,8 +100,6 @@ class SessionStoreResolver(DecodedPathParameters, APIGatewayRestResolver):
         if response.get("multiValueHeaders") is not None:
             response["multiValueHeaders"][names.REQUEST_ID_HEADER] = [request_id]
         return response
-
-
 
 
 def _canonical_path(event: dict[str, Any]) -> dict[str, Any]:
@@ -137,12 +133,15 @@ def _body_problem(event: dict[str, Any]) -> Response | None:
     if _body_size(event) > wire.LAMBDA_PAYLOAD_BYTES:
         too_large = f"the request body is over {limit_mb} MB, the most a request may carry"
     elif (size := wire.event_bytes(event)) > wire.LAMBDA_PAYLOAD_BYTES:
-        too_large = (f"the request takes {size} bytes once its body is escaped into the Lambda event, over the "
-                     f"{limit_mb} MB an invocation may carry: quotes, backslashes, control and non-ASCII "
-                     f"characters count as their escapes")
+        too_large = (
+            f"the request takes {size} bytes once its body is escaped into the Lambda event, over the "
+            f"{limit_mb} MB an invocation may carry: quotes, backslashes, control and non-ASCII "
+            f"characters count as their escapes"
+        )
     if too_large is not None:
-        return problem(errors.PayloadTooLarge.status, errors.PayloadTooLarge.title, too_large,
-                       errors.PayloadTooLarge.slug)
+        return problem(
+            errors.PayloadTooLarge.status, errors.PayloadTooLarge.title, too_large, errors.PayloadTooLarge.slug
+        )
     if event.get("isBase64Encoded") and event.get("body"):
         try:
             base64.b64decode(event["body"], validate=True).decode("utf-8")
@@ -180,9 +179,13 @@ def _media_type_problem(event: dict[str, Any]) -> Response | None:
     if media_type(sent) in accepted:
         return None
     named = "no Content-Type" if sent is None else f"Content-Type {sent[:80]!r}"
-    return problem(415, "Unsupported media type",
-                   f"{named}: send the body as {' or '.join(accepted)}", "unsupported-media-type",
-                   [{"field": "content-type", "location": "header", "message": f"must be {' or '.join(accepted)}"}])
+    return problem(
+        415,
+        "Unsupported media type",
+        f"{named}: send the body as {' or '.join(accepted)}",
+        "unsupported-media-type",
+        [{"field": "content-type", "location": "header", "message": f"must be {' or '.join(accepted)}"}],
+    )
 
 
 def _lowercase_media_type(event: dict[str, Any]) -> dict[str, Any]:
@@ -190,16 +193,23 @@ def _lowercase_media_type(event: dict[str, Any]) -> dict[str, Any]:
     case (RFC 9110), while Powertools' body parser compares it case-sensitively."""
     if str(event.get("httpMethod") or "").upper() not in WRITE_MEDIA_TYPES:
         return event
-    headers = {key: media_type(value) if key.lower() == "content-type" else value
-               for key, value in (event.get("headers") or {}).items()}
-    multi = {key: [media_type(value) for value in values] if key.lower() == "content-type" else values
-             for key, values in (event.get("multiValueHeaders") or {}).items()}
+    headers = {
+        key: media_type(value) if key.lower() == "content-type" else value
+        for key, value in (event.get("headers") or {}).items()
+    }
+    multi = {
+        key: [media_type(value) for value in values] if key.lower() == "content-type" else values
+        for key, values in (event.get("multiValueHeaders") or {}).items()
+    }
     return {**event, "headers": headers, "multiValueHeaders": multi}
 
 
 def _proxy_response(response: Response) -> dict[str, Any]:
     """A Response as a REST proxy result, for answers given before the resolver runs."""
     headers = {name: [value] for name, value in response.headers.items()}
-    return {"statusCode": response.status_code, "multiValueHeaders": headers, "body": response.body,
-            "isBase64Encoded": False}
-
+    return {
+        "statusCode": response.status_code,
+        "multiValueHeaders": headers,
+        "body": response.body,
+        "isBase64Encoded": False,
+    }

@@ -23,8 +23,9 @@ def json_response(status: int, body: Any, version: int | None = None) -> Respons
     return json_text_response(status, codec.dumps(body), version)
 
 
-def json_text_response(status: int, text: str, version: int | None = None,
-                       headers: dict[str, str] | None = None) -> Response:
+def json_text_response(
+    status: int, text: str, version: int | None = None, headers: dict[str, str] | None = None
+) -> Response:
     if not wire.fits(text, wire.MAX_RESPONSE_BODY_BYTES):
         raise errors.ResponseTooLarge(
             "the response would exceed Lambda's 6 MB limit: read the session with include_runs=false "
@@ -40,7 +41,6 @@ def no_content(headers: dict[str, str] | None = None) -> Response:
     return Response(status_code=204, body="", headers=dict(headers or {}))
 
 
-
 def outcome_response(outcome: Outcome, body: str | None = None) -> Response:
     """The HTTP response of a write; `body` overrides the outcome's (a body rebuilt from the request)."""
     headers = {REPLAYED_HEADER: "true"} if outcome.replayed else {}
@@ -49,7 +49,6 @@ def outcome_response(outcome: Outcome, body: str | None = None) -> Response:
         headers.update({"ETag": etag(outcome.version)} if outcome.version is not None else {})
         return no_content(headers) if outcome.status == 204 else Response(outcome.status, body="", headers=headers)
     return json_text_response(outcome.status, text, outcome.version, headers)
-
 
 
 def request_json(event: Any) -> Any:
@@ -61,5 +60,3 @@ def request_json(event: Any) -> Any:
         return strict_json(text)
     except json.JSONDecodeError as error:
         raise errors.InvalidRequest(f"the request body is not valid JSON: {error.msg}") from None
-
-

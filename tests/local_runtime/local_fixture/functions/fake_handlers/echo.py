@@ -8,6 +8,7 @@ import time
 # Imported to prove where packages come from: `requests` from the venv (the dependency layer is
 # built for aarch64 and must be skipped), `session_store` from the domain layer asset.
 import requests
+
 import session_store
 from session_store import names
 

@@ -4,6 +4,7 @@ import json
 import os
 
 import boto3
+
 from session_store import names
 
 _table = boto3.resource("dynamodb", endpoint_url=os.environ[names.ENV_DYNAMODB_ENDPOINT]).Table(
