@@ -30,11 +30,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+import cdk  # noqa: F401  (puts the domain layer, session_store, on sys.path)
 from local_runtime.intrinsics import LOCAL_ACCOUNT_ID
 from local_runtime.router import RouteMatch
+from session_store.wire import LAMBDA_PAYLOAD_BYTES
 
 GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024
-LAMBDA_MAX_INVOKE_BYTES = 6 * 1024 * 1024
+LAMBDA_MAX_INVOKE_BYTES = LAMBDA_PAYLOAD_BYTES
 
 # What the client sends that API Gateway answers for itself or recomputes.
 _HOP_BY_HOP = {"connection", "content-length", "transfer-encoding", "keep-alive"}

@@ -28,6 +28,7 @@ from typing import Any
 
 from aws_lambda_powertools.shared import constants as powertools
 
+from local_runtime.apigateway import LAMBDA_MAX_INVOKE_BYTES
 from local_runtime.dynamodb_local import LOCAL_CREDENTIALS, LOCAL_REGION
 from local_runtime.intrinsics import LOCAL_ACCOUNT_ID, Resolver
 from local_runtime.stack import FunctionSpec
@@ -35,7 +36,7 @@ from local_runtime.stack import FunctionSpec
 log = logging.getLogger(__name__)
 
 # Lambda's limit on a synchronous invocation's request and response payloads.
-MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+MAX_PAYLOAD_BYTES = LAMBDA_MAX_INVOKE_BYTES
 _NATIVE_SUFFIXES = (".so", ".pyd", ".dylib")
 _PYTHON_VERSION = f"python{sys.version_info.major}.{sys.version_info.minor}"
 # The caller's own AWS settings must not leak into functions that are meant to reach local

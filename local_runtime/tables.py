@@ -46,7 +46,7 @@ def table_name(spec: TableSpec, resolved_properties: dict[str, Any], stack_name:
     return name if isinstance(name, str) else f"{stack_name}-{spec.logical_id}"[:255]
 
 
-def create_table_request(properties: dict[str, Any], name: str) -> dict[str, Any]:
+def table_request_from_template(properties: dict[str, Any], name: str) -> dict[str, Any]:
     """boto3 `create_table` arguments for a resolved AWS::DynamoDB::Table: the stack's tables are
     on-demand with global indexes only, so anything else is refused rather than half-served."""
     if properties.get("BillingMode") != "PAY_PER_REQUEST" or properties.get("LocalSecondaryIndexes"):
@@ -76,7 +76,7 @@ def ttl_attribute(properties: dict[str, Any]) -> str | None:
 
 def ensure_table(client, spec: TableSpec, properties: dict[str, Any], name: str) -> LocalTable:
     """Create the table unless it exists (a data directory keeps it), then check it still matches."""
-    request = create_table_request(properties, name)
+    request = table_request_from_template(properties, name)
     try:
         client.create_table(**request)
         created = True

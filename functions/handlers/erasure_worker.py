@@ -10,7 +10,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from session_store import erasure, names, runtime
 from session_store.entrypoint import entry_point, logger, metrics
-from session_store.user_repository import ErasureJob, UserRepository
+from session_store.erasure_items import ErasureJob
+from session_store.user_repository import UserRepository
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 

@@ -8,7 +8,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from session_store import erasure, items, names, runtime
-from session_store.user_repository import UserRepository, job_key
+from session_store.erasure_items import job_key
+from session_store.user_repository import UserRepository
 from tests.integration.test_offload import big_run
 from tests.support.api import FakeContext, call, run_path, session_path
 from tests.support.s3 import objects

@@ -18,12 +18,13 @@ import pytest
 import requests
 
 from local_runtime.dynamodb_local import REPO_ROOT, make_client
+from session_store import wire
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 FIXTURE_DIR = Path(__file__).parent / "local_fixture"
 TEMPLATE_PATH = FIXTURE_DIR / "SessionStoreFixture.template.json"
-MAX_BODY = 6 * 1024 * 1024
+MAX_BODY = wire.LAMBDA_PAYLOAD_BYTES
 GATEWAY_MAX_BODY = 10 * 1024 * 1024
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 

@@ -12,7 +12,7 @@ import pytest
 from local_runtime.functions import EnvironmentConflictError, environment_union
 from local_runtime.intrinsics import Resolver, UnresolvableError
 from local_runtime.stack import TemplateError, build_stack, load_stack
-from local_runtime.tables import TableCreationError, create_table_request, ttl_attribute
+from local_runtime.tables import TableCreationError, table_request_from_template, ttl_attribute
 
 FIXTURE_DIR = Path(__file__).parent / "local_fixture"
 TEMPLATE_PATH = FIXTURE_DIR / "SessionStoreFixture.template.json"
@@ -163,7 +163,7 @@ def test_environment_union_refuses_a_disagreement(template):
 
 def test_table_request_keeps_the_design_and_drops_deploy_only_settings(template):
     properties = template["Resources"]["Table"]["Properties"]
-    request = create_table_request(properties, "fixture_sessions")
+    request = table_request_from_template(properties, "fixture_sessions")
     assert request["TableName"] == "fixture_sessions"
     assert request["BillingMode"] == "PAY_PER_REQUEST" and "ProvisionedThroughput" not in request
     assert request["KeySchema"] == properties["KeySchema"]
@@ -185,4 +185,4 @@ def test_tables_other_than_the_stacks_kind_are_refused(extra):
         **extra,
     }
     with pytest.raises(TableCreationError, match="only on-demand tables"):
-        create_table_request(properties, "t")
+        table_request_from_template(properties, "t")

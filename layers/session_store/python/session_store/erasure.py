@@ -8,7 +8,7 @@ The rule (docs/design.md, "Erasing a user"):
   expiry), which the erasure never touches. During the cutoff second itself, a write that would
   start an incarnation for the user is refused with 503 and Retry-After (a fresh incarnation must
   begin after the cutoff), so "began at or before the cutoff" is exact.
-- The job item (user_repository.ErasureJob) is the whole state: the current step, its cursor and
+- The job item (erasure_items.ErasureJob) is the whole state: the current step, its cursor and
   the counts so far. Each save bumps `seq`; its stream record invokes the worker, which does one
   bounded batch and saves again. A record whose seq is not the job's latest is ignored, so a
   redelivered record never runs a batch twice; a failure is retried by the next save, and after
@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from session_store import errors, names
+from session_store.erasure_items import ErasureJob
 from session_store.erasure_steps import (
     IdempotencyRecordsStep,
     MemoriesStep,
@@ -35,7 +36,7 @@ from session_store.erasure_steps import (
     incarnation_erased,
 )
 from session_store.items import StoredSession
-from session_store.user_repository import ErasureJob, UserRepository
+from session_store.user_repository import UserRepository
 
 RUNNING, DONE, FAILED = "running", "done", "failed"
 # A failing batch is retried this many times (each retry is the next save's stream record), then

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from session_store import items, keys, names
+from session_store.erasure_items import ErasureJob, Latest
 from session_store.models import SESSION_TYPES
-from session_store.user_repository import ErasureJob, Latest, UserRepository
+from session_store.user_repository import UserRepository
 
 # Per invocation: at most this many of the user's sessions (each with its whole item collection),
 # or this many idempotency records read. Bounded, so an invocation ends well within its timeout.

@@ -20,11 +20,12 @@ from typing import Any
 
 from session_store import codec, erasure, errors, names, wire
 from session_store.auth import ANONYMOUS, Actor
+from session_store.erasure_items import ErasureJob
 from session_store.items import StoredSession
 from session_store.memories import MemoryService
 from session_store.models import SESSION_TYPES
 from session_store.service import SessionService
-from session_store.user_repository import ErasureJob, UserRepository
+from session_store.user_repository import UserRepository
 
 # Fields of a session that are the service's, not Agno's: left out of an export.
 SERVICE_FIELDS = ("version", "expires_at", "run_count")
