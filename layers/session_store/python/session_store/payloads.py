@@ -16,6 +16,9 @@ The session id is hashed in the key: escaped, an id of 256 characters in any scr
 S3's 1,024-byte key limit, and hashed prefixes spread the objects over S3's partitions. The
 object's metadata names its run item (session id percent-encoded, run sort key), so an operator
 can tell a referenced object from an orphan.
+
+Export files (ExportStore) are the bucket's other tenant: staged under their own prefix, expired
+by a lifecycle rule, handed out as presigned URLs.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from session_store import codec, errors
+from session_store import codec, errors, names
 from session_store.items import PAYLOAD_ENCODING_ATTRIBUTE, PAYLOAD_OBJECT_ATTRIBUTE, RUN_ATTRIBUTE
 
 OBJECT_PREFIX = "runs/"
@@ -177,3 +180,38 @@ def offloaded_keys(operations: Iterable[dict[str, Any]]) -> list[str]:
         if key is not None:
             found.append(key)
     return found
+
+
+# A staged export's presigned URL is good for this long (the object itself lives a day).
+EXPORT_URL_SECONDS = 900
+
+
+class ExportStore:
+    """Stages export files in the payload bucket under EXPORT_OBJECT_PREFIX (expired by a
+    lifecycle rule) and presigns them; the S3 counterpart of the repository for exports."""
+
+    def __init__(self, bucket: str | None, s3_client: Callable[[], Any]) -> None:
+        self._bucket = bucket
+        self._s3_client = s3_client
+
+    @property
+    def available(self) -> bool:
+        return bool(self._bucket)
+
+    def stage(self, user_id: str, text: str) -> str:
+        digest = hashlib.sha256(user_id.encode()).hexdigest()[:32]
+        key = f"{names.EXPORT_OBJECT_PREFIX}{digest}/{secrets.token_hex(8)}.jsonl.gz"
+        client = self._s3_client()
+        try:
+            client.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=gzip.compress(text.encode(), mtime=0),
+                ContentType=names.NDJSON_CONTENT_TYPE,
+                ContentEncoding="gzip",
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise errors.ServiceUnavailable("could not stage the export in S3; retry") from error
+        return client.generate_presigned_url(
+            "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=EXPORT_URL_SECONDS
+        )

@@ -75,7 +75,8 @@ def service():
 @cache
 def user_data():
     from session_store import wire
-    from session_store.user_data import ExportStore, UserDataService
+    from session_store.payloads import ExportStore
+    from session_store.user_data import UserDataService
 
     settings = current_settings()
     exports = ExportStore(settings.payload_bucket, cache(lambda: aws_client("s3", settings.s3_endpoint)))

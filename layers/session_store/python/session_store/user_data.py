@@ -10,20 +10,18 @@ its own producer in `EXPORTS`.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import secrets
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from session_store import codec, erasure, errors, names, wire
+from session_store import codec, erasure, errors, wire
 from session_store.auth import ANONYMOUS, Actor
 from session_store.erasure_items import ErasureJob
 from session_store.items import StoredSession
 from session_store.memories import MemoryService
 from session_store.models import SESSION_TYPES
+from session_store.payloads import ExportStore
 from session_store.service import SessionService
 from session_store.user_repository import UserRepository
 
@@ -31,8 +29,6 @@ from session_store.user_repository import UserRepository
 SERVICE_FIELDS = ("version", "expires_at", "run_count")
 # Sessions whose runs are read at once while exporting (boto3 clients are thread-safe).
 EXPORT_READERS = 8
-# A staged export's presigned URL is good for this long (the object itself lives a day).
-EXPORT_URL_SECONDS = 900
 
 
 @dataclass(frozen=True)
@@ -41,39 +37,6 @@ class Export:
 
     text: str | None = None
     url: str | None = None
-
-
-class ExportStore:
-    """Stages export files in the payload bucket under EXPORT_OBJECT_PREFIX (expired by a
-    lifecycle rule) and presigns them; the S3 counterpart of the repository for exports."""
-
-    def __init__(self, bucket: str | None, s3_client: Callable[[], Any]) -> None:
-        self._bucket = bucket
-        self._s3_client = s3_client
-
-    @property
-    def available(self) -> bool:
-        return bool(self._bucket)
-
-    def stage(self, user_id: str, text: str) -> str:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        digest = hashlib.sha256(user_id.encode()).hexdigest()[:32]
-        key = f"{names.EXPORT_OBJECT_PREFIX}{digest}/{secrets.token_hex(8)}.jsonl.gz"
-        client = self._s3_client()
-        try:
-            client.put_object(
-                Bucket=self._bucket,
-                Key=key,
-                Body=gzip.compress(text.encode(), mtime=0),
-                ContentType=names.NDJSON_CONTENT_TYPE,
-                ContentEncoding="gzip",
-            )
-        except (ClientError, BotoCoreError) as error:
-            raise errors.ServiceUnavailable("could not stage the export in S3; retry") from error
-        return client.generate_presigned_url(
-            "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=EXPORT_URL_SECONDS
-        )
 
 
 class UserDataService:
