@@ -10,13 +10,11 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from session_store import erasure, names, runtime
 from session_store.entrypoint import entry_point, logger, metrics
-from session_store.erasure_items import ErasureJob
-from session_store.user_repository import UserRepository
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-def _failed(job: ErasureJob) -> None:
+def _failed(job: erasure.ErasureJob) -> None:
     logger.error("erasure failed", extra={"erasure": job.receipt(), "last_error": job.last_error})
     metrics.add_metric(name=names.ERASURE_FAILED_METRIC, unit=MetricUnit.Count, value=1)
 
@@ -26,7 +24,7 @@ def _record_handler(record: DynamoDBRecord) -> None:
     if job is None:
         return
     user_id, erasure_id, seq = job
-    outcome = erasure.advance(UserRepository(runtime.repository()), user_id, erasure_id, seq, on_failed=_failed)
+    outcome = erasure.advance(runtime.erasure_repository(), user_id, erasure_id, seq, on_failed=_failed)
     logger.info("erasure batch", extra={"erasure_id": erasure_id, "seq": seq, "outcome": outcome})
 
 

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from session_store import errors, names
-from session_store.erasure_items import ErasureJob
+from session_store.erasure_items import ErasureJob as ErasureJob  # the job is what the worker reports on
 from session_store.erasure_steps import (
     IdempotencyRecordsStep,
     MemoriesStep,

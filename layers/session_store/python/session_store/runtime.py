@@ -93,6 +93,13 @@ def memory_service():
     return MemoryService(repository, settings.memory_retention_days)
 
 
+def erasure_repository():
+    """What the erasure worker pages through and deletes (built on the sessions' repository)."""
+    from session_store.user_repository import UserRepository
+
+    return UserRepository(repository())
+
+
 def reset() -> None:
     """Forget built dependencies (tests change the environment between cases)."""
     current_settings.cache_clear()
