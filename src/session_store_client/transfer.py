@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlparse
 
 from session_store_client.errors import SessionNotFound
 
-# The fields of Agno's session schema the store keeps (SPEC section 2), runs aside.
+# The fields of Agno's session schema the store keeps, runs aside.
 SESSION_FIELDS = (
     "session_id",
     "session_type",

@@ -18,7 +18,7 @@ from agno.session import AgentSession, Session, TeamSession, WorkflowSession
 
 from session_store_client.models import Session as StoredSession
 
-# The record fields the API stores from a client (spec section 2, less runs and updated_at).
+# The record fields the API stores from a client: Agno's session schema, less runs and updated_at.
 API_RECORD_FIELDS = (
     "session_id",
     "session_type",
