@@ -144,6 +144,56 @@ def test_a_page_of_runs_shrinks_to_what_one_response_carries(table_name):
     assert "/runs" in assert_problem(call("GET", session_path("s1")), 413)["detail"]
 
 
+def read_all(path, query):
+    """Every item of a list route, following its cursors, and the pages it took."""
+    items, pages, cursor = [], 0, None
+    while True:
+        response = call("GET", path, query={**query, **({"cursor": cursor} if cursor else {})})
+        assert response.status == 200, response.text
+        key = next(key for key in ("sessions", "memories", "runs") if key in response.json())
+        items += response.json()[key]
+        pages += 1
+        cursor = response.json()["next_cursor"]
+        if not cursor:
+            return items, pages
+
+
+def test_a_sessions_page_carries_runs_only_while_they_fit(table_name):
+    # 3 x 2.4 MB of runs on the wire: the page would be over 6 MB with every session's runs.
+    for index in range(3):
+        run = escape_heavy_run(f"r{index}", 1.2, '"\\')
+        assert call("PUT", session_path(f"s{index}"), {**AGENT, "runs": [run]}).status == 201
+    page = call("GET", "/sessions", query={"user_id": "alice", "include_runs": "true", "limit": "3"})
+    assert page.status == 200, page.text
+    listed = page.json()["sessions"]
+    assert sorted(session["session_id"] for session in listed) == ["s0", "s1", "s2"]
+    with_runs = [session for session in listed if "runs" in session]
+    assert 1 <= len(with_runs) < 3  # the others come without runs, to be read on their own
+    for session in with_runs:
+        assert session["runs"] == call("GET", session_path(session["session_id"])).json()["runs"]
+
+
+def test_a_page_of_sessions_shrinks_to_what_one_response_carries(table_name):
+    # Sessions whose own fields take 2.4 MB each on the wire: three cannot share a response.
+    written = []
+    for index in range(3):
+        fields = {**AGENT, "metadata": {"notes": '"\\' * int(0.6 * MB)}}
+        assert call("PUT", session_path(f"s{index}"), fields).status == 201
+        written.append(f"s{index}")
+    listed, pages = read_all("/sessions", {"user_id": "alice", "limit": "3"})
+    assert sorted(session["session_id"] for session in listed) == written and pages >= 2
+
+
+def test_a_page_of_memories_shrinks_to_what_one_response_carries(table_name):
+    # 20 memories of 1.2 MB on the wire each (gzip keeps each item small): 24 MB in all.
+    for index in range(20):
+        memory = {"memory": '"\\' * int(0.3 * MB), "user_id": "alice"}
+        assert call("PUT", f"/memories/m{index:02d}", memory).status in (200, 201)
+    listed, pages = read_all("/memories", {"user_id": "alice", "limit": "20"})
+    assert sorted(memory["memory_id"] for memory in listed) == [f"m{index:02d}" for index in range(20)]
+    assert pages >= 4
+
+
 def test_the_wire_measure_counts_escapes_twice():
     text = json.dumps({"c": '"' * 10})
     assert wire.string_bytes(text) == len(json.dumps(text))

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
-from session_store import codec, cursor, errors, keys, names, wire
+from session_store import cursor, errors, keys, names, wire
 from session_store.erasure import ErasureGate
 from session_store.items import StoredSession
 from session_store.models import SESSION_TYPES, RunListQuery, SessionListQuery
@@ -141,15 +141,21 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
     listed: list[dict[str, Any]] = []
     seen: set[str] = set()
     last_key: str | None = None
-    while len(listed) < query.limit:
+    budget = wire.PageBudget()
+    full = False  # the next session would not fit in the response: the page ends before it
+    while len(listed) < query.limit and not full:
         for key in sorted(candidates, reverse=descending):
             if len(listed) == query.limit or not _ahead_of(key, entries.peek(), slack, descending):
                 break
-            session = candidates.pop(key)
             # Runs are read only for sessions that make the page, not for every candidate.
-            listed.append(_with_runs(repository, session) if query.include_runs else session.public())
+            listed_session = _listed(repository, candidates[key], query.include_runs, budget, first=not listed)
+            if listed_session is None:
+                full = True
+                break
+            del candidates[key]
+            listed.append(listed_session)
             last_key = key
-        if len(listed) == query.limit or entries.peek() is None:
+        if full or len(listed) == query.limit or entries.peek() is None:
             break
         needed = query.limit - len(listed)
         ranked = sorted(candidates, reverse=descending)
@@ -189,6 +195,21 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
     if query.include_total:
         page["total"] = _total(repository, query, scope, partitions, now)
     return page
+
+
+def _listed(
+    repository: SessionRepository, session: StoredSession, include_runs: bool, budget: wire.PageBudget, first: bool
+) -> dict[str, Any] | None:
+    """The session as the page lists it, or None when it does not fit in what the page has left.
+    A session whose runs do not fit is listed without them, as one with too many runs is (the
+    client reads them on their own). The first session is always listed: its fields alone fit a
+    response (wire.refuse_unservable_session refused any that would not when it was written)."""
+    if include_runs:
+        with_runs = _with_runs(repository, session)
+        if budget.take(with_runs):
+            return with_runs
+    bare = session.public()
+    return bare if budget.take(bare) or first else None
 
 
 def _with_runs(repository: SessionRepository, session: StoredSession) -> dict[str, Any]:
@@ -278,11 +299,10 @@ def list_runs(
             raise errors.InvalidRequest("the cursor is malformed")
     found, last = repository.query_runs(session_id, incarnation, query.limit, query.order == "asc", after)
     runs: list[dict[str, Any]] = []
-    used, last_in_page = 0, None
+    budget, last_in_page = wire.PageBudget(), None
     for item in found:
         run = repository.decode_run(item)
-        used += wire.string_bytes(codec.dumps(run))
-        if runs and used > wire.MAX_RUN_BYTES:
+        if not budget.take(run) and runs:
             # The page shrinks to what one response can carry (every run fits alone: see wire.py);
             # the cursor continues after the last run it holds.
             last = last_in_page

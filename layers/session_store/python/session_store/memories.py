@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any
 
-from session_store import cursor, errors, keys, names
+from session_store import cursor, errors, keys, names, wire
 from session_store.auth import ANONYMOUS, Actor
 from session_store.erasure import ErasureGate
 from session_store.erasure_steps import memory_erased
@@ -237,11 +237,19 @@ class MemoryService:
                 raise errors.InvalidRequest("the cursor is malformed")
         ordered = self._ordered_ids(query.user_id, query.sort_by, descending, query.limit + 1, after)
         matching = self._matching(query, ordered)
-        page = list(islice(matching, query.limit))
-        has_more = len(page) == query.limit and next(matching, None) is not None
+        listed: list[dict[str, Any]] = []
+        last_key, has_more, budget = None, False, wire.PageBudget()
+        for order_key, memory in matching:
+            public = memory.public()
+            # The page also ends at the memory that would overflow the response (the first always fits).
+            if len(listed) == query.limit or not (budget.take(public) or not listed):
+                has_more = True
+                break
+            listed.append(public)
+            last_key = order_key
         body: dict[str, Any] = {
-            "memories": [memory.public() for _, memory in page],
-            "next_cursor": cursor.encode({"after": page[-1][0]}, cursor_key, scope) if has_more else None,
+            "memories": listed,
+            "next_cursor": cursor.encode({"after": last_key}, cursor_key, scope) if has_more else None,
         }
         if query.include_total:
             # Filters need the memories themselves, so a count reads every candidate: asked for only.

@@ -22,11 +22,15 @@ LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024
 RESPONSE_ENVELOPE_BYTES = 64 * 1024
 # The most a response body may take on the wire.
 MAX_RESPONSE_BODY_BYTES = LAMBDA_PAYLOAD_BYTES - RESPONSE_ENVELOPE_BYTES
-# Room a page of runs keeps for `{"runs":[...],"next_cursor":"<signed cursor>"}` around its runs.
-RUN_PAGE_ENVELOPE_BYTES = 8 * 1024
+# Room a list page keeps around its items: `{"runs":[...],"next_cursor":"<signed cursor>"}`, or
+# a sessions page's cursor and total.
+PAGE_ENVELOPE_BYTES = 8 * 1024
+# What a list page's items may take together on the wire: a page stops at the item that would
+# overflow it, and its cursor continues from there.
+MAX_PAGE_ITEMS_BYTES = MAX_RESPONSE_BODY_BYTES - PAGE_ENVELOPE_BYTES
 # The most one run may take on the wire: it must fit a page of one run (GET .../runs) and the
 # single-run responses (GET and PUT .../runs/{run_id}), so that every run stored can be read.
-MAX_RUN_BYTES = MAX_RESPONSE_BODY_BYTES - RUN_PAGE_ENVELOPE_BYTES
+MAX_RUN_BYTES = MAX_PAGE_ITEMS_BYTES
 # An escape takes at most 6 bytes (`\u0000`), or 12 for a character outside the BMP, which is
 # two UTF-16 code units but one Python character: text this short can never exceed a limit.
 _WORST_EXPANSION = 12
@@ -42,6 +46,21 @@ def fits(text: str, limit: int) -> bool:
     if len(text) * _WORST_EXPANSION + 2 <= limit:
         return True  # cheap: no need to escape a short text to know
     return string_bytes(text) <= limit
+
+
+class PageBudget:
+    """The room left in a list page, spent item by item as the items would cross the wire."""
+
+    def __init__(self, limit: int = MAX_PAGE_ITEMS_BYTES) -> None:
+        self.left = limit
+
+    def take(self, item: Any) -> bool:
+        """Whether `item` fits in what is left (and if so, spend it)."""
+        size = string_bytes(codec.dumps(item))
+        if size > self.left:
+            return False
+        self.left -= size
+        return True
 
 
 def event_bytes(event: dict[str, Any]) -> int:
