@@ -21,6 +21,9 @@ class Settings(BaseModel, frozen=True):
     cursor_key: str = "session-store-local-cursor-key"
     dynamodb_endpoint: str | None = None
     s3_endpoint: str | None = None
+    # Fail fast in AWS (runtime.py); at most half the functions' 10 s timeout, so that one attempt
+    # always fits before the invocation's deadline.
+    aws_read_timeout_seconds: float = Field(default=2, gt=0, le=5)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -35,6 +38,7 @@ class Settings(BaseModel, frozen=True):
             "cursor_key": value(names.ENV_CURSOR_KEY),
             "dynamodb_endpoint": value(names.ENV_DYNAMODB_ENDPOINT),
             "s3_endpoint": value(names.ENV_S3_ENDPOINT),
+            "aws_read_timeout_seconds": value(names.ENV_AWS_READ_TIMEOUT),
         }
         return cls(**{key: val for key, val in fields.items() if val is not None})
 
