@@ -95,6 +95,8 @@ def local_overrides(dynamodb_endpoint: str, s3_endpoint: str) -> dict[str, str]:
     return {
         names.ENV_DYNAMODB_ENDPOINT: dynamodb_endpoint,
         names.ENV_S3_ENDPOINT: s3_endpoint,
+        # DynamoDB Local on a developer's (or CI's) busy machine can pause for seconds.
+        names.ENV_AWS_READ_TIMEOUT: "5",
         "AWS_REGION": LOCAL_REGION,
         "AWS_DEFAULT_REGION": LOCAL_REGION,
         # DynamoDB Local keeps one database per access key and region unless -sharedDb: the

@@ -19,6 +19,8 @@ os.environ.setdefault("AGNO_TELEMETRY", "false")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_DEV", "false")
+# The functions' AWS read timeout (2 s in AWS): DynamoDB Local on a loaded machine pauses longer.
+os.environ.setdefault(names.ENV_AWS_READ_TIMEOUT, "5")
 
 
 class ScanOnRequestPath(AssertionError):

@@ -57,6 +57,9 @@ ENV_PAYLOAD_BUCKET = "PAYLOAD_BUCKET_NAME"
 ENV_CURSOR_KEY = "CURSOR_SIGNING_KEY"
 ENV_DYNAMODB_ENDPOINT = "DYNAMODB_ENDPOINT_URL"  # local runtime and tests only
 ENV_S3_ENDPOINT = "S3_ENDPOINT_URL"  # local runtime and tests only
+# How long one AWS call may wait for an answer (settings.py: 2 s when unset). The local runtime and
+# the tests set more: there DynamoDB Local shares a loaded machine and may pause for seconds.
+ENV_AWS_READ_TIMEOUT = "AWS_READ_TIMEOUT_SECONDS"
 ENV_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 ENV_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 # "iam" (default: SigV4 at API Gateway, user_id is what the caller says) or "jwt" (the user is the

@@ -10,12 +10,17 @@ from typing import Any
 
 from session_store.settings import current_settings
 
-# Fail fast: each call is retried 3 times within these timeouts, and no attempt starts unless it
-# can finish before the invocation's deadline (see _refuse_past_deadline), so a hung table gives a
-# 503 from the function, never a timeout of the function (10 s) or of API Gateway (29 s).
-_CLIENT_TIMEOUTS = {"connect_timeout": 1, "read_timeout": 2}
+# Fail fast: each call is retried 3 times within short timeouts (the read timeout is a setting:
+# 2 s in AWS), and no attempt starts unless it can finish before the invocation's deadline (see
+# _refuse_past_deadline), so a hung table gives a 503 from the function, never a timeout of the
+# function (10 s) or of API Gateway (29 s).
+_CONNECT_TIMEOUT_SECONDS = 1
 _RETRIES = {"max_attempts": 3, "mode": "standard"}
-_ATTEMPT_BUDGET_MS = (_CLIENT_TIMEOUTS["connect_timeout"] + _CLIENT_TIMEOUTS["read_timeout"]) * 1000 + 500
+
+
+def _attempt_budget_ms() -> float:
+    return (_CONNECT_TIMEOUT_SECONDS + current_settings().aws_read_timeout_seconds) * 1000 + 500
+
 
 # The running invocation's Lambda context (set by api.lambda_handler_for), for its deadline.
 _invocation: ContextVar[Any] = ContextVar("invocation", default=None)
@@ -28,7 +33,7 @@ def start_invocation(context: Any) -> None:
 def _refuse_past_deadline(**_: Any) -> None:
     context = _invocation.get()
     remaining = getattr(context, "get_remaining_time_in_millis", None)
-    if remaining is not None and remaining() < _ATTEMPT_BUDGET_MS:
+    if remaining is not None and remaining() < _attempt_budget_ms():
         from session_store.errors import ServiceUnavailable
 
         # Raised inside botocore's send: not an HTTP error, so botocore neither retries nor wraps it.
@@ -46,7 +51,12 @@ def aws_client(service_name: str, endpoint_url: str | None) -> Any:
     import boto3
     from botocore.config import Config
 
-    config = Config(retries=_RETRIES, tcp_keepalive=True, **_CLIENT_TIMEOUTS)
+    config = Config(
+        retries=_RETRIES,
+        tcp_keepalive=True,
+        connect_timeout=_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=current_settings().aws_read_timeout_seconds,
+    )
     client = boto3.session.Session().client(service_name, endpoint_url=endpoint_url, config=config)
     client.meta.events.register("before-send", _refuse_past_deadline)
     for observe in client_observers:

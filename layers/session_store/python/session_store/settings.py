@@ -24,6 +24,9 @@ class Settings(BaseModel, frozen=True):
     s3_endpoint: str | None = None
     # An unknown mode fails validation: a typo must not turn the token check off.
     auth_mode: names.AuthMode = names.AUTH_IAM
+    # Fail fast in AWS (runtime.py); at most half the functions' 10 s timeout, so that one attempt
+    # always fits before the invocation's deadline.
+    aws_read_timeout_seconds: float = Field(default=2, gt=0, le=5)
 
     @field_validator("auth_mode", mode="before")
     @classmethod
@@ -44,6 +47,7 @@ class Settings(BaseModel, frozen=True):
             "dynamodb_endpoint": value(names.ENV_DYNAMODB_ENDPOINT),
             "s3_endpoint": value(names.ENV_S3_ENDPOINT),
             "auth_mode": value(names.ENV_AUTH_MODE),
+            "aws_read_timeout_seconds": value(names.ENV_AWS_READ_TIMEOUT),
         }
         return cls(**{key: val for key, val in fields.items() if val is not None})
 
