@@ -6,16 +6,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from session_store.settings import current_settings
+
+if TYPE_CHECKING:  # the modules themselves are imported on first use (see below)
+    # botocore's stubs name the shape of Config(retries=...) only privately.
+    from botocore.config import _RetryDict
+
+    from session_store.memories import MemoryService
+    from session_store.repository import SessionRepository
+    from session_store.service import SessionService
+    from session_store.user_data import UserDataService
 
 # Fail fast: each call is retried 3 times within these timeouts, and no attempt starts unless it
 # can finish before the invocation's deadline (see _refuse_past_deadline), so a hung table gives a
 # 503 from the function, never a timeout of the function (10 s) or of API Gateway (29 s).
-_CLIENT_TIMEOUTS = {"connect_timeout": 1, "read_timeout": 2}
-_RETRIES = {"max_attempts": 3, "mode": "standard"}
-_ATTEMPT_BUDGET_MS = (_CLIENT_TIMEOUTS["connect_timeout"] + _CLIENT_TIMEOUTS["read_timeout"]) * 1000 + 500
+_CONNECT_TIMEOUT_SECONDS = 1
+_READ_TIMEOUT_SECONDS = 2
+_RETRIES: _RetryDict = {"max_attempts": 3, "mode": "standard"}
+_ATTEMPT_BUDGET_MS = (_CONNECT_TIMEOUT_SECONDS + _READ_TIMEOUT_SECONDS) * 1000 + 500
 
 # The running invocation's Lambda context (set by api.lambda_handler_for), for its deadline.
 _invocation: ContextVar[Any] = ContextVar("invocation", default=None)
@@ -40,13 +50,18 @@ def _refuse_past_deadline(**_: Any) -> None:
 client_observers: list[Callable[[str, Any], None]] = []
 
 
-def aws_client(service_name: str, endpoint_url: str | None) -> Any:
+def aws_client(service_name: Literal["dynamodb", "s3"], endpoint_url: str | None) -> Any:
     # Imported here, not at module level: a handler's import (its cold start) then never loads
     # boto3; the first request that calls AWS does.
     import boto3
     from botocore.config import Config
 
-    config = Config(retries=_RETRIES, tcp_keepalive=True, **_CLIENT_TIMEOUTS)
+    config = Config(
+        retries=_RETRIES,
+        tcp_keepalive=True,
+        connect_timeout=_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=_READ_TIMEOUT_SECONDS,
+    )
     client = boto3.session.Session().client(service_name, endpoint_url=endpoint_url, config=config)
     client.meta.events.register("before-send", _refuse_past_deadline)
     for observe in client_observers:
@@ -55,7 +70,7 @@ def aws_client(service_name: str, endpoint_url: str | None) -> Any:
 
 
 @cache
-def repository():
+def repository() -> SessionRepository:
     from session_store.payloads import PayloadStore
     from session_store.repository import SessionRepository
 
@@ -65,7 +80,7 @@ def repository():
 
 
 @cache
-def service():
+def service() -> SessionService:
     from session_store.service import SessionService
 
     settings = current_settings()
@@ -73,7 +88,7 @@ def service():
 
 
 @cache
-def user_data():
+def user_data() -> UserDataService:
     from session_store import wire
     from session_store.user_data import ExportStore, UserDataService
 
@@ -83,7 +98,7 @@ def user_data():
 
 
 @cache
-def memory_service():
+def memory_service() -> MemoryService:
     from session_store.memories import MemoryService
     from session_store.memory_repository import MemoryRepository
 

@@ -45,7 +45,8 @@ class Settings(BaseModel, frozen=True):
             "s3_endpoint": value(names.ENV_S3_ENDPOINT),
             "auth_mode": value(names.ENV_AUTH_MODE),
         }
-        return cls(**{key: val for key, val in fields.items() if val is not None})
+        # Validated like a request body: the environment holds strings, pydantic converts them.
+        return cls.model_validate({key: val for key, val in fields.items() if val is not None})
 
 
 @cache
