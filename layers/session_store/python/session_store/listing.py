@@ -145,9 +145,9 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
         for key in sorted(candidates, reverse=descending):
             if len(listed) == query.limit or not _ahead_of(key, entries.peek(), slack, descending):
                 break
-            session = candidates.pop(key)
+            chosen = candidates.pop(key)
             # Runs are read only for sessions that make the page, not for every candidate.
-            listed.append(_with_runs(repository, session) if query.include_runs else session.public())
+            listed.append(_with_runs(repository, chosen) if query.include_runs else chosen.public())
             last_key = key
         if len(listed) == query.limit or entries.peek() is None:
             break

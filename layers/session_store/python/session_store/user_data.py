@@ -70,9 +70,10 @@ class ExportStore:
             )
         except (ClientError, BotoCoreError) as error:
             raise errors.ServiceUnavailable("could not stage the export in S3; retry") from error
-        return client.generate_presigned_url(
+        url: str = client.generate_presigned_url(  # boto3's client is untyped: this answers a URL string
             "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=EXPORT_URL_SECONDS
         )
+        return url
 
 
 class UserDataService:
