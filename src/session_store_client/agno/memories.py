@@ -11,8 +11,10 @@ from agno.db.in_memory.utils import apply_sorting
 from agno.db.schemas.memory import UserMemory
 from agno.db.utils import validate_pagination
 
-from session_store_client.agno.paging import read_window
+from session_store_client.agno.paging import Page, read_window
 from session_store_client.errors import Forbidden, NotFound
+from session_store_client.models import MemoryPage
+from session_store_client.models import UserMemory as StoredMemory
 
 Row = dict[str, Any]
 # SqliteDb's memory columns, in its order: the rows agno's callers (AgentOS) receive.
@@ -151,7 +153,7 @@ class MemoryMethods:
                 else ("created_at", "asc")
             )
             listed, total = read_window(
-                lambda size, cursor, include_total: _as_session_page(
+                lambda size, cursor, include_total: _page_of(
                     self.client.list_memories(
                         **filters,
                         sort_by=server_sort,
@@ -190,10 +192,5 @@ class MemoryMethods:
         return [dict(entry) for entry in stats.stats], stats.total
 
 
-class _as_session_page:
-    """A memory page in the shape read_window reads (it pages sessions)."""
-
-    def __init__(self, page: Any) -> None:
-        self.sessions = page.memories
-        self.next_cursor = page.next_cursor
-        self.total = page.total
+def _page_of(page: MemoryPage) -> Page[StoredMemory]:
+    return Page(page.memories, page.next_cursor, page.total)
