@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import pytest
 from agno.db.base import BaseDb, SessionType
 from agno.db.in_memory import InMemoryDb
@@ -324,3 +327,42 @@ def test_needs_a_url_or_a_client():
     client = SessionStoreClient("http://127.0.0.1:1")
     assert SessionStoreDb(client=client, id="mine").client is client
     assert SessionStoreDb(base_url="http://127.0.0.1:1").client.base_url == "http://127.0.0.1:1"
+
+
+class _AgnoWarnings(logging.Handler):
+    """What agno logs while installed on its logger (which does not propagate to the root)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def __enter__(self) -> _AgnoWarnings:
+        logging.getLogger("agno").addHandler(self)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        logging.getLogger("agno").removeHandler(self)
+
+
+def test_agentos_closes_the_async_adapter_by_awaiting_it(tmp_path):
+    """AgentOS stops by `await db.close()` on every AsyncBaseDb: the async adapter's close is a
+    coroutine, as AsyncBaseDb declares it, and closes its fallback as the sync adapter's does."""
+    from agno.agent import Agent
+    from agno.db.sqlite import SqliteDb
+    from agno.os import AgentOS
+    from fastapi.testclient import TestClient
+
+    from session_store_client.agno import AsyncSessionStoreDb
+    from tests.support.fake_model import MemoryWritingModel
+
+    # Shutting down reads nothing: the store is never called, so no runtime is needed.
+    db = AsyncSessionStoreDb(base_url="http://127.0.0.1:9", fallback=SqliteDb(db_file=str(tmp_path / "fallback.db")))
+    agent = Agent(id="closing-agent", model=MemoryWritingModel(replies=["hi"]), db=db, telemetry=False)
+    agent_os = AgentOS(agents=[agent], telemetry=False)
+    with _AgnoWarnings() as warnings, TestClient(agent_os.get_app()):
+        pass
+    assert not [message for message in warnings.messages if "close" in message.lower()], warnings.messages
+    asyncio.run(db.close())  # closing twice is harmless, as for agno's own dbs

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # AgentOS's app; fastapi comes with the agentos extra, not with the client
+    from fastapi import FastAPI
 
 # The /config sections served only through a fallback db (sessions and memories are the store's own).
 FALLBACK_DOMAINS = ("learning", "evals", "metrics", "traces")
@@ -26,7 +29,7 @@ def unserved_db_ids(dbs: Iterable[Any]) -> set[str]:
     return {db.id for db in dbs if isinstance(db, (SessionStoreDb, AsyncSessionStoreDb)) and db.fallback is None}
 
 
-def strip_unserved_domains(config: dict, db_ids: set[str]) -> dict:
+def strip_unserved_domains(config: dict[str, Any], db_ids: set[str]) -> dict[str, Any]:
     for domain in FALLBACK_DOMAINS:
         section = config.get(domain)
         if isinstance(section, dict) and isinstance(section.get("dbs"), list):
@@ -34,7 +37,7 @@ def strip_unserved_domains(config: dict, db_ids: set[str]) -> dict:
     return config
 
 
-def without_unserved_domains(app: Any, agent_os: Any) -> Any:
+def without_unserved_domains(app: FastAPI, agent_os: Any) -> FastAPI:
     """``app = without_unserved_domains(agent_os.get_app(), agent_os)``: the same app, its ``/config``
     advertising learning, evals, metrics and traces only for dbs that serve them."""
     from starlette.responses import Response

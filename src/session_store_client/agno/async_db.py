@@ -15,6 +15,7 @@ loop longer: 459-587 ms against 26-160 ms, because that CPU work then ran on the
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import inspect
 from collections.abc import Callable
@@ -64,7 +65,8 @@ def _mirror_the_sync_adapter(cls: type) -> type:
             method = _absent(name, _hints(AsyncBaseDb, name), is_async)
         method.__name__ = method.__qualname__ = name
         setattr(cls, name, method)
-    cls.__abstractmethods__ = frozenset()
+    # The methods were added after the class was built: let ABCMeta recount what is abstract.
+    abc.update_abstractmethods(cls)
     return cls
 
 
@@ -81,7 +83,9 @@ class AsyncSessionStoreDb(AsyncBaseDb):
         id: str | None = None,
         fallback: BaseDb | None = None,
     ):
-        self.sync_db = SessionStoreDb(
+        # mypy reads SessionStoreDb as abstract: BaseDb's abstract methods are defined on it by
+        # @delegate_to_fallback when the class is created, not in its body.
+        self.sync_db = SessionStoreDb(  # type: ignore[abstract]
             base_url=base_url, auth=auth, region=region, client=client, id=id, fallback=fallback
         )
         super().__init__(id=self.sync_db.id)
@@ -92,5 +96,7 @@ class AsyncSessionStoreDb(AsyncBaseDb):
     def client(self) -> SessionStoreClient:
         return self.sync_db.client
 
-    def close(self) -> None:
-        self.sync_db.close()
+    async def close(self) -> None:
+        # Awaited, as AsyncBaseDb declares it: AgentOS awaits every async db's close at shutdown.
+        # Closing the HTTP client and the fallback may block, so it runs in a thread like the rest.
+        await asyncio.to_thread(self.sync_db.close)

@@ -20,7 +20,7 @@ from session_store_client._json import dumps
 from session_store_client.agno.fallback import SchemaVersions, delegate_to_fallback, hide_tables_without_fallback
 from session_store_client.agno.known_runs import KnownRuns, run_digest
 from session_store_client.agno.memories import MemoryMethods
-from session_store_client.agno.paging import read_window
+from session_store_client.agno.paging import Page, read_window
 from session_store_client.agno.records import agno_row, api_record, enum_value, run_to_dict
 from session_store_client.agno.session_copies import SessionCopies
 from session_store_client.auth import TokenSource
@@ -225,7 +225,7 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
             for row in rows:
                 self._remember_runs(row["session_id"], row["runs"] or [])
             return rows, total or 0
-        return [self._deliver(row, session_type, deserialize=True) for row in rows]
+        return [self._session_of(row, session_type) for row in rows]
 
     def _window_sorted_by_server(
         self,
@@ -240,7 +240,7 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         # As in agno's adapters, any order but "asc" is descending.
         server_order = None if sort_order is None else ("asc" if sort_order == "asc" else "desc")
 
-        def fetch_page(size: int, cursor: str | None, include_total: bool) -> Any:
+        def fetch_page(size: int, cursor: str | None, include_total: bool) -> Page[StoredSession]:
             arguments = dict(
                 filters,
                 sort_by=sort_by,
@@ -250,9 +250,10 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
                 include_total=include_total,
             )
             try:
-                return self.client.list_sessions(**arguments, include_runs=include_runs)
+                page = self.client.list_sessions(**arguments, include_runs=include_runs)
             except ResponseTooLarge:  # runs too big for one response: list without, read each alone
-                return self.client.list_sessions(**arguments)
+                page = self.client.list_sessions(**arguments)
+            return Page(page.sessions, page.next_cursor, page.total)
 
         listed, total = read_window(fetch_page, offset, limit, want_total)
         return [session.to_dict() for session in listed], total
@@ -312,8 +313,10 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         digests = {run["run_id"]: run_digest(run) for run in runs if isinstance(run.get("run_id"), str)}
         changed = [
             run
-            for run_id, run in ((run.get("run_id"), run) for run in runs)
-            if run_id in digests and not self._known_runs.is_current(session_id, run_id, digests[run_id])
+            for run in runs
+            if isinstance(run_id := run.get("run_id"), str)
+            and run_id in digests
+            and not self._known_runs.is_current(session_id, run_id, digests[run_id])
         ]
         try:
             for batch in _batches_under(changed, RUN_BYTES_PER_REQUEST):
@@ -481,6 +484,10 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         if not deserialize:
             self._remember_runs(row["session_id"], row["runs"] or [])
             return row
+        return self._session_of(row, session_type)
+
+    def _session_of(self, row: Row, session_type: SessionType | None) -> Session:
+        """The row's session object, remembering its runs as the caller now holds them."""
         session = deserialize_session(session_type, row)
         # Digests of the run objects' own serialization: that is what the next upsert compares.
         self._remember_runs(row["session_id"], session.runs or [])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from session_store_client._json import canonical_dumps
@@ -63,7 +63,7 @@ class KnownRuns:
         with self._lock:
             return self._session_of_run.get(run_id)
 
-    def _drop_locations(self, session_id: str, run_ids) -> None:
+    def _drop_locations(self, session_id: str, run_ids: Iterable[str]) -> None:
         for run_id in run_ids:
             if self._session_of_run.get(run_id) == session_id:
                 del self._session_of_run[run_id]

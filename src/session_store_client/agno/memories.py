@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from agno.db.in_memory.utils import apply_sorting
 from agno.db.schemas.memory import UserMemory
 from agno.db.utils import validate_pagination
 
-from session_store_client.agno.paging import read_window
+from session_store_client.agno.paging import Page, read_window
+from session_store_client.client import SessionStoreClient
 from session_store_client.errors import Forbidden, NotFound
+from session_store_client.models import MemoryPage
+from session_store_client.models import UserMemory as StoredMemory
 
 Row = dict[str, Any]
 # SqliteDb's memory columns, in its order: the rows agno's callers (AgentOS) receive.
@@ -28,7 +31,7 @@ MEMORY_COLUMNS = (
     "created_at",
     "updated_at",
 )
-SERVER_SORT_FIELDS = ("updated_at", "created_at")
+SERVER_SORT_FIELDS: tuple[Literal["updated_at", "created_at"], ...] = ("updated_at", "created_at")
 
 
 def memory_row(stored: Any) -> Row:
@@ -55,7 +58,7 @@ def memory_body(memory: UserMemory, updated_at: int | None) -> Row:
 class MemoryMethods:
     """Mixed into SessionStoreDb; ``self.client`` is a SessionStoreClient."""
 
-    client: Any
+    client: SessionStoreClient
 
     def _memory_result(self, row: Row, deserialize: bool | None) -> UserMemory | Row:
         return UserMemory.from_dict(row) if deserialize else row
@@ -145,13 +148,12 @@ class MemoryMethods:
         offset = (page - 1) * limit if limit is not None and page is not None else 0
         if sort_by in SERVER_SORT_FIELDS or sort_by not in MEMORY_COLUMNS:
             # No (or an unknown) sort field: SqliteDb leaves rows in insertion order, i.e. creation.
-            server_sort, server_order = (
-                (sort_by, "asc" if sort_order == "asc" else "desc")
-                if sort_by in SERVER_SORT_FIELDS
-                else ("created_at", "asc")
-            )
+            server_sort: Literal["updated_at", "created_at"] = "created_at"
+            server_order: Literal["desc", "asc"] = "asc"
+            if sort_by in SERVER_SORT_FIELDS:
+                server_sort, server_order = sort_by, "asc" if sort_order == "asc" else "desc"
             listed, total = read_window(
-                lambda size, cursor, include_total: _as_session_page(
+                lambda size, cursor, include_total: _page_of(
                     self.client.list_memories(
                         **filters,
                         sort_by=server_sort,
@@ -190,10 +192,5 @@ class MemoryMethods:
         return [dict(entry) for entry in stats.stats], stats.total
 
 
-class _as_session_page:
-    """A memory page in the shape read_window reads (it pages sessions)."""
-
-    def __init__(self, page: Any) -> None:
-        self.sessions = page.memories
-        self.next_cursor = page.next_cursor
-        self.total = page.total
+def _page_of(page: MemoryPage) -> Page[StoredMemory]:
+    return Page(page.memories, page.next_cursor, page.total)

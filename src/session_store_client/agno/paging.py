@@ -1,27 +1,40 @@
 """agno's page/limit pagination over the API's cursors.
 
 The API pages with opaque cursors; agno asks for "page N of size L". Page N is reached by
-following cursors past the first (N-1)*L sessions, reading them in pages of up to 100 (the API's
-largest page) and discarding them: page N costs ceil((N-1)*L/100) + ceil(L/100) requests and
-reads N*L sessions. Cheap for the first pages that UIs show, linear for deep pages.
+following cursors past the first (N-1)*L items (sessions or memories), reading them in pages of
+up to 100 (the API's largest page) and discarding them: page N costs ceil((N-1)*L/100) +
+ceil(L/100) requests and reads N*L items. Cheap for the first pages that UIs show, linear for deep pages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from session_store_client.client import MAX_PAGE_SIZE
-from session_store_client.models import Session, SessionPage
 
-# (page size, cursor, include_total) -> one page
-FetchPage = Callable[[int, str | None, bool], SessionPage]
+ItemT = TypeVar("ItemT")
+
+
+@dataclass(frozen=True)
+class Page(Generic[ItemT]):
+    """One page of any list route (sessions, memories), as read_window reads it."""
+
+    items: list[ItemT]
+    next_cursor: str | None
+    total: int | None
 
 
 def read_window(
-    fetch_page: FetchPage, offset: int, count: int | None, want_total: bool
-) -> tuple[list[Session], int | None]:
-    """The sessions at [offset, offset+count) (count None: to the end), and the total if asked."""
-    window: list[Session] = []
+    fetch_page: Callable[[int, str | None, bool], Page[ItemT]],
+    offset: int,
+    count: int | None,
+    want_total: bool,
+) -> tuple[list[ItemT], int | None]:
+    """The items at [offset, offset+count) (count None: to the end), and the total if asked.
+    `fetch_page(page size, cursor, include_total)` reads one page."""
+    window: list[ItemT] = []
     skipped = 0
     cursor: str | None = None
     total: int | None = None
@@ -36,13 +49,13 @@ def read_window(
         page = fetch_page(size, cursor, want_total and first)
         if first:
             total, first = page.total, False
-        sessions = page.sessions
+        items = page.items
         if skipped < offset:
             # A page may hold fewer than asked; only what actually came counts as skipped.
-            dropped = min(len(sessions), offset - skipped)
+            dropped = min(len(items), offset - skipped)
             skipped += dropped
-            sessions = sessions[dropped:]
-        window.extend(sessions)
+            items = items[dropped:]
+        window.extend(items)
         cursor = page.next_cursor
         if cursor is None or (count is not None and len(window) >= count):
             break

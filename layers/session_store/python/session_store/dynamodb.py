@@ -5,8 +5,8 @@ retry of unprocessed batch items are written once here."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypedDict, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -50,7 +50,14 @@ def _translate(error: Exception) -> Exception:
     return error
 
 
-def _translate_cancellation(reasons: list[dict[str, Any]]) -> Exception:
+class _CancellationReason(TypedDict, total=False):
+    """What this module reads of one entry of a TransactionCanceledException's CancellationReasons."""
+
+    Code: str
+    Message: str
+
+
+def _translate_cancellation(reasons: Sequence[_CancellationReason]) -> Exception:
     codes = [reason.get("Code", "None") for reason in reasons]
     failed = [index for index, code in enumerate(codes) if code == "ConditionalCheckFailed"]
     if failed:
@@ -73,7 +80,9 @@ class Table:
 
     def call(self, operation: str, **arguments: Any) -> dict[str, Any]:
         try:
-            return getattr(self._client, operation)(**arguments)
+            # boto3's client methods are made at run time and typed Any: every DynamoDB operation
+            # answers a JSON object.
+            return cast(dict[str, Any], getattr(self._client, operation)(**arguments))
         except (ClientError, BotoCoreError) as error:
             translated = _translate(error)
             if translated is error:

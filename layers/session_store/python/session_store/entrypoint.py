@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -50,9 +50,17 @@ class LazyTracer:
             self._resolved = True
         return self._tracer
 
+    @overload
+    def capture_lambda_handler(self, lambda_handler: Handler, capture_response: bool | None = None) -> Handler: ...
+
+    @overload
+    def capture_lambda_handler(
+        self, lambda_handler: None = None, capture_response: bool | None = None
+    ) -> Callable[[Handler], Handler]: ...
+
     def capture_lambda_handler(
         self, lambda_handler: Handler | None = None, capture_response: bool | None = None
-    ) -> Any:
+    ) -> Handler | Callable[[Handler], Handler]:
         """Same use as Tracer.capture_lambda_handler, with or without arguments."""
         if lambda_handler is None:
             return functools.partial(self.capture_lambda_handler, capture_response=capture_response)

@@ -59,7 +59,9 @@ class ErasureGate:
 
     def erased(self, session: StoredSession) -> bool:
         user = session.user_id
-        return bool(user) and incarnation_erased(session.incarnation, self.users.latest(user))
+        if not user:  # a session without a user belongs to no erasure
+            return False
+        return incarnation_erased(session.incarnation, self.users.latest(user))
 
     def erased_among(self, sessions: list[StoredSession]) -> set[str]:
         """Session ids of a list page that are erased (one BatchGetItem for the page's users)."""

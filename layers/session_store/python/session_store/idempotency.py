@@ -26,10 +26,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from session_store import auth, names, runtime
 from session_store.settings import current_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -170,10 +173,12 @@ def once(
         data_keyword_argument="request",
         persistence_store=_store(settings.table_name, settings.dynamodb_endpoint),
         config=config,
-        output_serializer=_SERIALIZER,
+        # Duck-typed (see _OutcomeSerializer): Powertools only calls to_dict and from_dict on it.
+        output_serializer=cast("BaseIdempotencySerializer", _SERIALIZER),
         key_prefix=KEY_PREFIX,
     )
-    outcome = run(request=fingerprint(router.current_event, key), write=write)
+    # Powertools' wrapper returns Any: _run_write's Outcome, or on a replay the serializer's.
+    outcome: Outcome = run(request=fingerprint(router.current_event, key), write=write)
     if isinstance(outcome, _OmittedBody):
         return Outcome(outcome.status, outcome.version, reread_body() if reread_body else None, replayed=True)
     return outcome

@@ -93,7 +93,9 @@ class MemoryService:
 
     def _erased(self, memory: StoredMemory) -> bool:
         user = memory.user_id
-        return bool(user) and memory_erased(memory.stored_at, self.erasures.users.latest(user))
+        if not user:  # a memory without a user belongs to no erasure
+            return False
+        return memory_erased(memory.stored_at, self.erasures.users.latest(user))
 
     def _erased_among(self, memories: list[StoredMemory]) -> set[str]:
         users = sorted({memory.user_id for memory in memories if memory.user_id})

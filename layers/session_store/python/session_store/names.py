@@ -68,7 +68,7 @@ ENV_AUTH_MODE = "AUTH_MODE"
 # The values of ENV_AUTH_MODE and of the CDK context key "auth". "none" is the CDK app's dev-only
 # mode: API Gateway checks no identity at all, and the functions then behave as under "iam".
 AuthMode = Literal["iam", "jwt", "none"]
-AUTH_MODES: tuple[str, ...] = get_args(AuthMode)
+AUTH_MODES: tuple[AuthMode, ...] = get_args(AuthMode)
 AUTH_IAM, AUTH_JWT, AUTH_NONE = AUTH_MODES
 
 # The principal DynamoDB's TTL service writes into a stream record's userIdentity when it expires

@@ -27,7 +27,7 @@ import gzip
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -101,7 +101,7 @@ class PayloadStore:
 
     def decode_run(self, item: dict[str, Any]) -> dict[str, Any]:
         if RUN_ATTRIBUTE in item:
-            return codec.decode(item[RUN_ATTRIBUTE])
+            return _run_object(codec.decode(item[RUN_ATTRIBUTE]))
         object_key = item[PAYLOAD_OBJECT_ATTRIBUTE]["S"]
         if not self.offloads:
             raise RuntimeError(f"run payload {object_key} is in S3, but no payload bucket is configured")
@@ -111,7 +111,7 @@ class PayloadStore:
             # The run was replaced or deleted after its item was read, and the cascade removed the
             # old object: a retry reads the current item.
             raise errors.ServiceUnavailable(f"run payload {object_key} was replaced while it was read; retry") from None
-        return codec.loads(gzip.decompress(response["Body"].read()))
+        return _run_object(codec.loads(gzip.decompress(response["Body"].read())))
 
     def delete_objects(self, object_keys: Iterable[str]) -> None:
         """Delete offloaded payloads (idempotent: a missing object is not an error). Raises when S3
@@ -142,8 +142,12 @@ class PayloadStore:
 
     def _s3(self, purpose: str, operation: str, **arguments: Any) -> dict[str, Any]:
         """One S3 call; throttling and unreachability become a 503 (the client retries)."""
+        if self._s3_client is None:
+            raise RuntimeError(f"cannot {purpose} S3: no payload bucket is configured")
         try:
-            return getattr(self._s3_client(), operation)(**arguments)
+            # boto3's clients are untyped (their methods are made at run time): S3 answers a JSON
+            # object for every operation used here.
+            return cast(dict[str, Any], getattr(self._s3_client(), operation)(**arguments))
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", ""))
             if code in ("NoSuchKey", "404"):
@@ -162,6 +166,12 @@ class PayloadStore:
 
 class _MissingObject(Exception):
     pass
+
+
+def _run_object(decoded: Any) -> dict[str, Any]:
+    # Holds for every stored payload: a run is validated as a JSON object before it is encoded.
+    assert isinstance(decoded, dict), f"a stored run payload is not a JSON object but {type(decoded).__name__}"
+    return decoded
 
 
 def offloaded_object_key(item: dict[str, Any]) -> str | None:
@@ -212,6 +222,7 @@ class ExportStore:
             )
         except (ClientError, BotoCoreError) as error:
             raise errors.ServiceUnavailable("could not stage the export in S3; retry") from error
-        return client.generate_presigned_url(
+        url: str = client.generate_presigned_url(  # boto3's client is untyped: this answers a URL string
             "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=EXPORT_URL_SECONDS
         )
+        return url

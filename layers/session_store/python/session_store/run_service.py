@@ -34,7 +34,7 @@ class RunOperations(Upserts):
                 errors=[{"field": "run_id", "location": "body", "message": "must equal the path's run_id"}],
             )
         run = {**run, "run_id": run_id} if "run_id" not in run else run
-        ids = {name: run.get(name) for name in ID_FIELDS if isinstance(run.get(name), str) and run.get(name)}
+        ids = {name: value for name in ID_FIELDS if isinstance(value := run.get(name), str) and value}
         for name, value in ids.items():
             validate_identifier(value, f"run.{name}")
         derived_type = next(

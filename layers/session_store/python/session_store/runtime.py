@@ -6,16 +6,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from session_store.settings import current_settings
+
+if TYPE_CHECKING:  # the modules themselves are imported on first use (see below)
+    # botocore's stubs name the shape of Config(retries=...) only privately.
+    from botocore.config import _RetryDict
+
+    from session_store.memories import MemoryService
+    from session_store.repository import SessionRepository
+    from session_store.service import SessionService
+    from session_store.user_data import UserDataService
+    from session_store.user_repository import UserRepository
 
 # Fail fast: each call is retried 3 times within short timeouts (the read timeout is a setting:
 # 2 s in AWS), and no attempt starts unless it can finish before the invocation's deadline (see
 # _refuse_past_deadline), so a hung table gives a 503 from the function, never a timeout of the
 # function (10 s) or of API Gateway (29 s).
 _CONNECT_TIMEOUT_SECONDS = 1
-_RETRIES = {"max_attempts": 3, "mode": "standard"}
+_RETRIES: _RetryDict = {"max_attempts": 3, "mode": "standard"}
 
 
 def _attempt_budget_ms() -> float:
@@ -45,7 +55,7 @@ def _refuse_past_deadline(**_: Any) -> None:
 client_observers: list[Callable[[str, Any], None]] = []
 
 
-def aws_client(service_name: str, endpoint_url: str | None) -> Any:
+def aws_client(service_name: Literal["dynamodb", "s3"], endpoint_url: str | None) -> Any:
     # Imported here, not at module level: a handler's import (its cold start) then never loads
     # boto3; the first request that calls AWS does.
     import boto3
@@ -65,7 +75,7 @@ def aws_client(service_name: str, endpoint_url: str | None) -> Any:
 
 
 @cache
-def repository():
+def repository() -> SessionRepository:
     from session_store.payloads import PayloadStore
     from session_store.repository import SessionRepository
 
@@ -75,7 +85,7 @@ def repository():
 
 
 @cache
-def service():
+def service() -> SessionService:
     from session_store.service import SessionService
 
     settings = current_settings()
@@ -83,7 +93,7 @@ def service():
 
 
 @cache
-def user_data():
+def user_data() -> UserDataService:
     from session_store import wire
     from session_store.payloads import ExportStore
     from session_store.user_data import UserDataService
@@ -94,7 +104,7 @@ def user_data():
 
 
 @cache
-def memory_service():
+def memory_service() -> MemoryService:
     from session_store.memories import MemoryService
     from session_store.memory_repository import MemoryRepository
 
@@ -103,7 +113,7 @@ def memory_service():
     return MemoryService(repository, settings.memory_retention_days)
 
 
-def erasure_repository():
+def erasure_repository() -> UserRepository:
     """What the erasure worker pages through and deletes (built on the sessions' repository)."""
     from session_store.user_repository import UserRepository
 

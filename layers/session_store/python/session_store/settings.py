@@ -49,7 +49,8 @@ class Settings(BaseModel, frozen=True):
             "auth_mode": value(names.ENV_AUTH_MODE),
             "aws_read_timeout_seconds": value(names.ENV_AWS_READ_TIMEOUT),
         }
-        return cls(**{key: val for key, val in fields.items() if val is not None})
+        # Validated like a request body: the environment holds strings, pydantic converts them.
+        return cls.model_validate({key: val for key, val in fields.items() if val is not None})
 
 
 @cache

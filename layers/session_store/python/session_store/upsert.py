@@ -220,7 +220,7 @@ class Upserts(ServiceBase):
         base.expires_at = expiry_after_write(base.expiry_policy, pinned, now, self.retention_days)
         return writes.with_index_time(alive, base, now)
 
-    def _create(self, replaced: StoredSession | None, after: StoredSession, groups: list) -> None:
+    def _create(self, replaced: StoredSession | None, after: StoredSession, groups: list[list[dict[str, Any]]]) -> None:
         chunks = writes.chunk(groups)
         # Runs first, the session item last: until it is written, nothing of the import is visible.
         for chunk in chunks[:-1]:

@@ -12,6 +12,7 @@ escaped form (`json.dumps` with `ensure_ascii=True`: never smaller than what any
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from session_store import codec, errors
@@ -63,7 +64,7 @@ class PageBudget:
         return True
 
 
-def event_bytes(event: dict[str, Any]) -> int:
+def event_bytes(event: Mapping[str, Any]) -> int:
     """The size of a whole proxy event, its body escaped as a string inside it."""
     body = event.get("body") or ""
     envelope = len(json.dumps({**event, "body": ""}, default=str))

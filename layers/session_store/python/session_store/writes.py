@@ -39,9 +39,10 @@ def with_index_time(before: StoredSession | None, after: StoredSession, now: int
     when they are UPDATED_INDEX_SLACK_SECONDS old, or when the expiry stops sliding or changes
     otherwise than by sliding (a pinned or never-expiring session's entries hold its exact expiry);
     else kept, so the write touches no index (docs/design.md, "Turn cost")."""
+    if before is None:
+        return replace(after, indexed_at=now, indexed_expires_at=after.expires_at)
     moves = (
-        before is None
-        or now - before.indexed_at >= UPDATED_INDEX_SLACK_SECONDS
+        now - before.indexed_at >= UPDATED_INDEX_SLACK_SECONDS
         or now < before.indexed_at  # a clock behind the last move: keep indexed_at <= updated_at
         or after.expiry_policy != before.expiry_policy
         or (after.expiry_policy != "sliding" and after.expires_at != before.indexed_expires_at)
@@ -97,6 +98,7 @@ def session_put(session: StoredSession, replaced: StoredSession | None) -> dict[
     """Create the session item: it must not exist, or must still be the expired one we read."""
     expression = Expression()
     item = items.session_item(session)
+    condition: str | None
     if replaced is None:
         condition = f"attribute_not_exists({expression.name(names.PARTITION_KEY)})"
     else:
@@ -310,6 +312,7 @@ def session_delete(session_id: str, incarnation: str, version: int | None = None
     """DeleteItem arguments removing the session item only while it is still this incarnation (and,
     with `version`, this version): the stream cascade then removes that incarnation's runs."""
     expression = Expression()
+    condition: str | None
     if version is None:
         condition = f"{expression.name('incarnation')} = {expression.value(items.s(incarnation))}"
     else:

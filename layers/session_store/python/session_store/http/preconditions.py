@@ -64,6 +64,6 @@ def parse_cached_versions(value: str | None) -> frozenset[int] | str | None:
     return frozenset(versions)
 
 
-def not_modified(version: int) -> Response:
+def not_modified(version: int) -> Response[str]:
     """304: the caller's copy (named by If-None-Match) is the current version."""
     return Response(status_code=304, body="", headers={"ETag": etag(version)})

@@ -32,7 +32,7 @@ def problem(
     slug: str,
     errors_list: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
-) -> Response:
+) -> Response[str]:
     body: dict[str, Any] = {
         "type": names.PROBLEM_TYPE_BASE + slug,
         "title": title,
@@ -46,13 +46,12 @@ def problem(
     )
 
 
-def _retry_later(status: int, title: str, detail: str, slug: str, seconds: int) -> Response:
+def _retry_later(status: int, title: str, detail: str, slug: str, seconds: int) -> Response[str]:
     return problem(status, title, detail, slug, headers={RETRY_AFTER_HEADER: str(seconds)})
 
 
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
-    @app.exception_handler(errors.SessionStoreError)
-    def _domain_error(error: errors.SessionStoreError) -> Response:
+    def _domain_error(error: errors.SessionStoreError) -> Response[str]:
         headers = {}
         retry_after = getattr(error, "retry_after_seconds", None)
         if retry_after is not None:
@@ -60,8 +59,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
             logger.warning("retry later", extra={"status": error.status, "detail": error.detail})
         return problem(error.status, error.title, error.detail, error.slug, error.errors, headers)
 
-    @app.exception_handler(RequestValidationError)
-    def _invalid_request(error: RequestValidationError) -> Response:
+    def _invalid_request(error: RequestValidationError) -> Response[str]:
         if any(entry.get("type") == "json_invalid" for entry in error.errors()):
             return problem(
                 400, "Malformed JSON", "the request body is not valid JSON", "malformed-json", describe(error.errors())
@@ -74,12 +72,10 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
             describe(error.errors()),
         )
 
-    @app.not_found
-    def _no_route(_: NotFoundError) -> Response:
+    def _no_route(_: NotFoundError) -> Response[str]:
         return problem(404, "Not found", "no such route", "no-route")
 
-    @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response:
+    def _unexpected(error: Exception) -> Response[str]:
         # Never a stack trace to the client; the log has it, under the request's correlation id.
         if type(error).__name__ == "RequestUnsupportedContentType":
             return problem(415, "Unsupported media type", "send application/json", "unsupported-media-type")
@@ -89,6 +85,13 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         logger.exception("unexpected error")
         return problem(500, "Internal error", "an unexpected error occurred; it has been logged", "internal-error")
 
+    # Registered by calling Powertools' decorators: they are unannotated, and as `@` syntax they
+    # would make mypy see the handlers above as untyped.
+    app.exception_handler(errors.SessionStoreError)(_domain_error)
+    app.exception_handler(RequestValidationError)(_invalid_request)
+    app.not_found(_no_route)
+    app.exception_handler(Exception)(_unexpected)
+
 
 # Powertools' idempotency errors are mapped without importing them here: that package imports
 # boto3, which a handler's import (its cold start) must not load (see entrypoint.py). If the package was
@@ -96,7 +99,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 _IDEMPOTENCY_ERRORS = "aws_lambda_powertools.utilities.idempotency.exceptions"
 
 
-def _idempotency_problem(error: Exception) -> Response | None:
+def _idempotency_problem(error: Exception) -> Response[str] | None:
     powertools = sys.modules.get(_IDEMPOTENCY_ERRORS)
     if powertools is None:
         return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -84,16 +85,16 @@ class SessionStoreResolver(DecodedPathParameters, APIGatewayRestResolver):
     def lambda_context(self, value: Any) -> None:
         self._own_context = value
 
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        event = _canonical_path(event)
-        request_id = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", "local")
-        refused = _body_problem(event) or _media_type_problem(event)
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        proxy = _canonical_path(event)
+        request_id = (proxy.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", "local")
+        refused = _body_problem(proxy) or _media_type_problem(proxy)
         if refused is not None:
             response = _proxy_response(refused)
         else:
-            event = _lowercase_media_type(event)
-            self.current_event, self.lambda_context = self._to_proxy_event(event), context
-            response = super().resolve(event, context)
+            proxy = _lowercase_media_type(proxy)
+            self.current_event, self.lambda_context = self._to_proxy_event(proxy), context
+            response = super().resolve(proxy, context)
         headers = response.setdefault("headers", {}) or {}
         headers[names.REQUEST_ID_HEADER] = request_id
         response["headers"] = headers
@@ -102,17 +103,18 @@ class SessionStoreResolver(DecodedPathParameters, APIGatewayRestResolver):
         return response
 
 
-def _canonical_path(event: dict[str, Any]) -> dict[str, Any]:
+def _canonical_path(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The event as a dict (what Powertools' proxy events wrap), its path rebuilt from `resource`."""
     resource, parameters = event.get("resource"), event.get("pathParameters") or {}
     if not resource or "{" not in resource:
-        return event
+        return dict(event)
     path = resource
     for name, value in parameters.items():
         path = path.replace("{" + name + "}", quote(value, safe=""))
     return {**event, "path": path}
 
 
-def _body_size(event: dict[str, Any]) -> int:
+def _body_size(event: Mapping[str, Any]) -> int:
     """The request body's size in bytes, computed without copying it when it is clearly small."""
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
@@ -122,7 +124,7 @@ def _body_size(event: dict[str, Any]) -> int:
     return len(body.encode("utf-8", "surrogatepass"))
 
 
-def _body_problem(event: dict[str, Any]) -> Response | None:
+def _body_problem(event: Mapping[str, Any]) -> Response[str] | None:
     """A body refused before routing: over the size limit (before the validation middleware would
     parse megabytes of JSON), as sent or once escaped into the Lambda event (on AWS the invocation
     limit stops it earlier; this keeps every other runner honest, and measures what AWS measures),
@@ -150,13 +152,16 @@ def _body_problem(event: dict[str, Any]) -> Response | None:
     return None
 
 
-def _header(event: dict[str, Any], name: str) -> str | None:
+def _header(event: Mapping[str, Any], name: str) -> str | None:
     """A request header, looked up case-insensitively (API Gateway keeps the client's spelling)."""
     wanted = name.lower()
-    for key, value in (event.get("headers") or {}).items():
+    # The proxy event's header maps, as API Gateway sends them: names to a value, or to a list.
+    single: Mapping[str, str] = event.get("headers") or {}
+    multi: Mapping[str, list[str]] = event.get("multiValueHeaders") or {}
+    for key, value in single.items():
         if key.lower() == wanted:
             return value
-    for key, values in (event.get("multiValueHeaders") or {}).items():
+    for key, values in multi.items():
         if key.lower() == wanted and values:
             return values[-1]
     return None
@@ -169,7 +174,7 @@ def media_type(content_type: str | None) -> str | None:
     return content_type.split(";", 1)[0].strip().lower() or None
 
 
-def _media_type_problem(event: dict[str, Any]) -> Response | None:
+def _media_type_problem(event: Mapping[str, Any]) -> Response[str] | None:
     """415 for a write whose body is not JSON: one rule for every write route, checked before
     routing so that no parser (Powertools reads form and multipart bodies too) ever sees it."""
     accepted = WRITE_MEDIA_TYPES.get(str(event.get("httpMethod") or "").upper())
@@ -204,7 +209,7 @@ def _lowercase_media_type(event: dict[str, Any]) -> dict[str, Any]:
     return {**event, "headers": headers, "multiValueHeaders": multi}
 
 
-def _proxy_response(response: Response) -> dict[str, Any]:
+def _proxy_response(response: Response[str]) -> dict[str, Any]:
     """A Response as a REST proxy result, for answers given before the resolver runs."""
     headers = {name: [value] for name, value in response.headers.items()}
     return {

@@ -19,13 +19,13 @@ if TYPE_CHECKING:
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 
-def json_response(status: int, body: Any, version: int | None = None) -> Response:
+def json_response(status: int, body: Any, version: int | None = None) -> Response[str]:
     return json_text_response(status, codec.dumps(body), version)
 
 
 def json_text_response(
     status: int, text: str, version: int | None = None, headers: dict[str, str] | None = None
-) -> Response:
+) -> Response[str]:
     if not wire.fits(text, wire.MAX_RESPONSE_BODY_BYTES):
         raise errors.ResponseTooLarge(
             "the response would exceed Lambda's 6 MB limit: read the session with include_runs=false "
@@ -37,11 +37,11 @@ def json_text_response(
     return Response(status_code=status, content_type="application/json", body=text, headers=headers)
 
 
-def no_content(headers: dict[str, str] | None = None) -> Response:
+def no_content(headers: dict[str, str] | None = None) -> Response[str]:
     return Response(status_code=204, body="", headers=dict(headers or {}))
 
 
-def outcome_response(outcome: Outcome, body: str | None = None) -> Response:
+def outcome_response(outcome: Outcome, body: str | None = None) -> Response[str]:
     """The HTTP response of a write; `body` overrides the outcome's (a body rebuilt from the request)."""
     headers = {REPLAYED_HEADER: "true"} if outcome.replayed else {}
     text = body if body is not None else outcome.body
