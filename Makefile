@@ -65,7 +65,7 @@ smoke: install
 	@if [ -z "$(URL)" ]; then echo "make smoke needs URL=<the API's base URL> (the stack's ApiUrl output)" >&2; exit 2; fi
 	$(PY) -m session_store_client.smoke "$(URL)" --auth $(or $(AUTH),iam) $(if $(TOKEN),--token "$(TOKEN)")
 
-test: install layers
+test: lint layers
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q -p no:cacheprovider
 
 # ruff (lint and format) over everything, mypy strict over the layer and the client (pyproject.toml).
