@@ -1,7 +1,7 @@
 """Every write is atomic, whatever its size: one request is one version step, readers see
 all of a write or none of it, a failed write leaves nothing visible and its retry succeeds. On
 DynamoDB Local; large updates are written under a new incarnation and published at once
-(writes.py, "large updates")."""
+(large_updates.py)."""
 
 from __future__ import annotations
 

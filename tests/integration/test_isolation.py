@@ -382,7 +382,7 @@ def test_intruders_racing_the_owner_change_nothing(table_name):
 
 def test_a_large_write_loses_its_race_for_an_unowned_session_without_writing_a_run(table_name):
     """A write of more runs than one transaction holds goes in several transactions, under a lease
-    taken only while the owner is still the one read (writes.take_lease); a claim landing between
+    taken only while the owner is still the one read (large_updates.take_lease); a claim landing between
     the read and the lease must make the write retry and be refused, or part of a refused write
     lands in a session someone else just claimed. (Once the lease is held, a claim waits for it.)"""
     service = runtime.service()

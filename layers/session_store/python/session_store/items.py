@@ -31,7 +31,7 @@ PAYLOAD_OBJECT_ATTRIBUTE = "payload_s3_key"
 REPLACED_INCARNATION = "replaced_incarnation"
 # "gzip" on a run item whose `run` is gzipped JSON (a Binary attribute); absent when it is text.
 PAYLOAD_ENCODING_ATTRIBUTE = "payload_encoding"
-# Set while a large update holds the session (writes.py, "large updates").
+# Set while a large update holds the session (large_updates.py).
 LEASE_UNTIL_ATTRIBUTE = "lease_until"
 _INCARNATION_ENTROPY_HEX = 6
 

@@ -1,4 +1,4 @@
-"""GET /sessions and GET /sessions/{id}/runs: pages served by index queries, never a Scan.
+"""GET /sessions: pages served by index queries, never a Scan (run_pages.py pages a session's runs).
 
 A session list resolves to one or more index partitions (a user's sessions of each type, the
 write shards of a type, …). Each partition is read in order, only as far as the page needs, and
@@ -17,7 +17,7 @@ from typing import Any
 from session_store import cursor, errors, keys, names, wire
 from session_store.erasure import ErasureGate
 from session_store.items import StoredSession
-from session_store.models import SESSION_TYPES, RunListQuery, SessionListQuery
+from session_store.models import SESSION_TYPES, SessionListQuery
 from session_store.repository import SessionRepository
 from session_store.retention import is_expired
 from session_store.table import index_for
@@ -286,30 +286,3 @@ def _total(repository: SessionRepository, query: SessionListQuery, scope: str, p
         in_bounds = (start is None or session.updated_at >= start) and (end is None or session.updated_at <= end)
         total += 1 if in_bounds and _matches(session, query, now) else 0
     return total
-
-
-def list_runs(
-    repository: SessionRepository, session_id: str, incarnation: str, query: RunListQuery, cursor_key: str
-) -> dict[str, Any]:
-    scope = f"runs:{query.order}:{session_id}:{incarnation}"
-    after = None
-    if query.cursor:
-        after = cursor.decode(query.cursor, cursor_key, scope).get("after")
-        if not isinstance(after, str):
-            raise errors.InvalidRequest("the cursor is malformed")
-    found, last = repository.query_runs(session_id, incarnation, query.limit, query.order == "asc", after)
-    runs: list[dict[str, Any]] = []
-    budget, last_in_page = wire.PageBudget(), None
-    for item in found:
-        run = repository.decode_run(item)
-        if not budget.take(run) and runs:
-            # The page shrinks to what one response can carry (every run fits alone: see wire.py);
-            # the cursor continues after the last run it holds.
-            last = last_in_page
-            break
-        runs.append(run)
-        last_in_page = item[names.SORT_KEY]["S"]
-    return {
-        "runs": runs,
-        "next_cursor": cursor.encode({"after": last}, cursor_key, scope) if last else None,
-    }

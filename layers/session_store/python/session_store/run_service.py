@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from session_store import errors, listing, writes
+from session_store import errors, run_pages, writes
 from session_store.auth import ANONYMOUS, Actor
 from session_store.models import COMPONENT_FIELDS, ID_FIELDS, Preconditions, RunListQuery, SessionType, SessionWrite
 from session_store.retention import expiry_after_write
@@ -83,5 +83,5 @@ class RunOperations(Upserts):
     ) -> tuple[dict[str, Any], int]:
         """A page of the session's runs, and the session's version (the page's ETag)."""
         session = self.live_session(session_id, actor.reads_as(user_id))
-        page = listing.list_runs(self.repository, session_id, session.incarnation, query, self.cursor_key)
+        page = run_pages.list_runs(self.repository, session_id, session.incarnation, query, self.cursor_key)
         return page, session.version

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-from session_store import errors, items, wire, writes
+from session_store import errors, items, large_updates, wire, writes
 from session_store.auth import ANONYMOUS, Actor
 from session_store.items import StoredSession
 from session_store.models import ID_FIELDS, OBJECT_FIELDS, Preconditions, SessionWrite
@@ -235,18 +235,18 @@ class Upserts(ServiceBase):
         runs: list[dict[str, Any]],
         if_match: int | None,
     ) -> list[str]:
-        """An update too large for one transaction, made atomic (writes.py, "large updates"): under
+        """An update too large for one transaction, made atomic (large_updates.py): under
         the session's lease, every run is written under a new incarnation, and one update of the
         session item publishes them all (one version step). Until then readers see the session as
         it was; if the write fails, they never see any of it."""
         session_id, token, now = before.session_id, secrets.token_hex(8), after.updated_at
-        self.repository.update_session(writes.take_lease(before, token, now, if_match))
+        self.repository.update_session(large_updates.take_lease(before, token, now, if_match))
         incarnation = items.new_incarnation()
         try:
             existing, _ = self.repository.query_runs(session_id, before.incarnation, None, True, None)
             known = {item["run_id"]["S"] for item in existing}
             new_run_ids = [run["run_id"] for run in runs if run["run_id"] not in known]
-            groups, total = writes.rebuilt_runs(
+            groups, total = large_updates.rebuilt_runs(
                 session_id,
                 incarnation,
                 existing,
@@ -255,9 +255,8 @@ class Upserts(ServiceBase):
                 self.repository.payloads,
             )
             for chunk in writes.chunk(groups):
-                self.repository.transact(
-                    [writes.lease_held(session_id, token), *[operation for group in chunk for operation in group]]
-                )
+                held = large_updates.lease_held(session_id, token)
+                self.repository.transact([held, *[operation for group in chunk for operation in group]])
             after.incarnation, after.run_count = incarnation, total
             self.repository.transact(
                 [writes.session_update(before, after, sent, total - before.run_count, if_match, lease_token=token)]
@@ -271,13 +270,13 @@ class Upserts(ServiceBase):
         """After a failed large update: unless it was published after all (a timeout can hide
         that), remove what it wrote and release the lease, so that a retry can start at once.
         Best effort: should this fail too, the runs stay invisible (no session item names their
-        incarnation) and the lease lapses after LEASE_SECONDS."""
+        incarnation) and the lease lapses after large_updates.LEASE_SECONDS."""
         # Any failure here is swallowed on purpose: the caller re-raises the write's own error.
         try:
             current = self.repository.get_session(session_id)
             if current is not None and current.incarnation == incarnation:
                 return
-            self.repository.update_session(writes.release_lease(session_id, token))
+            self.repository.update_session(large_updates.release_lease(session_id, token))
         except Exception:  # noqa: BLE001 - best effort, see above
             return
         try:
