@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from session_store import auth, listing, routes, runtime
+from session_store import auth, names, routes, runtime
 from session_store.entrypoint import build_app, lambda_handler_for
 from session_store.http import LIST_PROBLEMS, SessionPage, documented, json_response, validated
 from session_store.models import Identifier, SessionListQuery, SessionType
@@ -34,7 +34,7 @@ def list_sessions(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     include_total: Annotated[bool, Query()] = False,
     include_runs: Annotated[
-        bool, Query(description=f"each session with its runs when it has at most {listing.MAX_LISTED_RUNS_PER_SESSION}")
+        bool, Query(description=f"each session with its runs when it has at most {names.MAX_LISTED_RUNS_PER_SESSION}")
     ] = False,
 ):
     query = validated(SessionListQuery, locals(), "query")

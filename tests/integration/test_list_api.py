@@ -134,7 +134,7 @@ def test_invalid_list_queries_are_422(table_name, query):
 
 
 def test_include_runs_lists_sessions_with_their_runs_when_few(table_name):
-    from session_store.listing import MAX_LISTED_RUNS_PER_SESSION
+    from session_store.names import MAX_LISTED_RUNS_PER_SESSION
     from tests.support.api import call as api_call
 
     api_call(

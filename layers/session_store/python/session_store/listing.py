@@ -23,10 +23,6 @@ from session_store.retention import is_expired
 from session_store.table import index_for
 from session_store.user_repository import UserRepository
 
-# include_runs: a listed session carries its runs when it has at most this many; a bigger one
-# carries none (the client reads it on its own), so a page stays a bounded number of reads.
-MAX_LISTED_RUNS_PER_SESSION = 20
-
 _LOWEST = "0"
 _HIGHEST = "\U0010ffff"
 _FETCH_LIMIT = 100  # BatchGetItem's keys per call
@@ -213,11 +209,11 @@ def _listed(
 
 
 def _with_runs(repository: SessionRepository, session: StoredSession) -> dict[str, Any]:
-    """The listed session with its runs, when it has few enough (see MAX_LISTED_RUNS_PER_SESSION)."""
+    """The listed session with its runs, when it has few enough (see names.MAX_LISTED_RUNS_PER_SESSION)."""
     body = session.public()
-    if session.run_count <= MAX_LISTED_RUNS_PER_SESSION:
+    if session.run_count <= names.MAX_LISTED_RUNS_PER_SESSION:
         found, _ = repository.query_runs(
-            session.session_id, session.incarnation, MAX_LISTED_RUNS_PER_SESSION, True, None
+            session.session_id, session.incarnation, names.MAX_LISTED_RUNS_PER_SESSION, True, None
         )
         body["runs"] = [repository.decode_run(item) for item in found]
     return body

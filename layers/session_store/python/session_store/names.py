@@ -94,3 +94,6 @@ PROBLEM_TYPE_BASE = "/problems/"
 # stack's DEFAULT_4XX gateway response recognises it, the local runtime gives it.
 GATEWAY_LAMBDA_TOO_LARGE_MESSAGE = "Request Too Long"
 NDJSON_CONTENT_TYPE = "application/x-ndjson"
+# GET /sessions?include_runs=true: a listed session carries its runs when it has at most this many;
+# a bigger one carries none (the client reads it on its own), so a page stays a bounded number of reads.
+MAX_LISTED_RUNS_PER_SESSION = 20
