@@ -19,7 +19,11 @@ from session_store.repository import SessionRepository
 from session_store.retention import is_expired
 from session_store.user_repository import UserRepository
 
-MAX_WRITE_ATTEMPTS = 8
+# A write that loses a race re-reads and tries again, with jittered backoff capped at 0.5 s. With 8
+# attempts, 36 concurrent writers of one session (tests/e2e/test_concurrency.py) on a loaded
+# machine left one writer losing every race (a 503); 16 attempts span about 6 s of backoff, still
+# within the functions' 10 s timeout (runtime.py refuses an attempt that could not finish).
+MAX_WRITE_ATTEMPTS = 16
 MAX_READ_ATTEMPTS = 3
 _identifier = TypeAdapter(Identifier)
 Result = TypeVar("Result")
