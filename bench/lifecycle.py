@@ -36,24 +36,12 @@ from session_store.payloads import PayloadStore
 from session_store.repository import SessionRepository
 from session_store.service import SessionService
 from session_store.user_repository import UserRepository
+from session_store_client.models import SESSION_BODY_FIELDS
 
 TABLE_NAME = "bench_lifecycle"
 BUCKET = "bench-lifecycle-payloads"
 RESULTS = Path(__file__).parent / "results" / "lifecycle.json"
-RECORD_FIELDS = (
-    "session_type",
-    "agent_id",
-    "team_id",
-    "workflow_id",
-    "user_id",
-    "session_data",
-    "agent_data",
-    "team_data",
-    "workflow_data",
-    "metadata",
-    "summary",
-    "created_at",
-)
+RECORD_FIELDS = SESSION_BODY_FIELDS
 
 
 class CollectingRepository(SessionRepository):

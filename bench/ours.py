@@ -21,26 +21,14 @@ from session_store.models import SessionWrite
 from session_store.payloads import PayloadStore
 from session_store.repository import SessionRepository
 from session_store.service import SessionService
+from session_store_client.models import SESSION_BODY_FIELDS
 from tests.support.api import call, run_path, session_path
 
 TABLE_NAME = "bench_session_store"
 POPULATION_RETENTION_DAYS = 365
 # The session fields the project's Agno adapter sends with every turn (everything but the runs
 # it already stored).
-RECORD_FIELDS = (
-    "session_type",
-    "agent_id",
-    "team_id",
-    "workflow_id",
-    "user_id",
-    "session_data",
-    "agent_data",
-    "team_data",
-    "workflow_data",
-    "metadata",
-    "summary",
-    "created_at",
-)
+RECORD_FIELDS = SESSION_BODY_FIELDS
 
 
 class _CollectingRepository(SessionRepository):

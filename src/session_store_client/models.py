@@ -14,6 +14,26 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
+# The fields of Agno's session schema the store keeps from a client, runs aside (and updated_at,
+# which is the server's clock).
+SESSION_RECORD_FIELDS = (
+    "session_id",
+    "session_type",
+    "agent_id",
+    "team_id",
+    "workflow_id",
+    "user_id",
+    "session_data",
+    "agent_data",
+    "team_data",
+    "workflow_data",
+    "metadata",
+    "summary",
+    "created_at",
+)
+# The same without the id, which the request's path carries.
+SESSION_BODY_FIELDS = SESSION_RECORD_FIELDS[1:]
+
 
 @dataclass(frozen=True)
 class ResponseMeta:

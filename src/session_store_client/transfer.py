@@ -22,23 +22,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from session_store_client.errors import SessionNotFound
+from session_store_client.models import SESSION_RECORD_FIELDS
 
-# The fields of Agno's session schema the store keeps, runs aside.
-SESSION_FIELDS = (
-    "session_id",
-    "session_type",
-    "agent_id",
-    "team_id",
-    "workflow_id",
-    "user_id",
-    "session_data",
-    "agent_data",
-    "team_data",
-    "workflow_data",
-    "metadata",
-    "summary",
-    "created_at",
-)
+SESSION_FIELDS = SESSION_RECORD_FIELDS
 # The fields of Agno's UserMemory schema the store keeps.
 MEMORY_FIELDS = (
     "memory_id",

@@ -23,6 +23,7 @@ from session_store import erasure, names
 from session_store_client import SessionStoreClient
 from session_store_client.cli import main
 from session_store_client.errors import SessionNotFound
+from session_store_client.models import SESSION_BODY_FIELDS
 from tests.support.fake_model import FakeModel
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -291,20 +292,7 @@ def test_migrating_an_agno_sqlite_database_record_by_record(local_api_url, tmp_p
     client = SessionStoreClient(local_api_url)
     for row in rows:  # record by record
         stored = client.get_session(row["session_id"]).to_dict()
-        for name in (
-            "session_type",
-            "agent_id",
-            "team_id",
-            "workflow_id",
-            "user_id",
-            "session_data",
-            "agent_data",
-            "team_data",
-            "workflow_data",
-            "metadata",
-            "summary",
-            "created_at",
-        ):
+        for name in SESSION_BODY_FIELDS:
             assert stored[name] == row[name], (row["session_id"], name)
         assert stored["runs"] == (row.get("runs") or []), row["session_id"]
     versions = {

@@ -16,24 +16,10 @@ from typing import Any
 from agno.db.utils import detect_session_type
 from agno.session import AgentSession, Session, TeamSession, WorkflowSession
 
+from session_store_client.models import SESSION_RECORD_FIELDS
 from session_store_client.models import Session as StoredSession
 
-# The record fields the API stores from a client: Agno's session schema, less runs and updated_at.
-API_RECORD_FIELDS = (
-    "session_id",
-    "session_type",
-    "agent_id",
-    "team_id",
-    "workflow_id",
-    "user_id",
-    "session_data",
-    "agent_data",
-    "team_data",
-    "workflow_data",
-    "metadata",
-    "summary",
-    "created_at",
-)
+API_RECORD_FIELDS = SESSION_RECORD_FIELDS
 
 SESSION_CLASSES = {"agent": AgentSession, "team": TeamSession, "workflow": WorkflowSession}
 
