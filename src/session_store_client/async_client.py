@@ -21,12 +21,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from session_store_client import _json
 from session_store_client.auth import SigV4Signer
 from session_store_client.client import SessionStoreClient
 from session_store_client.errors import NotFound, SessionStoreConnectionError, SessionStoreError, error_from_response
 from session_store_client.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
-from session_store_client.transport import JSON_CONTENT_TYPE, ApiResponse, query_string
+from session_store_client.transport import JSON_CONTENT_TYPE, ApiResponse, prepared
 
 _Request = tuple[str, str, tuple[tuple[str, Any], ...]]
 
@@ -88,15 +87,7 @@ class AsyncTransport:
         content_type: str = JSON_CONTENT_TYPE,
         not_found: type[NotFound] = NotFound,
     ) -> ApiResponse:
-        url = self.base_url + route
-        encoded_query = query_string(query or {})
-        if encoded_query:
-            url = f"{url}?{encoded_query}"
-        payload = None if body is None else _json.dumps(body)
-        request_headers = {name: value for name, value in (headers or {}).items() if value is not None}
-        request_headers["Accept"] = "application/json, application/problem+json"
-        if payload is not None:
-            request_headers["Content-Type"] = content_type
+        url, request_headers, payload = prepared(self.base_url + route, query, body, headers, content_type)
         attempt = 0
         while True:
             try:

@@ -61,6 +61,26 @@ def query_string(params: Mapping[str, Any]) -> str:
     return urlencode(present, quote_via=quote)
 
 
+def prepared(
+    url: str,
+    query: Mapping[str, Any] | None,
+    body: Any,
+    headers: Mapping[str, str | None] | None,
+    content_type: str,
+) -> tuple[str, dict[str, str], bytes | None]:
+    """The URL with its query, the headers (None values dropped) and the JSON payload of a request,
+    as the sync and the async transports send it."""
+    encoded_query = query_string(query or {})
+    if encoded_query:
+        url = f"{url}?{encoded_query}"
+    payload = None if body is None else _json.dumps(body)
+    request_headers = {name: value for name, value in (headers or {}).items() if value is not None}
+    request_headers["Accept"] = "application/json, application/problem+json"
+    if payload is not None:
+        request_headers["Content-Type"] = content_type
+    return url, request_headers, payload
+
+
 @dataclass(frozen=True)
 class ApiResponse:
     status: int
@@ -108,16 +128,7 @@ class Transport:
         not_found: type[NotFound] = NotFound,
     ) -> ApiResponse:
         """Send with retries; return the answer or raise the SessionStoreError it maps to."""
-        url = self.base_url + route
-        encoded_query = query_string(query or {})
-        if encoded_query:
-            url = f"{url}?{encoded_query}"
-        payload = None if body is None else _json.dumps(body)
-        request_headers = {name: value for name, value in (headers or {}).items() if value is not None}
-        request_headers["Accept"] = "application/json, application/problem+json"
-        if payload is not None:
-            request_headers["Content-Type"] = content_type
-
+        url, request_headers, payload = prepared(self.base_url + route, query, body, headers, content_type)
         attempt = 0
         while True:
             try:
