@@ -19,11 +19,12 @@ export AGNO_TELEMETRY := false
 export CDK_DISABLE_VERSION_CHECK := 1
 PYTEST_WORKERS ?= 2
 
-.PHONY: help install lint test test-unit test-integration test-infra test-e2e local local-reset layers synth deploy smoke bench soak clean
+.PHONY: help install lint fuzz test test-unit test-integration test-infra test-e2e local local-reset layers synth deploy smoke bench soak clean
 
 help:
 	@echo "make test    install everything, lint and run every test"
 	@echo "make lint    ruff (lint, format) and mypy (strict on layers/ and src/)"
+	@echo "make fuzz    the property and schemathesis tests with fresh random cases"
 	@echo "make local   run the whole service on http://127.0.0.1:\$${PORT:-3000} (DynamoDB Local, no Docker)"
 	@echo "make bench   benchmarks against Agno's DynamoDb adapter -> bench/results/latest.json"
 	@echo "make local AUTH=jwt   the same, every request needing a locally signed token (docs/local.md)"
@@ -72,6 +73,12 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# The property tests and the schemathesis suite with fresh random cases (make test draws fixed ones).
+fuzz: install layers
+	HYPOTHESIS_PROFILE=explore $(PY) -m pytest -q -p no:cacheprovider \
+		tests/integration/test_write_fuzz.py tests/integration/test_fidelity.py tests/integration/test_isolation.py \
+		tests/unit/test_keys.py tests/unit/test_client_requests.py tests/e2e/test_schemathesis.py
 
 test-unit: install
 	$(PY) -m pytest tests/unit -q

@@ -7,6 +7,7 @@ import os
 import uuid
 
 import pytest
+from hypothesis import settings
 
 from local_runtime.dynamodb_local import LOCAL_CREDENTIALS, LOCAL_REGION, DynamoDBLocal
 from session_store import names, runtime, table
@@ -15,6 +16,11 @@ os.environ.setdefault("AGNO_TELEMETRY", "false")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_DEV", "false")
+# Property tests and the schemathesis suite draw the same cases on every run ("ci"): a CI that
+# fails by chance blocks every landing. `make fuzz` explores with fresh random cases instead.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # The functions' AWS read timeout (2 s in AWS): DynamoDB Local on a loaded machine pauses longer.
 os.environ.setdefault(names.ENV_AWS_READ_TIMEOUT, "5")
 
