@@ -46,6 +46,14 @@ def scoped(system: str, session_id: str) -> str:
     return f"{system}-{session_id}"
 
 
+def scoped_session(system: str, session: dict[str, Any]) -> dict[str, Any]:
+    """A captured session as `system`'s copy: its id scoped, and its runs naming that id (the store
+    refuses a run that names another session with a 422)."""
+    session_id = scoped(system, session["session_id"])
+    runs = [{**run, "session_id": session_id} if "session_id" in run else run for run in session.get("runs", [])]
+    return {**session, "session_id": session_id, "runs": runs}
+
+
 @dataclass(frozen=True)
 class Plan:
     small: int = 1_000
@@ -234,7 +242,7 @@ def _turns(bench: Bench) -> tuple[str, dict[str, Any]]:
             priced.append(bench.pricer.take().wru)
 
         def first(index: int) -> None:
-            record = {**firsts[index], "session_id": scoped(system.label, firsts[index]["session_id"])}
+            record = scoped_session(system.label, firsts[index])
             pending.append(system.prepare_turn({**record, "runs": []}, record["runs"][0]))
 
         sample = measure(bench.meter, turn, plan.turn_repeats, before_each=first)
@@ -247,7 +255,7 @@ def _turns(bench: Bench) -> tuple[str, dict[str, Any]]:
         reported[f"{system.label}_t1"] = sample.wcu
         priced.clear()
 
-        session = {**long_conversation, "session_id": scoped(system.label, long_conversation["session_id"])}
+        session = scoped_session(system.label, long_conversation)
         system.import_runs(bench.loader, {**session, "runs": []}, session["runs"][:imported])
 
         def later(index: int) -> None:
