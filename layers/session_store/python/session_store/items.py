@@ -54,7 +54,7 @@ class StoredSession:
     # trail updated_at / expires_at by less than UPDATED_INDEX_SLACK_SECONDS.
     indexed_at: int = 0
     indexed_expires_at: int | None = None
-    # Until when a large update holds the session (writes.LEASE_SECONDS), None when none does.
+    # Until when a large update holds the session (large_updates.LEASE_SECONDS), None when none does.
     lease_until: int | None = None
 
     def public(self) -> dict[str, Any]:
