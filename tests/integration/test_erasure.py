@@ -4,9 +4,13 @@ worker that deletes every item kind, resumes after failures and gives up into `f
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from botocore.exceptions import ClientError
 
+from bench.lifecycle import session_items, small_sessions
+from bench.loader import put_all
 from session_store import erasure, items, names, runtime
 from session_store.erasure_items import job_key
 from session_store.user_repository import UserRepository
@@ -245,3 +249,61 @@ def test_a_memory_written_after_the_cutoff_survives_the_erasure(table_name, dyna
     assert receipt["status"] == "done" and receipt["counts"]["memories"] == 1
     assert call("GET", "/memories/m1").json()["memory"] == "new fact"
     assert [m["memory_id"] for m in call("GET", "/memories", query={"user_id": "dave"}).json()["memories"]] == ["m1"]
+
+
+# --- lists while an erasure runs ------------------------------------------------------------------
+BOUND = 150  # names.MAX_SESSIONS_READ_PER_LIST_PAGE in these tests, so that few sessions exceed it
+# BatchGetItems of a page: its first batch, the bound's, the one that crosses it, and with each a
+# read of the erasures of users the page had not met yet. Reading on would take dozens.
+MOST_READS = 2 * (1 + BOUND // 100 + 1)
+
+
+def _seed_sessions(dynamodb_client, table_name, user_id, count):
+    seeded = put_all(dynamodb_client, table_name, session_items(table_name, small_sessions(user_id, count, 1)))
+    assert seeded == count * 3
+
+
+def _pages(capacity, query):
+    """Every page of GET /sessions with `query`, following the cursors: (ids, BatchGetItem calls)."""
+    pages, cursor = [], None
+    while True:
+        before = capacity.snapshot()
+        body = call("GET", "/sessions", query={**query, **({"cursor": cursor} if cursor else {})}).json()
+        reads = capacity.calls_between(before, capacity.snapshot()).get("BatchGetItem", [0])[0]
+        pages.append(([session["session_id"] for session in body["sessions"]], reads))
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+@pytest.mark.parametrize("sort_by", ["updated_at", "created_at"])
+@pytest.mark.parametrize("sort_order", ["desc", "asc"])
+def test_a_list_page_bounds_its_reads_behind_an_erased_user_and_the_pages_list_the_rest_exactly(
+    table_name, dynamodb_client, capacity, monkeypatch, sort_by, sort_order
+):
+    monkeypatch.setattr(names, "MAX_SESSIONS_READ_PER_LIST_PAGE", BOUND)
+    clock = {"now": time.time() - 3600}
+    service = runtime.service()
+    service._clock = lambda: clock["now"]
+    for number in range(2):  # another user's sessions, before the erased user's in time...
+        put(f"zoe-{number}", "zoe")
+        clock["now"] += 1
+    _seed_sessions(dynamodb_client, table_name, "gone", 4 * BOUND)  # at the wall clock
+    clock["now"] = time.time() + 60
+    put("zoe-2", "zoe")  # ...and one after them
+    erasure.start(UserRepository(service.repository), "gone")  # the worker never runs here
+    expected = [f"zoe-{number}" for number in range(3)]
+    if sort_order == "desc":
+        expected.reverse()
+
+    pages = _pages(capacity, {"sort_by": sort_by, "sort_order": sort_order, "limit": 2})
+    assert [session_id for ids, _ in pages for session_id in ids] == expected  # each once, in order
+    # No page reads more than its bound (and the page's first batch, the batch that crosses the
+    # bound and the users' erasures), and some stopped at it.
+    assert max(reads for _, reads in pages) <= MOST_READS, pages
+    assert any(not ids for ids, _ in pages[:-1]), pages
+
+    # The erased user's own list: empty pages, each bounded, that end.
+    own = _pages(capacity, {"user_id": "gone", "sort_by": sort_by, "sort_order": sort_order})
+    assert all(not ids for ids, _ in own) and max(reads for _, reads in own) <= MOST_READS
+    assert 2 <= len(own) <= 4 * BOUND // BOUND + 1

@@ -27,6 +27,7 @@ DATA_ACCESS = {
     "writes",
     "large_updates",
     "listing",
+    "list_totals",
     "run_pages",
     "items",
     "memory_items",

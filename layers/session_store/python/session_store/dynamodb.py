@@ -89,9 +89,12 @@ class Table:
                 raise
             raise translated from error
 
-    def pages(self, arguments: dict[str, Any], limit: int | None = None) -> Iterator[dict[str, Any]]:
+    def pages(
+        self, arguments: dict[str, Any], limit: int | None = None, later_page_size: int | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Query responses of this table, one page after another until the last; with `limit`,
-        until that many items were read (each request asks only for what is still missing)."""
+        until that many items were read (each request asks only for what is still missing); with
+        `later_page_size`, the pages after the first ask for that many."""
         arguments = {"TableName": self.table_name, **arguments}
         read = 0
         while True:
@@ -99,6 +102,8 @@ class Table:
                 arguments["Limit"] = limit - read
             response = self.call("query", **arguments)
             yield response
+            if later_page_size is not None:
+                arguments["Limit"] = later_page_size
             read += len(response.get("Items", []))
             start_key = response.get("LastEvaluatedKey")
             if not start_key or (limit is not None and read >= limit):

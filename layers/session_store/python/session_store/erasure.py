@@ -28,6 +28,7 @@ from typing import Any
 
 from session_store import errors, names
 from session_store.erasure_items import ErasureJob as ErasureJob  # the job is what the worker reports on
+from session_store.erasure_items import Latest
 from session_store.erasure_steps import (
     IdempotencyRecordsStep,
     MemoriesStep,
@@ -63,14 +64,18 @@ class ErasureGate:
             return False
         return incarnation_erased(session.incarnation, self.users.latest(user))
 
-    def erased_among(self, sessions: list[StoredSession]) -> set[str]:
-        """Session ids of a list page that are erased (one BatchGetItem for the page's users)."""
-        users = sorted({session.user_id for session in sessions if session.user_id})
-        latest = self.users.latest_of(users) if users else {}
+    def erased_among(self, sessions: list[StoredSession], known: dict[str, Latest | None] | None = None) -> set[str]:
+        """Session ids of a list page that are erased (one BatchGetItem for the users not in
+        `known`, which remembers each user's latest erasure, or None, across a page's batches)."""
+        known = {} if known is None else known
+        unknown = sorted({session.user_id for session in sessions if session.user_id} - known.keys())
+        if unknown:
+            found = self.users.latest_of(unknown)
+            known.update({user: found.get(user) for user in unknown})
         return {
             session.session_id
             for session in sessions
-            if session.user_id in latest and incarnation_erased(session.incarnation, latest[session.user_id])
+            if session.user_id and incarnation_erased(session.incarnation, known[session.user_id])
         }
 
     def check_new_incarnation(self, user_id: str | None, now: int) -> None:

@@ -11,21 +11,18 @@ from __future__ import annotations
 import hashlib
 import heapq
 from collections.abc import Iterator
-from itertools import islice
 from typing import Any
 
 from session_store import cursor, errors, keys, names, wire
+from session_store.dynamodb import BATCH_GET_LIMIT
 from session_store.erasure import ErasureGate
+from session_store.erasure_items import Latest
 from session_store.items import StoredSession
+from session_store.list_totals import bounds, count_sessions, matches
 from session_store.models import SESSION_TYPES, SessionListQuery
 from session_store.repository import SessionRepository
-from session_store.retention import is_expired
 from session_store.table import index_for
 from session_store.user_repository import UserRepository
-
-_LOWEST = "0"
-_HIGHEST = "\U0010ffff"
-_FETCH_LIMIT = 100  # BatchGetItem's keys per call
 
 
 def _partitions(query: SessionListQuery) -> tuple[str, list[str]]:
@@ -45,12 +42,6 @@ def _scope(query: SessionListQuery) -> str:
     """What a cursor is bound to: every filter and the order, not the page size."""
     fields = query.model_dump(exclude={"cursor", "limit", "include_total", "include_runs"})
     return "sessions:" + hashlib.sha256(repr(sorted(fields.items())).encode()).hexdigest()
-
-
-def _bounds(query: SessionListQuery) -> tuple[str, str]:
-    low = keys.order_key_bound(query.start_timestamp, upper=False) if query.start_timestamp is not None else _LOWEST
-    high = keys.order_key_bound(query.end_timestamp, upper=True) if query.end_timestamp is not None else _HIGHEST
-    return low, high
 
 
 def _real_key(session: StoredSession, sort_by: str) -> str:
@@ -101,12 +92,8 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
     index = index_for(scope, query.sort_by)
     descending = query.sort_order == "desc"
     slack = index.slack_seconds
-    low, high = _bounds(query)  # on the sessions' own keys
-    after = None
-    if query.cursor:
-        after = cursor.decode(query.cursor, cursor_key, _scope(query)).get("after")
-        if not isinstance(after, str):
-            raise errors.InvalidRequest("the cursor is malformed")
+    low, high = bounds(query)  # on the sessions' own keys
+    after, resume = _position(query, cursor_key)
     index_low, index_high = low, high
     if query.start_timestamp is not None and slack:
         index_low = keys.order_key_bound(query.start_timestamp - slack, upper=False)
@@ -118,11 +105,16 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
                 index_low,
                 after if slack == 0 else keys.order_key_bound(keys.order_key_time(after) - slack, upper=False),
             )
+    if resume is not None:  # every entry up to it was read: its session listed or passed over
+        if descending:
+            index_high = min(index_high, resume)
+        else:
+            index_low = max(index_low, resume)
     page_size = query.limit + 1
     entries = _Entries(
         [
             repository.query_index(
-                index, partition, (index_low, index_high), not descending, page_size, now, query.session_name
+                index, partition, (index_low, index_high), not descending, page_size, now, query.session_name, resume
             )
             for partition in partitions
         ],
@@ -131,12 +123,17 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
 
     def wanted(key: str, session: StoredSession) -> bool:
         beyond_cursor = after is None or (key < after if descending else key > after)
-        return beyond_cursor and low <= key <= high and _matches(session, query, now)
+        return beyond_cursor and low <= key <= high and matches(session, query, now)
 
     candidates: dict[str, StoredSession] = {}  # real key -> session, read but not yet listed
     listed: list[dict[str, Any]] = []
     seen: set[str] = set()
     last_key: str | None = None
+    last_entry: str | None = None  # the index key of the last entry read
+    passed_over = 0  # sessions read that this page cannot list
+    stopped = False  # the page stopped reading at its bound (names.MAX_SESSIONS_READ_PER_LIST_PAGE)
+    erasures: dict[str, Latest | None] = {}  # each user's latest erasure, read once per page
+    gate = ErasureGate(UserRepository(repository))
     budget = wire.PageBudget()
     full = False  # the next session would not fit in the response: the page ends before it
     while len(listed) < query.limit and not full:
@@ -153,6 +150,22 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
             last_key = key
         if full or len(listed) == query.limit or entries.peek() is None:
             break
+        if passed_over >= names.MAX_SESSIONS_READ_PER_LIST_PAGE and len(candidates) <= query.limit - len(listed):
+            # The page stops reading (one that read on could read through, e.g., an erased user's
+            # thousands of sessions, past the function's deadline): it lists what it holds, and
+            # the next page resumes after the last entry read (see _position).
+            for key in sorted(candidates, reverse=descending):
+                listed_session = _listed(repository, candidates[key], query.include_runs, budget, first=not listed)
+                if listed_session is None:
+                    break
+                del candidates[key]
+                listed.append(listed_session)
+                last_key = key
+            stopped = not candidates
+            if stopped:
+                break
+            full = True  # a waiting session did not fit: the page ends before it, as any page does
+            break
         needed = query.limit - len(listed)
         ranked = sorted(candidates, reverse=descending)
         batch: list[tuple[str, str]] = []
@@ -163,16 +176,20 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
             while (
                 entries.peek() is not None
                 and not _ahead_of(boundary, entries.peek(), slack, descending)
-                and len(batch) < _FETCH_LIMIT
+                and len(batch) < BATCH_GET_LIMIT
             ):
                 batch.append(entries.take())
         else:
-            while entries.peek() is not None and len(batch) < min(needed - len(ranked), _FETCH_LIMIT):
+            # Once the page passes sessions over, more of them are likely: read a full batch.
+            wanted_now = BATCH_GET_LIMIT if passed_over else needed - len(ranked)
+            while entries.peek() is not None and len(batch) < min(wanted_now, BATCH_GET_LIMIT):
                 batch.append(entries.take())
+        if batch:
+            last_entry = batch[-1][0]
         fresh = [session_id for _, session_id in batch if session_id not in seen]
         seen.update(fresh)
         found = repository.batch_get_sessions(fresh) if fresh else {}
-        erased = ErasureGate(UserRepository(repository)).erased_among(list(found.values())) if found else set()
+        erased = gate.erased_among(list(found.values()), erasures) if found else set()
         for session_id in fresh:
             session = found.get(session_id)
             # The index is eventually consistent (and created-at indexes cannot filter): skip what
@@ -183,14 +200,41 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
                 and wanted(key := _real_key(session, query.sort_by), session)
             ):
                 candidates[key] = session
+            else:
+                passed_over += 1
     has_more = bool(candidates) or entries.peek() is not None
+    position: dict[str, Any] = {}
+    if stopped:
+        position = {"resume": last_entry}
+    elif last_key is not None:
+        position = {"after": last_key, "resume": resume}
     page: dict[str, Any] = {
         "sessions": listed,
-        "next_cursor": cursor.encode({"after": last_key}, cursor_key, _scope(query)) if has_more and last_key else None,
+        "next_cursor": cursor.encode(position, cursor_key, _scope(query)) if has_more and position else None,
     }
     if query.include_total:
-        page["total"] = _total(repository, query, scope, partitions, now)
+        page["total"] = count_sessions(repository, query, scope, partitions, now)
     return page
+
+
+def _position(query: SessionListQuery, cursor_key: str) -> tuple[str | None, str | None]:
+    """Where a cursor continues: `after` the last session listed (its real key) and, once a page
+    has stopped at its read bound, `resume`: after the last index entry that page read.
+
+    Every session has one entry, and every entry up to `resume` was read by an earlier page: its
+    session was listed or passed over. So the pages after `resume` list each session once, and
+    none is lost, but a stopped page lists the sessions it holds without waiting for entries it
+    has not read, so a session updated within the index's slack of them can come one page later
+    than its exact place (an updated-at list only, and only after a page read past its bound)."""
+    if not query.cursor:
+        return None, None
+    position = cursor.decode(query.cursor, cursor_key, _scope(query))
+    after, resume = position.get("after"), position.get("resume")
+    if not (after is None or isinstance(after, str)) or not (resume is None or isinstance(resume, str)):
+        raise errors.InvalidRequest("the cursor is malformed")
+    if after is None and resume is None:
+        raise errors.InvalidRequest("the cursor is malformed")
+    return after, resume
 
 
 def _listed(
@@ -217,68 +261,3 @@ def _with_runs(repository: SessionRepository, session: StoredSession) -> dict[st
         )
         body["runs"] = [repository.decode_run(item) for item in found]
     return body
-
-
-def _matches(session: StoredSession, query: SessionListQuery, now: int) -> bool:
-    if is_expired(session.expires_at, now):
-        return False
-    if query.session_name:
-        name = session.session_name()
-        return name is not None and query.session_name.casefold() in name.casefold()
-    return True
-
-
-def _total(repository: SessionRepository, query: SessionListQuery, scope: str, partitions: list[str], now: int) -> int:
-    """How many sessions match. A count grows with the matches, so it is only made when asked for.
-
-    Counted on the updated-at index (which filters in the query) unless the bounds are on
-    created_at, whose keys-only index must fetch the sessions to tell the expired ones. Entries
-    that surely match are counted in the query; those whose trailing time or expiry leaves it
-    open (within the index's slack of a bound or of expiring) are fetched and checked."""
-    if query.sort_by == "created_at" and (query.start_timestamp is not None or query.end_timestamp is not None):
-        index = index_for(scope, "created_at")
-        total = 0
-        for partition in partitions:
-            stream = repository.query_index(index, partition, _bounds(query), True, 100, now, None)
-            while batch := list(islice(stream, 100)):
-                found = repository.batch_get_sessions([session_id for _, session_id in batch])
-                total += sum(1 for session in found.values() if _matches(session, query, now))
-        return total
-    index = index_for(scope, "updated_at")
-    slack = index.slack_seconds
-    start, end = query.start_timestamp, query.end_timestamp  # on updated_at here, if any
-    bound = keys.order_key_bound
-    sure_low = bound(start, upper=False) if start is not None else _LOWEST
-    sure_high = bound(end - slack, upper=True) if end is not None else _HIGHEST
-    open_ranges: list[tuple[str, str]] = []  # entries that may or may not match: every one is fetched
-    if sure_low <= sure_high:
-        if start is not None:
-            open_ranges.append((bound(start - slack, upper=False), bound(start - 1, upper=True)))
-        if end is not None:
-            open_ranges.append((bound(end - slack + 1, upper=False), bound(end, upper=True)))
-    else:
-        open_ranges.append((bound((start or 0) - slack, upper=False), bound(end or 0, upper=True)))
-    open_ids: set[str] = set()
-    total = 0
-    for partition in partitions:
-        if sure_low <= sure_high:
-            total += repository.count_index(index, partition, (sure_low, sure_high), now, query.session_name)
-            # Surely within the bounds, but perhaps expiring within the slack: check each.
-            open_ids.update(
-                session_id
-                for _, session_id in repository.query_index(
-                    index, partition, (sure_low, sure_high), True, 100, now, query.session_name, expiring_by=now
-                )
-            )
-        for low, high in open_ranges:
-            open_ids.update(
-                session_id
-                for _, session_id in repository.query_index(
-                    index, partition, (low, high), True, 100, now, query.session_name
-                )
-            )
-    found = repository.batch_get_sessions(sorted(open_ids)) if open_ids else {}
-    for session in found.values():
-        in_bounds = (start is None or session.updated_at >= start) and (end is None or session.updated_at <= end)
-        total += 1 if in_bounds and _matches(session, query, now) else 0
-    return total

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from session_store import errors, items, keys, names
-from session_store.dynamodb import BATCH_WRITE_LIMIT, Table
+from session_store.dynamodb import BATCH_GET_LIMIT, BATCH_WRITE_LIMIT, Table
 from session_store.expressions import Expression
 from session_store.payloads import PayloadStore, offloaded_keys
 from session_store.table import INDEXED_EXPIRY_ATTRIBUTE, SESSION_NAME_SEARCH_ATTRIBUTE, IndexDefinition
@@ -161,7 +161,9 @@ class SessionRepository(Table):
             "Limit": page_size,
             **expression.arguments(KeyConditionExpression=condition, FilterExpression=filter_expression),
         }
-        for response in self.pages(arguments):
+        # A page needs its first `page_size` entries; one that reads on (the slack window, sessions
+        # it passes over) reads on in BatchGetItem-sized steps.
+        for response in self.pages(arguments, later_page_size=max(page_size, BATCH_GET_LIMIT)):
             for item in response.get("Items", []):
                 order_key = item[index.sort_key]["S"]
                 if order_key != exclude:

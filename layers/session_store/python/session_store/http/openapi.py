@@ -92,7 +92,10 @@ class SessionWithRuns(SessionDocument):
 
 class SessionPage(BaseModel):
     sessions: list[SessionWithRuns]
-    next_cursor: str | None
+    next_cursor: str | None = Field(
+        description="null on the last page. A page may hold fewer sessions than `limit`, even none, and "
+        "still have one: it stops after a bounded number of reads (e.g. behind an erased user's sessions)"
+    )
     total: int | None = Field(default=None, description="only with include_total=true")
 
 
