@@ -26,9 +26,9 @@ from session_store_client.errors import SessionNotFound
 from session_store_client.models import SESSION_BODY_FIELDS
 from tests.support.fake_model import FakeModel
 
-# Their own group and their own local runtime: these tests take minutes, so they run on one worker
-# while the other e2e tests run on the other, and the erasure's thousands of sessions stay out of
-# the lists the other tests make.
+# Groups and a local runtime of their own: these tests take minutes, so the erasure and the
+# migration run beside the other e2e tests (and each other) on the workers, and the erasure's
+# thousands of sessions stay out of the lists the other tests make.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("lifecycle")]
 
 MB = 1024 * 1024
@@ -108,6 +108,7 @@ def mentions(item, user_id):
     return user_id in json.dumps(item, default=repr)
 
 
+@pytest.mark.xdist_group("lifecycle_erasure")
 def test_erasing_a_user_with_many_sessions_and_runs(
     local_api_url, local_runtime, local_dynamodb, local_table_name, eventually
 ):
@@ -135,13 +136,12 @@ def test_erasing_a_user_with_many_sessions_and_runs(
     client.put_memory(f"{KEPT}-memory", {"memory": "a kept fact", "user_id": KEPT})
     s3, bucket = s3_of(local_runtime)
 
-    def kept_items():
+    def kept_items(items):
         return sorted(
-            (item for item in scan(local_dynamodb, local_table_name) if mentions(item, KEPT)),
-            key=lambda item: (item["pk"]["S"], item["sk"]["S"]),
+            (item for item in items if mentions(item, KEPT)), key=lambda item: (item["pk"]["S"], item["sk"]["S"])
         )
 
-    kept_before = kept_items()
+    kept_before = kept_items(scan(local_dynamodb, local_table_name))
     assert len(kept_before) == 4 + 3 * 2 + 2 + 3 + 1  # sessions, runs and lookups, idempotency records, memory
     assert len(_objects_of(ERASED, s3, bucket)) == 2
 
@@ -168,14 +168,13 @@ def test_erasing_a_user_with_many_sessions_and_runs(
         "idempotency_records": 1,
     }
 
+    remaining = scan(local_dynamodb, local_table_name)
     left = [
-        item
-        for item in scan(local_dynamodb, local_table_name)
-        if mentions(item, ERASED) and not item["pk"]["S"].startswith(names.ERASURE_PREFIX)
+        item for item in remaining if mentions(item, ERASED) and not item["pk"]["S"].startswith(names.ERASURE_PREFIX)
     ]
     assert left == []
     assert _objects_of(ERASED, s3, bucket) == []
-    assert kept_items() == kept_before  # no other user's item was touched
+    assert kept_items(remaining) == kept_before  # no other user's item was touched
     assert client.get_session(f"{KEPT}-big").runs[0].to_dict() == big_run("big", 9, KEPT)  # nor object
 
 
