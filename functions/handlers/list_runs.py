@@ -23,7 +23,7 @@ router = Router()
     ),
 )
 def list_runs(
-    session_id: str,
+    session_id: Identifier,
     user_id: Annotated[Identifier | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,

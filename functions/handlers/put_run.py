@@ -25,8 +25,8 @@ router = Router()
     ),
 )
 def put_run(
-    session_id: str,
-    run_id: str,
+    session_id: Identifier,
+    run_id: Identifier,
     body: Annotated[dict[str, Any], Body()],
     session_type: Annotated[SessionType | None, Query()] = None,
     user_id: Annotated[Identifier | None, Query(description=routes.OWNER_QUERY_DESCRIPTION)] = None,

@@ -36,7 +36,7 @@ router = Router()
     ),
 )
 def put_session(
-    session_id: str,
+    session_id: Identifier,
     body: Annotated[SessionWrite, Body()],
     user_id: Annotated[Identifier | None, Query(description=routes.OWNER_QUERY_DESCRIPTION)] = None,
     if_match: Annotated[str | None, Header(description='Write only if the session is at this ETag ("7")')] = None,
