@@ -171,6 +171,50 @@ def test_hash_in_every_id_on_every_route(table_name):
         assert response.json()["run_count"] == len(expected)
 
 
+# --- list queries: one model each, validated by Powertools -----------------------------------------
+LIST_ROUTES = ["/sessions", "/sessions/s1/runs", "/memories"]
+
+
+@pytest.mark.parametrize("path", LIST_ROUTES)
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": ["5", "6"]}, "limit"),
+        ({"limit": ["5", "5"]}, "limit"),
+        ({"cursor": ["a", "b"]}, "cursor"),
+        ({"cursor": "c" * 2049}, "cursor"),
+    ],
+)
+def test_a_bad_or_repeated_list_parameter_is_422_naming_it(session, path, query, field):
+    problem = assert_problem(call("GET", path, query=query), 422)
+    assert [(error["field"], error["location"]) for error in problem["errors"]] == [(field, "query")], problem
+
+
+@pytest.mark.parametrize(
+    "path, query, field",
+    [
+        ("/sessions", {"sort_order": ["asc", "desc"]}, "sort_order"),
+        ("/sessions", {"include_runs": ["true", "true"]}, "include_runs"),
+        ("/sessions/s1/runs", {"order": ["asc", "desc"]}, "order"),
+        ("/memories", {"search": ["a", "b"]}, "search"),
+        ("/sessions", {"agent_id": "a", "team_id": "t"}, "query"),  # a rule across fields
+        ("/sessions", {"start_timestamp": 200, "end_timestamp": 100}, "query"),
+    ],
+)
+def test_list_query_errors_name_the_parameter_or_the_query(session, path, query, field):
+    problem = assert_problem(call("GET", path, query=query), 422)
+    assert [(error["field"], error["location"]) for error in problem["errors"]] == [(field, "query")], problem
+
+
+def test_a_list_parameter_may_repeat_and_unknown_parameters_are_ignored(session):
+    call("PUT", "/memories/m1", {"memory": "x", "user_id": "alice", "topics": ["a", "b"]})
+    listed = call("GET", "/memories", query={"topics": ["a", "b"], "unknown": ["1", "2"]})
+    assert listed.status == 200 and [memory["memory_id"] for memory in listed.json()["memories"]] == ["m1"]
+    for path in LIST_ROUTES:
+        assert call("GET", path, query={"unknown": ["1", "2"], "limit": 1}).status == 200
+
+
 # --- invalid ids in the path of every route --------------------------------------------------------
 # Every path id is an Identifier (1 to 256 characters, no control characters) on every operation,
 # reads and deletes included: one type on the handlers' path parameters, validated by Powertools.
