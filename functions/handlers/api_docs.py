@@ -10,7 +10,7 @@ import json
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.models import Server
 
-from session_store import routes
+from session_store import powertools_compat, routes
 from session_store.entrypoint import build_app, lambda_handler_for
 from session_store.http import json_response
 
@@ -37,7 +37,7 @@ def _tag_operations() -> None:
     """Group the operations in /docs by routes.Route.tag. Tags are set here, from the one routes
     table, rather than in each handler's decorator, so a new route is grouped with no other change."""
     tags = {(route.method, route.resolver_path): [route.tag] for route in routes.ROUTES}
-    for route in (*app._static_routes, *app._dynamic_routes):
+    for route in powertools_compat.registered_routes(app):
         route.tags = tags.get((route.method.upper(), route.path), route.tags)
 
 

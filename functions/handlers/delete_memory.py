@@ -18,7 +18,7 @@ router = Router()
     summary=routes.DELETE_MEMORY.summary,
     responses=documented({204: ("Deleted", None)}, READ_PROBLEMS),
 )
-def delete_memory(memory_id: str, user_id: Annotated[Identifier | None, Query()] = None):
+def delete_memory(memory_id: Identifier, user_id: Annotated[Identifier | None, Query()] = None):
     runtime.memory_service().delete_memory(memory_id, user_id, actor=auth.actor(router.current_event))
     return no_content()
 

@@ -20,11 +20,11 @@ router = Router()
     responses=documented({204: ("Deleted", None)}, DELETE_PROBLEMS, idempotent=True),
 )
 def delete_run(
-    session_id: str,
-    run_id: str,
+    session_id: Identifier,
+    run_id: Identifier,
     user_id: Annotated[Identifier | None, Query()] = None,
     if_match: Annotated[str | None, Header(description='Delete only if the session is at this ETag ("7")')] = None,
-    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=idempotency.MAX_KEY_LENGTH)] = None,
+    idempotency_key: idempotency.KeyHeader = None,
 ):
     version = parse_if_match(if_match)
     actor = auth.actor(router.current_event)

@@ -1,10 +1,8 @@
 """DELETE /users/{user_id}: start erasing every item of the user (202); the erasure worker does it."""
 
-from typing import Annotated
 from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from session_store import auth, routes, runtime
 from session_store.entrypoint import build_app, lambda_handler_for
@@ -22,7 +20,7 @@ router = Router()
         {202: ("Erasure started (or already running): its id and receipt URL", ErasureStarted)}, DELETE_PROBLEMS
     ),
 )
-def erase_user(user_id: Annotated[Identifier, Path()]):
+def erase_user(user_id: Identifier):
     job = runtime.user_data().erase(user_id, actor=auth.actor(router.current_event))
     response = json_response(202, {"erasure_id": job.erasure_id, "status": job.status})
     # Relative to /users/{user_id} (RFC 9110 allows it), so it holds behind any stage prefix.

@@ -1,11 +1,8 @@
 """GET /users/{user_id}/export: the user's sessions with their runs as JSON Lines, inline when they
 fit in a response, else 303 to a short-lived presigned URL of the staged file."""
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from session_store import auth, names, routes, runtime
 from session_store.entrypoint import build_app, lambda_handler_for
@@ -26,7 +23,7 @@ router = Router()
         READ_PROBLEMS,
     ),
 )
-def export_user(user_id: Annotated[Identifier, Path()]):
+def export_user(user_id: Identifier):
     export = runtime.user_data().export(user_id, actor=auth.actor(router.current_event))
     if export.url is not None:
         return Response(status_code=303, body="", headers={"Location": export.url})

@@ -19,7 +19,7 @@ router = Router()
     summary=routes.GET_ERASURE.summary,
     responses=documented({200: ("The erasure's receipt", ErasureReceipt)}, READ_PROBLEMS),
 )
-def get_erasure(user_id: Annotated[Identifier, Path()], erasure_id: Annotated[str, Path(max_length=64)]):
+def get_erasure(user_id: Identifier, erasure_id: Annotated[str, Path(max_length=64)]):
     actor = auth.actor(router.current_event)
     return json_response(200, runtime.user_data().receipt(user_id, erasure_id, actor=actor))
 

@@ -19,7 +19,7 @@ router = Router()
     summary=routes.GET_MEMORY.summary,
     responses=documented({200: ("The memory", MemoryDocument)}, READ_PROBLEMS),
 )
-def get_memory(memory_id: str, user_id: Annotated[Identifier | None, Query()] = None):
+def get_memory(memory_id: Identifier, user_id: Annotated[Identifier | None, Query()] = None):
     actor = auth.actor(router.current_event)
     return json_response(200, runtime.memory_service().get_memory(memory_id, user_id, actor=actor))
 

@@ -18,7 +18,7 @@ router = Router()
     summary=routes.GET_RUN.summary,
     responses=documented({200: ("The run as stored", RunDocument)}, READ_PROBLEMS),
 )
-def get_run(session_id: str, run_id: str, user_id: Annotated[Identifier | None, Query()] = None):
+def get_run(session_id: Identifier, run_id: Identifier, user_id: Annotated[Identifier | None, Query()] = None):
     actor = auth.actor(router.current_event)
     return json_response(200, runtime.service().get_run(session_id, run_id, user_id, actor=actor))
 

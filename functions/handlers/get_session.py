@@ -34,7 +34,7 @@ router = Router()
     ),
 )
 def get_session(
-    session_id: str,
+    session_id: Identifier,
     user_id: Annotated[Identifier | None, Query()] = None,
     session_type: Annotated[SessionType | None, Query()] = None,
     runs_limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,

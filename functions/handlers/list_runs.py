@@ -1,6 +1,6 @@
 """GET /sessions/{session_id}/runs: a session's runs, page by page, in first-write order."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -23,13 +23,10 @@ router = Router()
     ),
 )
 def list_runs(
-    session_id: str,
+    session_id: Identifier,
+    query: Annotated[RunListQuery, Query()],
     user_id: Annotated[Identifier | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 100,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
-    order: Annotated[Literal["asc", "desc"], Query()] = "asc",
 ):
-    query = RunListQuery(limit=limit, cursor=cursor, order=order)
     page, version = runtime.service().list_runs(session_id, query, user_id, actor=auth.actor(router.current_event))
     return json_response(200, page, version)
 

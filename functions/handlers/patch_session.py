@@ -43,10 +43,10 @@ router = Router()
     },
 )
 def patch_session(
-    session_id: str,
+    session_id: Identifier,
     user_id: Annotated[Identifier | None, Query(description=routes.OWNER_QUERY_DESCRIPTION)] = None,
     if_match: Annotated[str | None, Header(description='Patch only if the session is at this ETag ("7")')] = None,
-    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=idempotency.MAX_KEY_LENGTH)] = None,
+    idempotency_key: idempotency.KeyHeader = None,
 ):
     event = router.current_event
     try:

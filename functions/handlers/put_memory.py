@@ -9,6 +9,7 @@ from session_store import auth, routes, runtime
 from session_store.entrypoint import build_app, lambda_handler_for
 from session_store.http import WRITE_PROBLEMS, documented, json_response
 from session_store.memory_models import MemoryDocument, MemoryWrite
+from session_store.models import Identifier
 
 router = Router()
 
@@ -24,7 +25,7 @@ router = Router()
         WRITE_PROBLEMS,
     ),
 )
-def put_memory(memory_id: str, body: Annotated[MemoryWrite, Body()]):
+def put_memory(memory_id: Identifier, body: Annotated[MemoryWrite, Body()]):
     memory, created = runtime.memory_service().put_memory(memory_id, body, actor=auth.actor(router.current_event))
     return json_response(201 if created else 200, memory)
 

@@ -25,13 +25,13 @@ router = Router()
     ),
 )
 def put_run(
-    session_id: str,
-    run_id: str,
+    session_id: Identifier,
+    run_id: Identifier,
     body: Annotated[dict[str, Any], Body()],
     session_type: Annotated[SessionType | None, Query()] = None,
     user_id: Annotated[Identifier | None, Query(description=routes.OWNER_QUERY_DESCRIPTION)] = None,
     if_match: Annotated[str | None, Header(description='Write only if the session is at this ETag ("7")')] = None,
-    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=idempotency.MAX_KEY_LENGTH)] = None,
+    idempotency_key: idempotency.KeyHeader = None,
 ):
     preconditions = Preconditions(if_match=parse_if_match(if_match))
     actor = auth.actor(router.current_event)

@@ -36,12 +36,12 @@ router = Router()
     ),
 )
 def put_session(
-    session_id: str,
+    session_id: Identifier,
     body: Annotated[SessionWrite, Body()],
     user_id: Annotated[Identifier | None, Query(description=routes.OWNER_QUERY_DESCRIPTION)] = None,
     if_match: Annotated[str | None, Header(description='Write only if the session is at this ETag ("7")')] = None,
     if_none_match: Annotated[str | None, Header(description="`*`: create only; 412 if the session exists")] = None,
-    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=idempotency.MAX_KEY_LENGTH)] = None,
+    idempotency_key: idempotency.KeyHeader = None,
 ):
     event = router.current_event
     preconditions = Preconditions(if_match=parse_if_match(if_match), create_only=parse_if_none_match(if_none_match))

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from session_store import names, wire
-from tests.support.api import call, run_path, session_path
+from session_store import names, routes, wire
+from tests.support.api import call, run_path, segment, session_path
 
 AGENT = {"session_type": "agent", "agent_id": "agent-1", "user_id": "alice"}
 MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
@@ -169,6 +169,101 @@ def test_hash_in_every_id_on_every_route(table_name):
         expected = [r for r in HASHED_RUNS if (session_id, r) != ("a#b", "#b")]
         assert [run["run_id"] for run in response.json()["runs"]] == expected, session_id
         assert response.json()["run_count"] == len(expected)
+
+
+# --- list queries: one model each, validated by Powertools -----------------------------------------
+LIST_ROUTES = ["/sessions", "/sessions/s1/runs", "/memories"]
+
+
+@pytest.mark.parametrize("path", LIST_ROUTES)
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": ["5", "6"]}, "limit"),
+        ({"limit": ["5", "5"]}, "limit"),
+        ({"cursor": ["a", "b"]}, "cursor"),
+        ({"cursor": "c" * 2049}, "cursor"),
+    ],
+)
+def test_a_bad_or_repeated_list_parameter_is_422_naming_it(session, path, query, field):
+    problem = assert_problem(call("GET", path, query=query), 422)
+    assert [(error["field"], error["location"]) for error in problem["errors"]] == [(field, "query")], problem
+
+
+@pytest.mark.parametrize(
+    "path, query, field",
+    [
+        ("/sessions", {"sort_order": ["asc", "desc"]}, "sort_order"),
+        ("/sessions", {"include_runs": ["true", "true"]}, "include_runs"),
+        ("/sessions/s1/runs", {"order": ["asc", "desc"]}, "order"),
+        ("/memories", {"search": ["a", "b"]}, "search"),
+        ("/sessions", {"agent_id": "a", "team_id": "t"}, "query"),  # a rule across fields
+        ("/sessions", {"start_timestamp": 200, "end_timestamp": 100}, "query"),
+    ],
+)
+def test_list_query_errors_name_the_parameter_or_the_query(session, path, query, field):
+    problem = assert_problem(call("GET", path, query=query), 422)
+    assert [(error["field"], error["location"]) for error in problem["errors"]] == [(field, "query")], problem
+
+
+def test_a_list_parameter_may_repeat_and_unknown_parameters_are_ignored(session):
+    call("PUT", "/memories/m1", {"memory": "x", "user_id": "alice", "topics": ["a", "b"]})
+    listed = call("GET", "/memories", query={"topics": ["a", "b"], "unknown": ["1", "2"]})
+    assert listed.status == 200 and [memory["memory_id"] for memory in listed.json()["memories"]] == ["m1"]
+    for path in LIST_ROUTES:
+        assert call("GET", path, query={"unknown": ["1", "2"], "limit": 1}).status == 200
+
+
+# --- invalid ids in the path of every route --------------------------------------------------------
+# Every path id is an Identifier (1 to 256 characters, no control characters) on every operation,
+# reads and deletes included: one type on the handlers' path parameters, validated by Powertools.
+ROUTES_WITH_IDS = [route for route in routes.ROUTES if route.path_parameters]
+BAD_IDS = {"too long": "x" * 257, "a control character": "bad\u0000id"}
+BODIES = {
+    routes.PUT_SESSION: {"session_type": "agent"},
+    routes.PATCH_SESSION: {"metadata": {}},
+    routes.PUT_RUN: {},
+    routes.PUT_MEMORY: {"memory": "m"},
+}
+
+
+def _path_with(route, bad_name, bad_value):
+    path = route.path
+    for name in route.path_parameters:
+        path = path.replace("{" + name + "}", segment(bad_value if name == bad_name else "s1"))
+    return path
+
+
+@pytest.mark.parametrize("bad", BAD_IDS.values(), ids=BAD_IDS.keys())
+@pytest.mark.parametrize(
+    "route, name",
+    # erasure_id is no client's id but the server's (at most 64 characters): an odd one is not found.
+    [(route, name) for route in ROUTES_WITH_IDS for name in route.path_parameters if name != "erasure_id"],
+    ids=lambda value: value.function if isinstance(value, routes.Route) else value,
+)
+def test_an_invalid_id_in_the_path_is_422_on_every_route(session, route, name, bad):
+    headers = MERGE_PATCH if route.method == "PATCH" else None
+    response = call(route.method, _path_with(route, name, bad), BODIES.get(route), headers=headers)
+    problem = assert_problem(response, 422)
+    assert problem["type"] == names.PROBLEM_TYPE_BASE + "validation-failed"
+    assert {"field": name, "location": "path"} in [
+        {"field": error["field"], "location": error["location"]} for error in problem["errors"]
+    ], problem
+    assert snapshot() == session
+
+
+@pytest.mark.parametrize("odd", ["a#b", "%", "ünï 🤖"])
+@pytest.mark.parametrize("route", ROUTES_WITH_IDS, ids=lambda route: route.function)
+def test_any_other_character_in_a_path_id_is_served_never_a_5xx(session, route, odd):
+    headers = MERGE_PATCH if route.method == "PATCH" else None
+    path = route.path
+    for name in route.path_parameters:
+        path = path.replace("{" + name + "}", segment(odd))
+    response = call(route.method, path, BODIES.get(route), headers=headers)
+    assert response.status < 500, response.text
+    problem = response.json() if response.status >= 400 else {}
+    assert all(error["location"] != "path" for error in problem.get("errors") or []), response.text
 
 
 # --- wrong JSON types on every route -------------------------------------------------------------

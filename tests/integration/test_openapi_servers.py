@@ -7,8 +7,10 @@ import importlib
 import json
 import re
 
+import pytest
+
 from local_runtime.apigateway import IncomingRequest, build_event
-from session_store import http, names, routes
+from session_store import http, memory_models, models, names, routes
 from tests.support.api import _ROUTER, FakeContext, call
 
 
@@ -80,3 +82,37 @@ def test_every_literal_problem_slug_in_the_code_is_documented():
     slugs = {slug for source in sources for slug in called.findall(source.read_text())}
     assert {"malformed-json", "no-route", "unsupported-media-type"} <= slugs
     assert slugs <= set(http.PROBLEM_TYPES), slugs - set(http.PROBLEM_TYPES)
+
+
+@pytest.mark.parametrize(
+    "route, model",
+    [
+        (routes.LIST_SESSIONS, models.SessionListQuery),
+        (routes.LIST_RUNS, models.RunListQuery),
+        (routes.LIST_MEMORIES, memory_models.MemoryListQuery),
+    ],
+)
+def test_each_list_query_parameter_is_documented_with_its_constraints(route, model):
+    # The handler takes one query model; the document still lists each of its fields as a parameter,
+    # with the bounds, enums and defaults of the model (Powertools alone gives a bare type).
+    operation = call("GET", "/openapi.json").json()["paths"][route.path][route.method.lower()]
+    documented = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
+    fields = model.model_json_schema()["properties"]
+    assert set(fields) <= set(documented)
+    for name, schema in fields.items():
+        # A null default is left out of the document (Powertools serializes it without nulls).
+        assert documented[name]["schema"] == {key: value for key, value in schema.items() if value is not None}, name
+        assert documented[name]["required"] is False
+    assert documented["limit"]["schema"]["minimum"] == 1 and documented["limit"]["schema"]["maximum"] == 100
+
+
+def test_every_path_id_is_documented_as_an_identifier():
+    document = call("GET", "/openapi.json").json()
+    for route in routes.ROUTES:
+        for name in route.path_parameters:
+            if name == "erasure_id":
+                continue
+            (parameter,) = [
+                p for p in document["paths"][route.path][route.method.lower()]["parameters"] if p["name"] == name
+            ]
+            assert (parameter["schema"]["minLength"], parameter["schema"]["maxLength"]) == (1, 256), route

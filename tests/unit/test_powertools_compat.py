@@ -53,3 +53,33 @@ def test_tracing_follows_powertools_rule(monkeypatch, environment, disabled):
         monkeypatch.setenv(name, value)
     assert isinstance(Tracer.__dict__["_is_tracer_disabled"], staticmethod)
     assert powertools_compat.tracing_disabled() is disabled
+
+
+def test_a_resolver_lists_its_routes_and_names_the_one_it_matched():
+    app = APIGatewayRestResolver()
+    matched = []
+
+    def remember_route(app, next_middleware):
+        matched.append(powertools_compat.matched_route(app))
+        return next_middleware(app)
+
+    app.use([remember_route])
+
+    @app.get("/items")
+    def list_items() -> dict[str, str]:
+        return {}
+
+    @app.get("/items/<item_id>")
+    def get_item(item_id: str) -> dict[str, str]:
+        return {"item_id": item_id}
+
+    routes = powertools_compat.registered_routes(app)
+    assert sorted((route.method, route.openapi_path) for route in routes) == [
+        ("GET", "/items"),
+        ("GET", "/items/{item_id}"),
+    ]
+    event = {"httpMethod": "GET", "path": "/items/a", "headers": {}, "requestContext": {"requestId": "r"}}
+    assert app.resolve(event, None)["statusCode"] == 200
+    assert [route.openapi_path for route in matched] == ["/items/{item_id}"]
+    # What http/queries.py reads from a route: its handler's query parameters, as Powertools typed them.
+    assert all(hasattr(route.dependant, "query_params") for route in routes)

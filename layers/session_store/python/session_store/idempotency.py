@@ -26,7 +26,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
+
+from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from session_store import auth, names, runtime
 from session_store.settings import current_settings
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+# The Idempotency-Key header as a write handler declares it (Powertools validates and documents it).
+KeyHeader = Annotated[str | None, Header(min_length=1, max_length=MAX_KEY_LENGTH)]
 # Retries of one request come within seconds to minutes; an hour covers a client's whole backoff
 # schedule and an operator re-running a failed batch, and bounds what the table keeps.
 RECORD_SECONDS = 3600

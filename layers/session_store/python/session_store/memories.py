@@ -24,7 +24,7 @@ from session_store.memory_items import StoredMemory
 from session_store.memory_models import MemoryDeletion, MemoryListQuery, MemoryWrite
 from session_store.memory_repository import MemoryRepository
 from session_store.retention import SECONDS_PER_DAY, is_expired
-from session_store.service_base import validate_identifier, with_retries
+from session_store.service_base import with_retries
 from session_store.table import index_for
 from session_store.user_repository import UserRepository
 
@@ -53,7 +53,6 @@ class MemoryService:
 
     # --- one memory --------------------------------------------------------------------------------
     def _live(self, memory_id: str, user_id: str | None) -> StoredMemory:
-        validate_identifier(memory_id, "memory_id")
         memory = self.repository.get_memory(memory_id)
         if (
             memory is None
@@ -88,7 +87,6 @@ class MemoryService:
         """Create (True) or replace (False) a memory; returns it as stored. The actor's subject,
         when it has one, is the owner the write names."""
         owner = actor.writes_as(write.user_id)
-        validate_identifier(memory_id, "memory_id")
         if write.memory_id is not None and write.memory_id != memory_id:
             raise errors.ValidationFailed(
                 "memory_id in the body differs from the path's",

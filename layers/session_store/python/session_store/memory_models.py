@@ -38,15 +38,15 @@ class MemoryWrite(BaseModel):
 
 
 class MemoryListQuery(BaseModel):
-    """The filters, order and page of GET /memories."""
+    """The filters, order and page of GET /memories: its query parameters, validated by Powertools."""
 
     model_config = ConfigDict(extra="forbid")
 
     user_id: Identifier | None = None
     agent_id: Identifier | None = None
     team_id: Identifier | None = None
-    topics: list[str] | None = Field(default=None, max_length=MAX_TOPICS)
-    search: str | None = Field(default=None, min_length=1, max_length=256)
+    topics: list[str] | None = Field(default=None, max_length=MAX_TOPICS, description="every one must be present")
+    search: str | None = Field(default=None, min_length=1, max_length=256, description="text within the memory")
     sort_by: Literal["updated_at", "created_at"] = "updated_at"
     sort_order: Literal["asc", "desc"] = "desc"
     limit: int = Field(default=20, ge=1, le=100)

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from session_store import names
+
 MAX_TIMESTAMP = 9_999_999_999  # the widest Unix second the ten-digit index sort keys hold
 SessionType = Literal["agent", "team", "workflow"]
 SESSION_TYPES: tuple[str, ...] = get_args(SessionType)
@@ -92,7 +94,7 @@ class SessionPatch(_ObjectFields):
 
 
 class SessionListQuery(BaseModel):
-    """The filters, order and page of GET /sessions."""
+    """The filters, order and page of GET /sessions: its query parameters, validated by Powertools."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -110,7 +112,10 @@ class SessionListQuery(BaseModel):
     limit: int = Field(default=20, ge=1, le=100)
     cursor: str | None = Field(default=None, max_length=2048)
     include_total: bool = False
-    include_runs: bool = False
+    include_runs: bool = Field(
+        default=False,
+        description=f"each session with its runs when it has at most {names.MAX_LISTED_RUNS_PER_SESSION}",
+    )
 
     @model_validator(mode="after")
     def _one_component_filter(self) -> SessionListQuery:
@@ -139,6 +144,8 @@ class SessionListQuery(BaseModel):
 
 
 class RunListQuery(BaseModel):
+    """The page and order of GET /sessions/{session_id}/runs."""
+
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=100, ge=1, le=100)

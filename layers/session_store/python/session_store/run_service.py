@@ -27,7 +27,6 @@ class RunOperations(Upserts):
     ) -> UpsertResult:
         """Create or replace one run; a missing session is created from the run's ids."""
         actor.run_owner(run)
-        validate_identifier(run_id, "run_id")
         if run.get("run_id", run_id) != run_id:
             raise errors.ValidationFailed(
                 "run_id in the body differs from the path's",

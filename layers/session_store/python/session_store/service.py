@@ -13,10 +13,10 @@ from session_store.items import StoredSession
 from session_store.models import Preconditions, SessionListQuery, SessionPatch, SessionWrite
 from session_store.results import NotModified
 from session_store.run_service import RunOperations
-from session_store.service_base import MAX_READ_ATTEMPTS, MAX_WRITE_ATTEMPTS, validate_identifier
+from session_store.service_base import MAX_READ_ATTEMPTS, MAX_WRITE_ATTEMPTS
 from session_store.upsert import UpsertResult, refuse_foreign_owner
 
-__all__ = ["MAX_WRITE_ATTEMPTS", "SessionService", "UpsertResult", "merge_patch", "validate_identifier"]
+__all__ = ["MAX_WRITE_ATTEMPTS", "SessionService", "UpsertResult", "merge_patch"]
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -81,7 +81,6 @@ class SessionService(RunOperations):
     ) -> StoredSession:
         """RFC 7396 merge of the object fields, as an upsert of the merged values. `user_id` names
         the owner the request expects: another owner's session is a 403, as on every write."""
-        validate_identifier(session_id, "session_id")
         user_id = actor.writes_as(user_id)
 
         def attempt() -> StoredSession:
@@ -110,7 +109,6 @@ class SessionService(RunOperations):
         self, session_id: str, user_id: str | None = None, if_match: int | None = None, *, actor: Actor = ANONYMOUS
     ) -> None:
         """Delete the session item; the stream cascade removes its runs (see handlers/cascade.py)."""
-        validate_identifier(session_id, "session_id")
 
         def attempt() -> None:
             session = self.live_session(session_id, actor.reads_as(user_id), if_match=if_match)

@@ -16,7 +16,7 @@ from session_store.auth import ANONYMOUS, Actor
 from session_store.items import StoredSession
 from session_store.models import ID_FIELDS, OBJECT_FIELDS, Preconditions, SessionWrite
 from session_store.retention import default_policy, expiry_after_write, is_expired
-from session_store.service_base import ServiceBase, validate_identifier
+from session_store.service_base import ServiceBase
 
 
 @dataclass
@@ -76,7 +76,6 @@ class Upserts(ServiceBase):
         """PUT semantics: sent fields replace, absent fields stay, runs merge by run_id.
         `user_id`: the owner the request names (`?user_id=`), checked like the body's. The actor's
         subject, when it has one, is the owner the write gives the session."""
-        validate_identifier(session_id, "session_id")
         if write.session_id is not None and write.session_id != session_id:
             raise errors.ValidationFailed(
                 "session_id in the body differs from the path's",

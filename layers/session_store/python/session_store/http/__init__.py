@@ -22,7 +22,7 @@ from session_store.http.preconditions import (
     parse_if_match,
     parse_if_none_match,
 )
-from session_store.http.problems import describe, problem, register_error_handlers, validated
+from session_store.http.problems import describe, problem, register_error_handlers
 from session_store.http.resolver import SessionStoreResolver, media_type
 from session_store.http.responses import (
     json_response,
@@ -60,5 +60,4 @@ __all__ = [
     "problem",
     "register_error_handlers",
     "request_json",
-    "validated",
 ]

@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
 
 from session_store import codec, errors, names
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
 
 logger = Logger(service=names.SERVICE_NAME)
 
 RETRY_AFTER_HEADER = "Retry-After"
+# The detail of a request that fails the API's schema (the `errors` list names each field).
+SCHEMA_MISMATCH = "the request does not match the API's schema"
+# The name of a handler's query-model parameter (`query: Annotated[XxxQuery, Query()]`). Powertools
+# puts it in each error's location (query.query.limit); clients see the field alone (limit), as for
+# any other parameter, and `query` for a rule across fields of the query.
+QUERY_MODEL_PARAMETER = "query"
 # How long a client should wait before retrying a request whose first attempt is still running:
 # about one write's worth of DynamoDB retries.
 IN_PROGRESS_RETRY_AFTER_SECONDS = 1
@@ -67,7 +70,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         return problem(
             422,
             errors.ValidationFailed.title,
-            "the request does not match the API's schema",
+            SCHEMA_MISMATCH,
             errors.ValidationFailed.slug,
             describe(error.errors()),
         )
@@ -143,14 +146,7 @@ def describe(entries: Iterable[Mapping[str, Any]], location: str | None = None) 
     for entry in entries:
         parts = [str(part) for part in entry.get("loc", ())]
         where = location if location is not None else (parts.pop(0) if parts else "body")
+        if where == "query" and parts[:1] == [QUERY_MODEL_PARAMETER] and len(parts) > 1:
+            parts.pop(0)
         described.append({"field": ".".join(parts) or where, "location": where, "message": entry.get("msg", "invalid")})
     return described
-
-
-def validated(model: type[ModelT], values: dict[str, Any], location: str) -> ModelT:
-    try:
-        return model.model_validate(values)
-    except ValidationError as error:
-        raise errors.ValidationFailed(
-            f"the request's {location} is invalid", errors=describe(error.errors(), location)
-        ) from None

@@ -12,8 +12,9 @@ from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from session_store import codec, errors, names, wire
+from session_store import codec, errors, names, powertools_compat, wire
 from session_store.http.problems import problem
+from session_store.http.queries import document_query_models, refuse_repeated_parameters
 from session_store.powertools_compat import DecodedPathParameters
 
 # The media types a write's body may have (compared case-insensitively, parameters allowed).
@@ -62,6 +63,12 @@ class SessionStoreResolver(DecodedPathParameters, APIGatewayRestResolver):
         super().__init__(enable_validation=True, json_body_deserializer=_body_json)
         self._own_event: Any = None
         self._own_context: Any = None
+        self.use([refuse_repeated_parameters])
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        """Powertools' document (also behind its Swagger UI), with the query models' full schemas."""
+        document = super().get_openapi_schema(*args, **kwargs)
+        return document_query_models(document, powertools_compat.registered_routes(self))
 
     # Powertools keeps the current event and context on the BaseRouter *class*, shared by every
     # resolver in the process. On Lambda a process runs one event at a time, but the local runtime
