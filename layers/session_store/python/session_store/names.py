@@ -19,6 +19,8 @@ SESSION_PREFIX = "SESSION#"
 SESSION_META_SK = "META"
 RUN_PREFIX = "RUN#"
 RUN_LOOKUP_PREFIX = "RUNID#"
+# The partition of a run id in the run-id index (table.RUN_INDEX): RUNID#<bounded run id>.
+RUN_INDEX_PREFIX = "RUNID#"
 IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
 # A user's erasures (see erasure.py): pk ERASURE#<escaped user id>; sk LATEST (the newest erasure:
 # what reads consult, and the lock that makes DELETE /users/{id} idempotent) or JOB#<erasure id>.
@@ -97,3 +99,7 @@ NDJSON_CONTENT_TYPE = "application/x-ndjson"
 # GET /sessions?include_runs=true: a listed session carries its runs when it has at most this many;
 # a bigger one carries none (the client reads it on its own), so a page stays a bounded number of reads.
 MAX_LISTED_RUNS_PER_SESSION = 20
+# GET /runs/{run_id} considers at most this many sessions holding a run with that id (run ids are
+# the client's: agno's are uuid4s, each held by one session; one BatchGetItem reads 100 sessions);
+# more is a 422 asking for the session.
+MAX_RUN_ID_HOLDERS = 100
