@@ -26,3 +26,31 @@ def test_same_calls_give_the_same_results_as_in_memory_db(api_url):
 
 def test_a_long_conversation_sends_one_run_per_turn(api_url):
     agno_scenarios.assert_one_run_sent_per_turn(api_url, turns=60)
+
+
+def test_a_fresh_db_finds_a_run_by_id_as_sqlite_db_does(api_url, tmp_path):
+    from agno.db.sqlite import SqliteDb
+
+    from session_store_client.agno import SessionStoreDb
+    from tests.support import agno_run_lookup
+
+    sqlite_file = str(tmp_path / "agno.db")
+    agno_run_lookup.assert_fresh_db_finds_runs_as_sqlite_does(
+        lambda: SessionStoreDb(base_url=api_url), lambda: SqliteDb(db_file=sqlite_file)
+    )
+
+
+def test_a_fresh_async_db_finds_a_run_by_id(api_url):
+    import asyncio
+
+    from agno.run.agent import RunOutput
+
+    from session_store_client.agno import AsyncSessionStoreDb, SessionStoreDb
+
+    tag = agno_scenarios.fresh_tag()
+    SessionStoreDb(base_url=api_url).upsert_run(
+        RunOutput(run_id=f"run-{tag}", agent_id="a", session_id=f"s-{tag}", content="stored"), session_id=f"s-{tag}"
+    )
+    found = asyncio.run(AsyncSessionStoreDb(base_url=api_url).get_run(f"run-{tag}"))
+    assert (found.session_id, found.content) == (f"s-{tag}", "stored")
+    assert asyncio.run(AsyncSessionStoreDb(base_url=api_url).get_run(f"missing-{tag}")) is None
