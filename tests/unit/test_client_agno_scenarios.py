@@ -54,3 +54,19 @@ def test_a_fresh_async_db_finds_a_run_by_id(api_url):
     found = asyncio.run(AsyncSessionStoreDb(base_url=api_url).get_run(f"run-{tag}"))
     assert (found.session_id, found.content) == (f"s-{tag}", "stored")
     assert asyncio.run(AsyncSessionStoreDb(base_url=api_url).get_run(f"missing-{tag}")) is None
+
+
+@pytest.mark.parametrize("adapter", ["sync", "async"])
+def test_agentos_refuses_another_agents_run_in_a_fresh_app_as_with_sqlite(api_url, tmp_path, adapter):
+    """AgentOS's run gate reads `db.get_run(run_id)` in a fresh app (tests/support/agentos_parity.py)."""
+    from agno.db.sqlite import SqliteDb
+
+    from session_store_client.agno import AsyncSessionStoreDb, SessionStoreDb
+    from tests.support import agentos_parity
+
+    sqlite_file = str(tmp_path / "agno.db")
+    expected = agentos_parity.cancel_answers(lambda: SqliteDb(db_file=sqlite_file))
+    adapter_class = SessionStoreDb if adapter == "sync" else AsyncSessionStoreDb
+    ours = agentos_parity.cancel_answers(lambda: adapter_class(base_url=api_url))
+    assert ours == expected
+    assert expected["another agent's run"][0] == 404  # not vacuous: the run was found and refused
