@@ -58,7 +58,9 @@ def _differences(ours: Any, theirs: Any) -> Any:
     return ours, theirs
 
 
-def assert_fresh_db_finds_runs_as_sqlite_does(make_ours: Callable[[], BaseDb], make_sqlite: Callable[[], BaseDb]) -> None:
+def assert_fresh_db_finds_runs_as_sqlite_does(
+    make_ours: Callable[[], BaseDb], make_sqlite: Callable[[], BaseDb]
+) -> None:
     tag = fresh_tag()
     expected = run_lookup_observations(make_sqlite(), make_sqlite, tag)
     actual = run_lookup_observations(make_ours(), make_ours, tag)
