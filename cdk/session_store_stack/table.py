@@ -19,7 +19,7 @@ _ATTRIBUTE_TYPES = {
 
 class SessionTable(Construct):
     """On-demand table with PITR, TTL on `expires_at`, a NEW_AND_OLD_IMAGES stream (the cascade
-    reads it) and every GSI of `session_store.table.INDEXES`.
+    reads it) and every GSI of `session_store.table.GLOBAL_INDEXES`.
 
     In prod the table has deletion protection and survives `cdk destroy` (RETAIN); in dev it is
     deleted with the stack. Without an explicit `table_name` CloudFormation names it from the
@@ -56,11 +56,11 @@ class SessionTable(Construct):
             ),
             encryption_key=encryption_key,
         )
-        for index in design.INDEXES.values():
+        for index in design.GLOBAL_INDEXES:
             self.table.add_global_secondary_index(
                 index_name=index.name,
                 partition_key=attribute(index.partition_key),
-                sort_key=attribute(index.sort_key),
+                sort_key=attribute(index.sort_key) if index.sort_key is not None else None,
                 # An index projecting nothing beyond its keys is KEYS_ONLY (see session_store/table.py).
                 projection_type=(
                     dynamodb.ProjectionType.INCLUDE if index.projected else dynamodb.ProjectionType.KEYS_ONLY

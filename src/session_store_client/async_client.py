@@ -217,6 +217,7 @@ for _name in (
     "list_sessions",
     "put_run",
     "get_run",
+    "get_run_by_id",
     "delete_run",
     "list_runs",
     "openapi",

@@ -11,7 +11,7 @@ import requests
 from session_store_client.auth import BearerToken, SigV4Signer, TokenSource
 from session_store_client.errors import ResponseTooLarge, RunNotFound, SessionNotFound
 from session_store_client.memories import MemoryMethods
-from session_store_client.models import ApiModel, ResponseMeta, Run, RunPage, Session, SessionPage
+from session_store_client.models import ApiModel, ResponseMeta, Run, RunPage, RunWithSession, Session, SessionPage
 from session_store_client.retry import RetryPolicy
 from session_store_client.transport import ApiResponse, Transport, path
 
@@ -315,6 +315,15 @@ class SessionStoreClient(MemoryMethods):
     def get_run(self, session_id: str, run_id: str) -> Run:
         response = self._transport.request("GET", path("sessions", session_id, "runs", run_id), not_found=RunNotFound)
         return _parse(Run, response)
+
+    def get_run_by_id(self, run_id: str, *, user_id: str | None = None) -> RunWithSession:
+        """The run of this id in whichever session holds it (``session_id`` names it): the most
+        recently updated one when several do. Found through an eventually consistent index: a run
+        written a moment ago may raise ``RunNotFound`` for a moment; another user's run raises it too."""
+        response = self._transport.request(
+            "GET", path("runs", run_id), query={"user_id": user_id}, not_found=RunNotFound
+        )
+        return _parse(RunWithSession, response)
 
     def delete_run(
         self,

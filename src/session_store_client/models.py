@@ -69,6 +69,12 @@ class Run(ApiModel):
     run_id: str
 
 
+class RunWithSession(Run):
+    """A run found by its id alone (``get_run_by_id``), with the ``session_id`` of its session."""
+
+    session_id: str
+
+
 class Session(ApiModel):
     """A session record (agno's schema) plus the service fields ``version``, ``expires_at``, ``run_count``."""
 

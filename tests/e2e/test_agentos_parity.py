@@ -55,6 +55,17 @@ def test_every_agentos_ui_route_answers_as_with_sqlite(fresh_api_url, sqlite_ans
             assert agentos_parity.normalized(body) == agentos_parity.normalized(expected_body), route
 
 
+@pytest.mark.parametrize("adapter", [SessionStoreDb, AsyncSessionStoreDb])
+def test_a_fresh_app_refuses_another_agents_run_as_with_sqlite(local_api_url, tmp_path, adapter):
+    """AgentOS's run gate (authorization on) reads `db.get_run(run_id)`, no session named, in a
+    fresh app: a second replica must find the run, as SqliteDb does, to refuse it with 404."""
+    sqlite_file = str(tmp_path / "agno.db")
+    expected = agentos_parity.cancel_answers(lambda: SqliteDb(db_file=sqlite_file))
+    ours = agentos_parity.cancel_answers(lambda: adapter(base_url=local_api_url))
+    assert ours == expected
+    assert expected["another agent's run"][0] == 404
+
+
 def test_the_db_id_is_the_same_in_every_replica(local_api_url):
     assert SessionStoreDb(base_url=local_api_url).id == SessionStoreDb(base_url=local_api_url + "/").id
     assert uuid.UUID(SessionStoreDb(base_url=local_api_url).id).version == 5

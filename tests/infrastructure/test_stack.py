@@ -283,7 +283,7 @@ def test_table_matches_the_domain_design(default_stack):
         return {index["IndexName"]: index for index in indexes}
 
     assert by_name(properties["GlobalSecondaryIndexes"]) == by_name(expected["GlobalSecondaryIndexes"])
-    assert set(by_name(properties["GlobalSecondaryIndexes"])) == {index.name for index in design.INDEXES.values()}
+    assert set(by_name(properties["GlobalSecondaryIndexes"])) == {index.name for index in design.GLOBAL_INDEXES}
 
 
 # --- Bucket ---------------------------------------------------------------------------------------

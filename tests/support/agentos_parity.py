@@ -117,3 +117,50 @@ def answers(client: TestClient, db_id: str) -> dict[str, tuple[int, Any]]:
             body = response.text
         found[key] = (response.status_code, body)
     return found
+
+
+# --- A run named by its id alone: AgentOS's per-component run gate --------------------------------
+# With authorization on, POST /agents/{agent_id}/runs/{run_id}/cancel first checks that the run
+# belongs to the path's agent, reading it with `db.get_run(run_id)` (no session). The app here is a
+# fresh one (a second replica): only a db that finds runs by id refuses another agent's run.
+_RBAC_SECRET = "agentos-parity-secret-of-32-bytes!"
+
+
+def cancel_answers(make_db: Any) -> dict[str, tuple[int, Any]]:
+    """Cancel answers of a fresh AgentOS app for a run agent-a wrote through another db object:
+    through agent-b's route (another agent's run), agent-a's, and an unknown run id."""
+    import time
+
+    import jwt
+    from agno.agent import Agent
+    from agno.os import AgentOS
+    from agno.os.config import AuthorizationConfig
+
+    from tests.support.fake_model import FakeModel
+
+    def agents(db: Any) -> list[Any]:
+        return [
+            Agent(id=agent_id, name=agent_id, model=FakeModel(replies=["hi"]), db=db, telemetry=False)
+            for agent_id in ("agent-a", "agent-b")
+        ]
+
+    writer = agents(make_db())[0]
+    if hasattr(writer.db, "sync_db"):
+        run_id = asyncio.run(writer.arun("hello", session_id="cancel-session", user_id=USER)).run_id
+    else:
+        run_id = writer.run("hello", session_id="cancel-session", user_id=USER).run_id
+    config = AuthorizationConfig(verification_keys=[_RBAC_SECRET], algorithm="HS256")
+    app = AgentOS(agents=agents(make_db()), telemetry=False, authorization=True, authorization_config=config)
+    client = TestClient(app.get_app())
+    claims = {"sub": "operator", "scopes": ["agents:agent-a:run", "agents:agent-b:run"], "aud": "agno"}
+    token = jwt.encode({**claims, "exp": int(time.time()) + 600}, _RBAC_SECRET, algorithm="HS256")
+    headers = {"Authorization": f"Bearer {token}"}
+    found = {}
+    for label, agent_id, target in (
+        ("another agent's run", "agent-b", run_id),
+        ("the agent's own run", "agent-a", run_id),
+        ("an unknown run", "agent-b", "unknown-run"),
+    ):
+        response = client.post(f"/agents/{agent_id}/runs/{target}/cancel", headers=headers)
+        found[label] = (response.status_code, response.json())
+    return found

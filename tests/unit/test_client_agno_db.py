@@ -229,15 +229,32 @@ def test_updated_at_order_within_created_at_bounds_is_sorted_here(api_url, monke
     assert total == 3
 
 
-def test_runs_are_found_by_run_id_once_seen(db, api_url):
+def test_runs_are_found_by_run_id_in_this_process_and_in_a_fresh_one(db, client, api_url, monkeypatch):
     db.upsert_session(_session("s", runs=2))
+    # This process knows the run's session: one request to the session-scoped route, none by id.
+    by_id_calls: list[str] = []
+    original = SessionStoreClient.get_run_by_id
+
+    def counted(self, run_id, **kwargs):
+        by_id_calls.append(run_id)
+        return original(self, run_id, **kwargs)
+
+    monkeypatch.setattr(SessionStoreClient, "get_run_by_id", counted)
     assert db.get_run("s-r1").content == "answer"
+    assert by_id_calls == []
+    # A fresh process (another replica, a restart) finds it by its id alone.
     stranger = SessionStoreDb(base_url=api_url)
-    assert stranger.get_run("s-r1") is None
+    found = stranger.get_run("s-r1")
+    assert (found.run_id, found.session_id, found.content) == ("s-r1", "s", "answer")
+    assert by_id_calls == ["s-r1"]
     assert stranger.get_run("s-r1", session_id="s", deserialize=False)["run_id"] == "s-r1"
-    assert stranger.delete_run("s-r0") is False
+    assert by_id_calls == ["s-r1"]  # now known: no lookup
+    assert SessionStoreDb(base_url=api_url).get_run("nope") is None
+    # delete_run still needs the session known (or session_id=): it never guesses among holders.
+    assert SessionStoreDb(base_url=api_url).delete_run("s-r0") is False
     assert db.delete_run("s-r0") is True
     assert db.get_run("s-r0", session_id="s") is None
+    assert SessionStoreDb(base_url=api_url).get_run("s-r0") is None
 
 
 # --- The rest of BaseDb -------------------------------------------------------------------------

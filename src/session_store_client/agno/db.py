@@ -360,7 +360,8 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
     # --- Runs -----------------------------------------------------------------------------------
     # The API addresses a run within its session; agno's get_run/delete_run name only the run.
     # Those find the session among the runs this process has read or written (or take
-    # session_id=... directly), and treat a run they cannot place as missing.
+    # session_id=... directly). get_run then asks the store (GET /runs/{run_id}) for a run it
+    # cannot place; delete_run treats such a run as missing.
 
     def upsert_run(
         self,
@@ -387,12 +388,16 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         self._known_runs.remember(session_id, {run_id: digest})
 
     def get_run(self, run_id: str, deserialize: bool | None = True, session_id: str | None = None) -> Any | None:
+        """The run, from its session when this process knows it (one request, and no wait for the
+        store's run-id index, which a run written a moment ago may not have reached yet), else
+        found by its id alone (another process or replica wrote it), as SqliteDb finds any run."""
         session_id = session_id or self._known_runs.session_of(run_id)
-        if session_id is None:
-            log_debug(f"Run {run_id}: no session known for it in this process; pass session_id=")
-            return None
         try:
-            run = self.client.get_run(session_id, run_id).to_dict()
+            if session_id is not None:
+                run = self.client.get_run(session_id, run_id).to_dict()
+            else:
+                found = self.client.get_run_by_id(run_id)
+                session_id, run = found.session_id, found.to_dict()
         except NotFound:
             return None
         self._remember_runs(session_id, [run])

@@ -17,6 +17,7 @@ from session_store.retention import ExpiryPolicy
 from session_store.table import (
     CREATED_ORDER_ATTRIBUTE,
     INDEXED_EXPIRY_ATTRIBUTE,
+    RUN_INDEX_ATTRIBUTE,
     SCOPE_ATTRIBUTES,
     SESSION_NAME_SEARCH_ATTRIBUTE,
     UPDATED_ORDER_ATTRIBUTE,
@@ -210,6 +211,8 @@ def run_lookup_item(session_id: str, incarnation: str, run_id: str, run_sk: str)
         "entity": s(names.ENTITY_RUN_LOOKUP),
         "run_id": s(run_id),
         RUN_LOCATION_ATTRIBUTE: s(run_sk),
+        # Its entry in the run-id index (table.RUN_INDEX): written with the lookup, deleted with it.
+        RUN_INDEX_ATTRIBUTE: s(keys.run_index_partition(run_id)),
     }
 
 

@@ -64,6 +64,16 @@ def run_lookup_sk(incarnation: str, run_id: str) -> str:
     return f"{run_lookup_prefix(incarnation)}{bounded(run_id)}"
 
 
+def incarnation_of_run_lookup(run_lookup_sk_text: str) -> str:
+    """The incarnation a run lookup's sort key names (RUNID#<incarnation>#<bounded run id>)."""
+    return run_lookup_sk_text.removeprefix(names.RUN_LOOKUP_PREFIX).split(_SEP, 1)[0]
+
+
+def run_index_partition(run_id: str) -> str:
+    """The run id's partition in the run-id index: every session holding a run of that id."""
+    return f"{names.RUN_INDEX_PREFIX}{bounded(run_id)}"
+
+
 def type_shard(session_id: str) -> int:
     digest = hashlib.blake2b(session_id.encode(), digest_size=2).digest()
     return int.from_bytes(digest, "big") % names.TYPE_SHARDS

@@ -19,6 +19,8 @@ SESSION_PREFIX = "SESSION#"
 SESSION_META_SK = "META"
 RUN_PREFIX = "RUN#"
 RUN_LOOKUP_PREFIX = "RUNID#"
+# The partition of a run id in the run-id index (table.RUN_INDEX): RUNID#<bounded run id>.
+RUN_INDEX_PREFIX = "RUNID#"
 IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
 # A user's erasures (see erasure.py): pk ERASURE#<escaped user id>; sk LATEST (the newest erasure:
 # what reads consult, and the lock that makes DELETE /users/{id} idempotent) or JOB#<erasure id>.
@@ -98,7 +100,12 @@ NDJSON_CONTENT_TYPE = "application/x-ndjson"
 # a bigger one carries none (the client reads it on its own), so a page stays a bounded number of reads.
 MAX_LISTED_RUNS_PER_SESSION = 20
 # GET /sessions: a page stops reading once it has read this many sessions that it could not list
-# (erased, expired, deleted, filtered out) and has none waiting; its cursor then continues from the
-# last index entry it read. Five BatchGetItems: well inside a function's deadline even on a loaded
-# DynamoDB Local, where an unbounded page behind a large erasure ran past it (docs/design.md).
+# (erased, expired, deleted, filtered out) and what it holds fits on the page; its cursor then
+# continues from the last index entry it read. Five BatchGetItems: well inside a function's deadline
+# even on a loaded DynamoDB Local, where an unbounded page behind a large erasure ran past it
+# (docs/design.md).
 MAX_SESSIONS_READ_PER_LIST_PAGE = 500
+# GET /runs/{run_id} considers at most this many sessions holding a run with that id (run ids are
+# the client's: agno's are uuid4s, each held by one session; one BatchGetItem reads 100 sessions);
+# more is a 422 asking for the session.
+MAX_RUN_ID_HOLDERS = 100

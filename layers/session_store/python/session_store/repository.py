@@ -11,7 +11,7 @@ from session_store import errors, items, keys, names
 from session_store.dynamodb import BATCH_GET_LIMIT, BATCH_WRITE_LIMIT, Table
 from session_store.expressions import Expression
 from session_store.payloads import PayloadStore, offloaded_keys
-from session_store.table import INDEXED_EXPIRY_ATTRIBUTE, SESSION_NAME_SEARCH_ATTRIBUTE, IndexDefinition
+from session_store.table import INDEXED_EXPIRY_ATTRIBUTE, RUN_INDEX, SESSION_NAME_SEARCH_ATTRIBUTE, IndexDefinition
 
 
 def _list_filter(
@@ -57,10 +57,10 @@ class SessionRepository(Table):
         item = response.get("Item")
         return items.session_from_item(item) if item else None
 
-    def batch_get_sessions(self, session_ids: list[str]) -> dict[str, items.StoredSession]:
-        """Session items by id (eventually consistent, like the index that named them)."""
+    def batch_get_sessions(self, session_ids: list[str], consistent: bool = False) -> dict[str, items.StoredSession]:
+        """Session items by id (by default eventually consistent, like the index that named them)."""
         wanted = [items.session_key(session_id) for session_id in dict.fromkeys(session_ids)]
-        found = (items.session_from_item(item) for item in self.batch_get(wanted, consistent=False))
+        found = (items.session_from_item(item) for item in self.batch_get(wanted, consistent=consistent))
         return {session.session_id: session for session in found}
 
     def delete_session(self, arguments: dict[str, Any]) -> None:
@@ -94,6 +94,25 @@ class SessionRepository(Table):
         wanted = [items.run_lookup_key(session_id, incarnation, run_id) for run_id in dict.fromkeys(run_ids)]
         found = self.batch_get(wanted, consistent=True)
         return {item["run_id"]["S"]: item[items.RUN_LOCATION_ATTRIBUTE]["S"] for item in found}
+
+    def run_holders(self, run_id: str, limit: int) -> list[tuple[str, str]]:
+        """(session id, incarnation) of the run lookups of `run_id`, at most `limit` of them, from
+        the run-id index (eventually consistent: a run written a moment ago may be missing; lookups
+        of expired, deleted or replaced incarnations may linger until the cascade removes them)."""
+        expression = Expression()
+        condition = (
+            f"{expression.name(RUN_INDEX.partition_key)} = "
+            f"{expression.value(items.s(keys.run_index_partition(run_id)))}"
+        )
+        arguments = {"IndexName": RUN_INDEX.name, **expression.arguments(KeyConditionExpression=condition)}
+        holders: list[tuple[str, str]] = []
+        for response in self.pages(arguments, limit):
+            for item in response.get("Items", []):
+                lookup_sk = item[names.SORT_KEY]["S"]
+                holders.append(
+                    (keys.session_id_from_pk(item[names.PARTITION_KEY]["S"]), keys.incarnation_of_run_lookup(lookup_sk))
+                )
+        return holders
 
     def get_run_item(self, session_id: str, run_sk: str) -> dict[str, Any] | None:
         key = items.run_key(session_id, run_sk)

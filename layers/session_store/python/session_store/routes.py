@@ -48,6 +48,8 @@ OWNER_QUERY_DESCRIPTION = (
 SESSION = "/sessions/{session_id}"
 RUNS = "/sessions/{session_id}/runs"
 RUN = "/sessions/{session_id}/runs/{run_id}"
+# A run by its id alone (agno's get_run(run_id) names no session): found through the run-id index.
+RUN_BY_ID = "/runs/{run_id}"
 USER = "/users/{user_id}"
 ERASURE = "/users/{user_id}/erasures/{erasure_id}"
 EXPORT = "/users/{user_id}/export"
@@ -61,6 +63,7 @@ PUT_RUN = Route("PUT", RUN, "put_run", "Create or replace one run", writes=True)
 LIST_RUNS = Route("GET", RUNS, "list_runs", "Page through a session's runs")
 GET_RUN = Route("GET", RUN, "get_run", "Read one run")
 DELETE_RUN = Route("DELETE", RUN, "delete_run", "Delete one run", writes=True)
+GET_RUN_BY_ID = Route("GET", RUN_BY_ID, "get_run_by_id", "Find one run by its id, in whichever session holds it")
 ERASE_USER = Route("DELETE", USER, "erase_user", "Erase all of a user's data (asynchronously)", writes=True)
 GET_ERASURE = Route("GET", ERASURE, "get_erasure", "The receipt of a user's erasure")
 EXPORT_USER = Route("GET", EXPORT, "export_user", "All of a user's data as JSON Lines")
@@ -85,6 +88,7 @@ ROUTES: tuple[Route, ...] = (
     LIST_RUNS,
     GET_RUN,
     DELETE_RUN,
+    GET_RUN_BY_ID,
     ERASE_USER,
     GET_ERASURE,
     EXPORT_USER,

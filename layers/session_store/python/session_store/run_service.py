@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from session_store import errors, run_pages, writes
+from session_store import errors, names, run_pages, writes
 from session_store.auth import ANONYMOUS, Actor
+from session_store.items import StoredSession
 from session_store.models import COMPONENT_FIELDS, ID_FIELDS, Preconditions, RunListQuery, SessionType, SessionWrite
 from session_store.retention import expiry_after_write
 from session_store.service_base import validate_identifier
@@ -47,6 +48,45 @@ class RunOperations(Upserts):
         self, session_id: str, run_id: str, user_id: str | None = None, *, actor: Actor = ANONYMOUS
     ) -> dict[str, Any]:
         session = self.live_session(session_id, actor.reads_as(user_id))
+        return self._read_run(session, run_id)
+
+    def get_run_by_id(self, run_id: str, user_id: str | None = None, *, actor: Actor = ANONYMOUS) -> dict[str, Any]:
+        """The run of this id in the session that holds it, found through the run-id index, with
+        `session_id` set to that session (a run's own session_id is null or that id already: the
+        store refuses runs naming another). The session is read consistently and checked exactly as
+        GET /sessions/{session_id}/runs/{run_id} checks it; another user's run is a 404, like a
+        missing one. Run ids are the client's, so several live sessions may hold one: the most
+        recently updated wins (then the smallest session id), as SqliteDb's runs table, keyed by
+        run_id, holds the last write of a run id."""
+        validate_identifier(run_id, "run_id")
+        user_id = actor.reads_as(user_id)
+        holders = self.repository.run_holders(run_id, names.MAX_RUN_ID_HOLDERS + 1)
+        if len(holders) > names.MAX_RUN_ID_HOLDERS:
+            raise errors.ValidationFailed(
+                f"more than {names.MAX_RUN_ID_HOLDERS} sessions hold a run {run_id!r}: read it by its session "
+                "(GET /sessions/{session_id}/runs/{run_id})",
+                errors=[{"field": "run_id", "location": "path", "message": "held by too many sessions to look up"}],
+            )
+        sessions = self.repository.batch_get_sessions([session_id for session_id, _ in holders], consistent=True)
+        # A lookup of another incarnation (expired, deleted, replaced by a large update) is not the session's.
+        candidates = [
+            session
+            for session_id, incarnation in dict.fromkeys(holders)
+            if (session := sessions.get(session_id)) is not None
+            and session.incarnation == incarnation
+            and self.visible(session, user_id)
+        ]
+        for session in sorted(candidates, key=lambda held: (-held.updated_at, held.session_id)):
+            try:
+                run = self._read_run(session, run_id)
+            except errors.NotFound:
+                continue  # deleted since the index named it
+            return {**run, "session_id": session.session_id}
+        raise errors.NotFound(f"run {run_id!r} does not exist")
+
+    def _read_run(self, session: StoredSession, run_id: str) -> dict[str, Any]:
+        """The run `run_id` of a live session, through its lookup (strongly consistent), else 404."""
+        session_id = session.session_id
         location = self.repository.run_locations(session_id, session.incarnation, [run_id]).get(run_id)
         item = self.repository.get_run_item(session_id, location) if location else None
         if item is None:

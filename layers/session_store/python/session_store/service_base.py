@@ -81,17 +81,21 @@ class ServiceBase:
         """The session if it exists, has not expired and matches the filters, else 404; and at
         version `if_match` when one is given, else 412."""
         session = self.repository.get_session(session_id)
-        if (
-            session is None
-            or is_expired(session.expires_at, self.now())
-            or (user_id is not None and session.user_id != user_id)
-            or (session_type is not None and session.session_type != session_type)
-            or self.erasures.erased(session)
-        ):
+        if session is None or not self.visible(session, user_id, session_type):
             raise errors.NotFound(f"session {session_id!r} does not exist")
         if if_match is not None and session.version != if_match:
             raise errors.PreconditionFailed(f"session {session_id!r} is not at version {if_match} (If-Match)")
         return session
+
+    def visible(self, session: StoredSession, user_id: str | None = None, session_type: str | None = None) -> bool:
+        """Whether a read of `session` (as read) may see it: not expired, matching the filters and
+        not erased. Every read of a session, by its id or by a run's, decides it here."""
+        return not (
+            is_expired(session.expires_at, self.now())
+            or (user_id is not None and session.user_id != user_id)
+            or (session_type is not None and session.session_type != session_type)
+            or self.erasures.erased(session)
+        )
 
     def _with_retries(self, attempt: Callable[[], Result]) -> Result:
         return with_retries(attempt, self._sleep, "session")

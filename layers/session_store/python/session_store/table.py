@@ -18,6 +18,11 @@ indexes project little:
 - created-at indexes project keys only: their sort key never changes, so with nothing else
   projected an update never writes to them (a turn costs the same as the first; see
   docs/design.md). Their pages are filtered after the fetch.
+
+One more index finds a run by its id alone (GET /runs/{run_id}, agno's `get_run(run_id)`): only
+run-lookup items carry its key, written once when a run is first written, so a turn that appends
+a run writes one small entry and a turn that replaces one writes none. KEYS_ONLY: the entry's
+table key names the session and the incarnation; the service reads and checks those itself.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ INDEXED_EXPIRY_ATTRIBUTE = "indexed_expires_at"
 UPDATED_INDEX_SLACK_SECONDS = 300
 CREATED_ORDER_ATTRIBUTE = "created_key"
 SESSION_NAME_SEARCH_ATTRIBUTE = "session_name_lc"
+RUN_INDEX_ATTRIBUTE = "gsi_run_pk"
 
 SORT_ATTRIBUTES = {"updated_at": UPDATED_ORDER_ATTRIBUTE, "created_at": CREATED_ORDER_ATTRIBUTE}
 SCOPE_ATTRIBUTES = {
@@ -74,6 +80,22 @@ INDEXES: dict[tuple[str, str], IndexDefinition] = {
 }
 
 
+@dataclass(frozen=True)
+class LookupIndexDefinition:
+    """An index of a partition key alone, projecting keys only: a lookup, never a sorted list."""
+
+    name: str
+    partition_key: str
+    sort_key: None = None
+    projected: tuple[str, ...] = ()
+
+
+RUN_INDEX = LookupIndexDefinition(name="by_run", partition_key=RUN_INDEX_ATTRIBUTE)
+
+# Every global secondary index of the table: the list indexes and the run-id index.
+GLOBAL_INDEXES: tuple[IndexDefinition | LookupIndexDefinition, ...] = (*INDEXES.values(), RUN_INDEX)
+
+
 def index_for(scope: str, sort_field: str) -> IndexDefinition:
     return INDEXES[(scope, sort_field)]
 
@@ -81,10 +103,18 @@ def index_for(scope: str, sort_field: str) -> IndexDefinition:
 def key_attributes() -> dict[str, str]:
     """Every key attribute of the table and its indexes, with its DynamoDB type (all strings)."""
     attributes = {names.PARTITION_KEY: "S", names.SORT_KEY: "S"}
-    for index in INDEXES.values():
+    for index in GLOBAL_INDEXES:
         attributes[index.partition_key] = "S"
-        attributes[index.sort_key] = "S"
+        if index.sort_key is not None:
+            attributes[index.sort_key] = "S"
     return attributes
+
+
+def _index_key_schema(index: IndexDefinition | LookupIndexDefinition) -> list[dict[str, str]]:
+    schema = [{"AttributeName": index.partition_key, "KeyType": "HASH"}]
+    if index.sort_key is not None:
+        schema.append({"AttributeName": index.sort_key, "KeyType": "RANGE"})
+    return schema
 
 
 def create_table_request(table_name: str) -> dict[str, Any]:
@@ -102,17 +132,14 @@ def create_table_request(table_name: str) -> dict[str, Any]:
         "GlobalSecondaryIndexes": [
             {
                 "IndexName": index.name,
-                "KeySchema": [
-                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
-                    {"AttributeName": index.sort_key, "KeyType": "RANGE"},
-                ],
+                "KeySchema": _index_key_schema(index),
                 "Projection": (
                     {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projected)}
                     if index.projected
                     else {"ProjectionType": "KEYS_ONLY"}
                 ),
             }
-            for index in INDEXES.values()
+            for index in GLOBAL_INDEXES
         ],
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     }

@@ -64,6 +64,12 @@ class RunDocument(BaseModel):
     run_id: str
 
 
+class RunWithSession(RunDocument):
+    """A run found by its id: as written, with `session_id` naming the session that holds it."""
+
+    session_id: str
+
+
 class SessionDocument(BaseModel):
     """A session without its runs, with the service's fields."""
 
