@@ -25,7 +25,7 @@ router = Router()
         {200: ("The run as stored, with the session_id of its session", RunWithSession)}, READ_PROBLEMS
     ),
 )
-def get_run_by_id(run_id: str, user_id: Annotated[Identifier | None, Query()] = None):
+def get_run_by_id(run_id: Identifier, user_id: Annotated[Identifier | None, Query()] = None):
     actor = auth.actor(router.current_event)
     return json_response(200, runtime.service().get_run_by_id(run_id, user_id, actor=actor))
 
