@@ -44,8 +44,21 @@ def refuse_repeated_parameters(app: Any, next_middleware: Callable[[Any], Respon
     return next_middleware(app)
 
 
+def _never_null(schema: Schema) -> Schema:
+    """An optional query parameter's schema without its `null` branch: a query string cannot carry
+    a null (the parameter is absent instead), and a schema that offers one makes fuzzers send
+    `topics=false` as "not an array" although, on the wire, it is the valid one-topic list."""
+    fields = schema.model_dump(by_alias=True, exclude_none=True)
+    branches = [branch for branch in fields.get("anyOf", []) if branch.get("type") != "null"]
+    if len(branches) != 1 or len(fields["anyOf"]) != 2:
+        return schema
+    del fields["anyOf"]
+    return Schema.model_validate({**branches[0], **fields})
+
+
 def document_query_models(document: OpenAPI, routes: Iterable[Any]) -> OpenAPI:
-    """`document` with each query-model field's parameter described by the model's own schema."""
+    """`document` with each query-model field's parameter described by the model's own schema, and
+    every optional query parameter's without a `null` branch (_never_null)."""
     for route in routes:
         operation: Any = getattr((document.paths or {}).get(route.openapi_path), route.method.lower(), None)
         parameters = [
@@ -61,4 +74,7 @@ def document_query_models(document: OpenAPI, routes: Iterable[Any]) -> OpenAPI:
                 field = schema["properties"].get(parameter.name)
                 if field is not None:
                     parameter.schema_ = Schema.model_validate(field)
+        for parameter in parameters:
+            if isinstance(parameter.schema_, Schema):
+                parameter.schema_ = _never_null(parameter.schema_)
     return document
