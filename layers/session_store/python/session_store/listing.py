@@ -131,7 +131,7 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
     last_key: str | None = None
     last_entry: str | None = None  # the index key of the last entry read
     passed_over = 0  # sessions read that this page cannot list
-    stopped = False  # the page stopped reading at its bound (names.MAX_SESSIONS_READ_PER_LIST_PAGE)
+    stopped = False  # the page stopped reading at its bound (names.MAX_LIST_PAGE_READS)
     erasures: dict[str, Latest | None] = {}  # each user's latest erasure, read once per page
     gate = ErasureGate(UserRepository(repository))
     budget = wire.PageBudget()
@@ -150,7 +150,7 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
             last_key = key
         if full or len(listed) == query.limit or entries.peek() is None:
             break
-        if passed_over >= names.MAX_SESSIONS_READ_PER_LIST_PAGE and len(candidates) <= query.limit - len(listed):
+        if passed_over >= names.MAX_LIST_PAGE_READS and len(candidates) <= query.limit - len(listed):
             # The page stops reading (one that read on could read through, e.g., an erased user's
             # thousands of sessions, past the function's deadline): it lists what it holds, and
             # the next page resumes after the last entry read (see _position).
