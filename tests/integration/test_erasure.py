@@ -252,7 +252,7 @@ def test_a_memory_written_after_the_cutoff_survives_the_erasure(table_name, dyna
 
 
 # --- lists while an erasure runs ------------------------------------------------------------------
-BOUND = 150  # names.MAX_SESSIONS_READ_PER_LIST_PAGE in these tests, so that few sessions exceed it
+BOUND = 150  # names.MAX_LIST_PAGE_READS in these tests, so that few sessions exceed it
 # BatchGetItems of a page: its first batch, the bound's, the one that crosses it, and with each a
 # read of the erasures of users the page had not met yet. Reading on would take dozens.
 MOST_READS = 2 * (1 + BOUND // 100 + 1)
@@ -281,7 +281,7 @@ def _pages(capacity, query):
 def test_a_list_page_bounds_its_reads_behind_an_erased_user_and_the_pages_list_the_rest_exactly(
     table_name, dynamodb_client, capacity, monkeypatch, sort_by, sort_order
 ):
-    monkeypatch.setattr(names, "MAX_SESSIONS_READ_PER_LIST_PAGE", BOUND)
+    monkeypatch.setattr(names, "MAX_LIST_PAGE_READS", BOUND)
     clock = {"now": time.time() - 3600}
     service = runtime.service()
     service._clock = lambda: clock["now"]

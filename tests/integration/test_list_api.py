@@ -3,8 +3,13 @@
 import time
 
 import pytest
+from agno.db.base import SessionType
 
+from session_store import names
+from session_store.repository import SessionRepository
+from session_store_client.agno import SessionStoreDb
 from tests.support.api import call, session_path
+from tests.support.inprocess import in_process_client
 
 
 def put(session_id, **fields):
@@ -152,3 +157,107 @@ def test_include_runs_lists_sessions_with_their_runs_when_few(table_name):
     assert "runs" not in by_id["many"]  # too many: the client reads that session itself
     plain = api_call("GET", "/sessions", query={"user_id": "runs-user"}).json()
     assert all("runs" not in session for session in plain["sessions"])
+
+
+def _list_all(query, reads, bounded=True):
+    """Follow next_cursor to the end: the sessions listed, each page within the read bound (the
+    sessions it passes over, and those it lists)."""
+    listed, cursor = [], None
+    while True:
+        before = len(reads)
+        page = call("GET", "/sessions", query={**query, **({"cursor": cursor} if cursor else {})})
+        assert page.status == 200, page.text
+        listed += [session["session_id"] for session in page.json()["sessions"]]
+        page_reads = reads[before:]
+        assert not bounded or sum(page_reads) <= names.MAX_LIST_PAGE_READS + query["limit"], page_reads
+        cursor = page.json()["next_cursor"]
+        if not cursor:
+            return listed
+        assert len(listed) < 1_000, "the cursor made no progress"
+
+
+@pytest.fixture
+def erased_among_live(table_name, monkeypatch):
+    """40 sessions of a user whose erasure has started (the worker has not run: their items are all
+    still there) between and after 20 live sessions of another user; a page may read 10 sessions."""
+    monkeypatch.setattr(names, "MAX_LIST_PAGE_READS", 10)
+    live = {f"a{index:02d}": 100 + index if index < 10 else 300 + index for index in range(20)}
+    for session_id, created_at in live.items():
+        put(session_id, session_type="agent", user_id="bob", created_at=created_at)
+    for index in range(40):
+        put(f"z{index:02d}", session_type="agent", user_id="eve", created_at=200 + index)
+    assert call("DELETE", "/users/eve").status == 202
+    reads: list[int] = []
+    original = SessionRepository.batch_get_sessions
+
+    def counted(self, session_ids):
+        reads.append(len(session_ids))
+        return original(self, session_ids)
+
+    monkeypatch.setattr(SessionRepository, "batch_get_sessions", counted)
+    return live, reads
+
+
+@pytest.mark.parametrize("sort_by", ["created_at", "updated_at"])
+@pytest.mark.parametrize("sort_order", ["asc", "desc"])
+@pytest.mark.parametrize("limit", [3, 100])
+def test_a_page_bounds_its_reads_and_the_pages_list_exactly_the_live_sessions(
+    erased_among_live, sort_by, sort_order, limit
+):
+    live, reads = erased_among_live
+    # Newest updated first, a live session lists only once every entry within the index's slack
+    # (300 s) after it is read; a page at its bound lists what it holds when that fits, else it
+    # reads on (docs/design.md, "A list page bounds its reads"): exact, but not bounded there.
+    bounded = not (sort_by == "updated_at" and sort_order == "desc")
+    listed = _list_all({"sort_by": sort_by, "sort_order": sort_order, "limit": limit}, reads, bounded)
+    assert sorted(listed) == sorted(live) and len(listed) == len(live)
+    if sort_by == "created_at":
+        assert listed == sorted(live, key=live.__getitem__, reverse=sort_order == "desc")
+
+
+@pytest.mark.parametrize("sort_order", ["asc", "desc"])
+def test_bounded_pages_keep_to_created_at_bounds(erased_among_live, sort_order):
+    live, reads = erased_among_live
+    query = {
+        "sort_by": "created_at",
+        "sort_order": sort_order,
+        "limit": 4,
+        "start_timestamp": 105,
+        "end_timestamp": 305,
+    }
+    listed = _list_all(query, reads)
+    expected = sorted((s for s, created in live.items() if 105 <= created <= 305), key=live.__getitem__)
+    assert listed == (expected[::-1] if sort_order == "desc" else expected)
+
+
+def test_a_page_cut_short_by_its_read_bound_still_continues_the_list(erased_among_live):
+    _, reads = erased_among_live
+    first = call(
+        "GET", "/sessions", query={"sort_by": "created_at", "sort_order": "asc", "start_timestamp": 200, "limit": 5}
+    )
+    body = first.json()
+    assert body["sessions"] == [] and body["next_cursor"]  # only erased sessions were read
+    assert sum(reads) <= names.MAX_LIST_PAGE_READS + 5
+
+
+def test_the_client_and_the_agno_adapter_follow_short_pages(erased_among_live):
+    """A page cut short by its read bound (here the one after a09: only erased sessions) does not
+    make the client or the adapter return fewer sessions than exist."""
+    live, _ = erased_among_live
+    oldest_first = sorted(live, key=live.__getitem__)
+    client, adapter = in_process_client()
+    listed = [s.session_id for s in client.iter_sessions(page_size=5, sort_by="created_at", sort_order="asc")]
+    assert listed == oldest_first
+    pages = sum(1 for _, request_path, _ in adapter.requests if request_path == "/sessions")
+    assert pages > len(live) // 5  # some pages came short
+    db = SessionStoreDb(client=client)
+    for page in (1, 2, 3, 4):
+        rows, _ = db.get_sessions(
+            session_type=SessionType.AGENT,
+            sort_by="created_at",
+            sort_order="asc",
+            limit=5,
+            page=page,
+            deserialize=False,
+        )
+        assert [row["session_id"] for row in rows] == oldest_first[(page - 1) * 5 : page * 5]

@@ -146,3 +146,37 @@ def test_retention_is_its_own_setting(table_name, monkeypatch):
     runtime.reset()
     body = put("m1").json()
     assert body["expires_at"] is not None and body["expires_at"] - body["updated_at"] >= 2 * 86400 - 1
+
+
+@pytest.mark.parametrize("sort_order", ["asc", "desc"])
+def test_a_list_page_bounds_its_reads_among_erased_memories(table_name, monkeypatch, sort_order):
+    """20 memories of a user whose erasure has started (still stored) between 10 live ones of
+    another user; a page may read 5 memories, and the pages together list exactly the live ones."""
+    from session_store import names
+    from session_store.memory_repository import MemoryRepository
+
+    monkeypatch.setattr(names, "MAX_LIST_PAGE_READS", 5)
+    live = [f"a{index}" for index in range(10)]
+    for index, memory_id in enumerate(live):
+        put(memory_id, user_id="bob", created_at=100 + index if index < 5 else 300 + index)
+    for index in range(20):
+        put(f"z{index:02d}", user_id="eve", created_at=200 + index)
+    assert call("DELETE", "/users/eve").status == 202
+    reads: list[int] = []
+    original = MemoryRepository.batch_get_memories
+
+    def counted(self, memory_ids):
+        reads.append(len(memory_ids))
+        return original(self, memory_ids)
+
+    monkeypatch.setattr(MemoryRepository, "batch_get_memories", counted)
+    seen, cursor = [], None
+    while True:
+        before = len(reads)
+        page = listed(sort_by="created_at", sort_order=sort_order, limit=3, **({"cursor": cursor} if cursor else {}))
+        assert sum(reads[before:]) <= 5
+        seen += [m["memory_id"] for m in page["memories"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == (live[::-1] if sort_order == "desc" else live)

@@ -131,7 +131,8 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
     last_key: str | None = None
     last_entry: str | None = None  # the index key of the last entry read
     passed_over = 0  # sessions read that this page cannot list
-    stopped = False  # the page stopped reading at its bound (names.MAX_SESSIONS_READ_PER_LIST_PAGE)
+    stopped = False  # the page stopped reading at its bound (names.MAX_LIST_PAGE_READS)
+    in_order: str | None = None
     erasures: dict[str, Latest | None] = {}  # each user's latest erasure, read once per page
     gate = ErasureGate(UserRepository(repository))
     budget = wire.PageBudget()
@@ -150,10 +151,11 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
             last_key = key
         if full or len(listed) == query.limit or entries.peek() is None:
             break
-        if passed_over >= names.MAX_SESSIONS_READ_PER_LIST_PAGE and len(candidates) <= query.limit - len(listed):
+        if passed_over >= names.MAX_LIST_PAGE_READS and len(candidates) <= query.limit - len(listed):
             # The page stops reading (one that read on could read through, e.g., an erased user's
             # thousands of sessions, past the function's deadline): it lists what it holds, and
             # the next page resumes after the last entry read (see _position).
+            in_order = last_key  # what it listed before in exact order: the next page lists beyond it
             for key in sorted(candidates, reverse=descending):
                 listed_session = _listed(repository, candidates[key], query.include_runs, budget, first=not listed)
                 if listed_session is None:
@@ -169,6 +171,8 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
         needed = query.limit - len(listed)
         ranked = sorted(candidates, reverse=descending)
         batch: list[tuple[str, str]] = []
+        # A batch never reads past the bound, so that a page can stop at it.
+        room = min(BATCH_GET_LIMIT, max(names.MAX_LIST_PAGE_READS - passed_over, 1))
         if len(ranked) >= needed:
             # Enough candidates, but an unread entry might still list before the last one needed:
             # read every such entry (the slack window), nothing further.
@@ -176,13 +180,13 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
             while (
                 entries.peek() is not None
                 and not _ahead_of(boundary, entries.peek(), slack, descending)
-                and len(batch) < BATCH_GET_LIMIT
+                and len(batch) < room
             ):
                 batch.append(entries.take())
         else:
             # Once the page passes sessions over, more of them are likely: read a full batch.
-            wanted_now = BATCH_GET_LIMIT if passed_over else needed - len(ranked)
-            while entries.peek() is not None and len(batch) < min(wanted_now, BATCH_GET_LIMIT):
+            wanted_now = room if passed_over else min(needed - len(ranked), room)
+            while entries.peek() is not None and len(batch) < wanted_now:
                 batch.append(entries.take())
         if batch:
             last_entry = batch[-1][0]
@@ -205,7 +209,7 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
     has_more = bool(candidates) or entries.peek() is not None
     position: dict[str, Any] = {}
     if stopped:
-        position = {"resume": last_entry}
+        position = {"after": in_order or after, "resume": last_entry}
     elif last_key is not None:
         position = {"after": last_key, "resume": resume}
     page: dict[str, Any] = {
@@ -218,14 +222,16 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
 
 
 def _position(query: SessionListQuery, cursor_key: str) -> tuple[str | None, str | None]:
-    """Where a cursor continues: `after` the last session listed (its real key) and, once a page
-    has stopped at its read bound, `resume`: after the last index entry that page read.
+    """Where a cursor continues: `after` the last session listed in exact order (its real key)
+    and, once a page has stopped at its read bound, `resume`: after the last index entry that page
+    read.
 
     Every session has one entry, and every entry up to `resume` was read by an earlier page: its
-    session was listed or passed over. So the pages after `resume` list each session once, and
-    none is lost, but a stopped page lists the sessions it holds without waiting for entries it
-    has not read, so a session updated within the index's slack of them can come one page later
-    than its exact place (an updated-at list only, and only after a page read past its bound)."""
+    session was listed or passed over. Every session listed in exact order lists before any whose
+    entry was unread then, so the pages after list those beyond `after` from the entries beyond
+    `resume`: each session once, none lost. A stopped page also lists the sessions it holds without
+    waiting for entries it has not read, so a session updated within the index's slack of them can
+    come one page later than its exact place (an updated-at list only, after a page stopped)."""
     if not query.cursor:
         return None, None
     position = cursor.decode(query.cursor, cursor_key, _scope(query))

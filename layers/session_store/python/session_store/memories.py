@@ -187,17 +187,21 @@ class MemoryService:
     def _matching(
         self, query: MemoryListQuery, ordered: Iterator[tuple[str, str]]
     ) -> Iterator[tuple[str, StoredMemory]]:
+        return ((order_key, memory) for order_key, memory in self._examined(query, ordered, _FETCH_BATCH) if memory)
+
+    def _examined(
+        self, query: MemoryListQuery, ordered: Iterator[tuple[str, str]], batch_size: int
+    ) -> Iterator[tuple[str, StoredMemory | None]]:
+        """Every index entry read, with its memory when that is one to list (None: skipped)."""
         now = self.now()
-        while batch := list(islice(ordered, _FETCH_BATCH)):
+        while batch := list(islice(ordered, batch_size)):
             found = self.repository.batch_get_memories([memory_id for _, memory_id in batch])
             erased = self._erased_among(list(found.values()))
             for order_key, memory_id in batch:
-                if memory_id in erased:
-                    continue
                 memory = found.get(memory_id)
                 # The index is eventually consistent: skip what was deleted or no longer matches.
-                if memory is not None and matches(memory, query, now):
-                    yield order_key, memory
+                listable = memory is not None and memory_id not in erased and matches(memory, query, now)
+                yield order_key, memory if listable else None
 
     def list_memories(self, query: MemoryListQuery, cursor_key: str, *, actor: Actor = ANONYMOUS) -> dict[str, Any]:
         query = query.model_copy(update={"user_id": actor.lists_as(query.user_id)})
@@ -209,17 +213,25 @@ class MemoryService:
             if not isinstance(after, str):
                 raise errors.InvalidRequest("the cursor is malformed")
         ordered = self._ordered_ids(query.user_id, query.sort_by, descending, query.limit + 1, after)
-        matching = self._matching(query, ordered)
+        # A page reads at most names.MAX_LIST_PAGE_READS memories (erased ones are skipped
+        # after reading) and then continues after the last entry it examined: the index is exact.
+        bound = names.MAX_LIST_PAGE_READS
+        examined = self._examined(query, ordered, min(_FETCH_BATCH, bound))
         listed: list[dict[str, Any]] = []
-        last_key, has_more, budget = None, False, wire.PageBudget()
-        for order_key, memory in matching:
-            public = memory.public()
-            # The page also ends at the memory that would overflow the response (the first always fits).
-            if len(listed) == query.limit or not (budget.take(public) or not listed):
+        last_key, has_more, budget, reads = None, False, wire.PageBudget(), 0
+        for order_key, memory in examined:
+            reads += 1
+            if memory is not None:
+                public = memory.public()
+                # The page also ends at the memory that would overflow the response (the first always fits).
+                if len(listed) == query.limit or not (budget.take(public) or not listed):
+                    has_more = True
+                    break
+                listed.append(public)
+            last_key = order_key
+            if reads == bound:  # another entry would need another read: the next page continues
                 has_more = True
                 break
-            listed.append(public)
-            last_key = order_key
         body: dict[str, Any] = {
             "memories": listed,
             "next_cursor": cursor.encode({"after": last_key}, cursor_key, scope) if has_more else None,

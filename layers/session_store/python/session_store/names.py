@@ -99,12 +99,13 @@ NDJSON_CONTENT_TYPE = "application/x-ndjson"
 # GET /sessions?include_runs=true: a listed session carries its runs when it has at most this many;
 # a bigger one carries none (the client reads it on its own), so a page stays a bounded number of reads.
 MAX_LISTED_RUNS_PER_SESSION = 20
-# GET /sessions: a page stops reading once it has read this many sessions that it could not list
-# (erased, expired, deleted, filtered out) and what it holds fits on the page; its cursor then
-# continues from the last index entry it read. Five BatchGetItems: well inside a function's deadline
-# even on a loaded DynamoDB Local, where an unbounded page behind a large erasure ran past it
-# (docs/design.md).
-MAX_SESSIONS_READ_PER_LIST_PAGE = 500
+# The read bound of a list page. GET /sessions stops reading once it has passed over this many
+# sessions it cannot list (erased, expired, deleted, filtered out) and what it holds fits on the
+# page; GET /memories reads at most this many memories. Either then answers with what it has and a
+# cursor that continues after the last index entry it read. Five BatchGetItems: well inside a
+# function's deadline even on a loaded DynamoDB Local, where an unbounded page behind a large
+# erasure ran past it (docs/design.md).
+MAX_LIST_PAGE_READS = 500
 # GET /runs/{run_id} considers at most this many sessions holding a run with that id (run ids are
 # the client's: agno's are uuid4s, each held by one session; one BatchGetItem reads 100 sessions);
 # more is a 422 asking for the session.
