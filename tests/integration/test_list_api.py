@@ -1,5 +1,6 @@
 """GET /sessions: filters, orders, pages, totals — all from index queries."""
 
+import json
 import time
 
 import pytest
@@ -261,3 +262,20 @@ def test_the_client_and_the_agno_adapter_follow_short_pages(erased_among_live):
             deserialize=False,
         )
         assert [row["session_id"] for row in rows] == oldest_first[(page - 1) * 5 : page * 5]
+
+
+@pytest.mark.parametrize("sort_order", ["asc", "desc"])
+def test_a_page_at_its_bound_whose_waiting_sessions_do_not_fit_reads_on_and_loses_none(
+    erased_among_live, monkeypatch, sort_order
+):
+    # A response with room for about two sessions: a page at its read bound cannot list all it
+    # holds, so it must not stop there (a session it left out would never be read again).
+    from functools import partial
+
+    from session_store import wire
+
+    live, reads = erased_among_live
+    size = wire.string_bytes(json.dumps(call("GET", session_path("a00"), query={"include_runs": "false"}).json()))
+    monkeypatch.setattr(wire, "PageBudget", partial(wire.PageBudget, 2 * size + size // 2))
+    listed = _list_all({"sort_by": "updated_at", "sort_order": sort_order, "limit": 3}, reads, bounded=False)
+    assert sorted(listed) == sorted(live) and len(listed) == len(live)

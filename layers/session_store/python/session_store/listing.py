@@ -133,6 +133,7 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
     passed_over = 0  # sessions read that this page cannot list
     stopped = False  # the page stopped reading at its bound (names.MAX_LIST_PAGE_READS)
     in_order: str | None = None
+    may_stop = True
     erasures: dict[str, Latest | None] = {}  # each user's latest erasure, read once per page
     gate = ErasureGate(UserRepository(repository))
     budget = wire.PageBudget()
@@ -151,23 +152,27 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
             last_key = key
         if full or len(listed) == query.limit or entries.peek() is None:
             break
-        if passed_over >= names.MAX_LIST_PAGE_READS and len(candidates) <= query.limit - len(listed):
+        if may_stop and passed_over >= names.MAX_LIST_PAGE_READS and len(candidates) <= query.limit - len(listed):
             # The page stops reading (one that read on could read through, e.g., an erased user's
             # thousands of sessions, past the function's deadline): it lists what it holds, and
-            # the next page resumes after the last entry read (see _position).
-            in_order = last_key  # what it listed before in exact order: the next page lists beyond it
+            # the next page resumes after the last entry read (see _position). Only if all of it
+            # fits in the response: a session left out would never be read again.
+            room_before = budget.left
+            held: list[tuple[str, dict[str, Any]]] = []
             for key in sorted(candidates, reverse=descending):
-                listed_session = _listed(repository, candidates[key], query.include_runs, budget, first=not listed)
-                if listed_session is None:
+                body = _listed(repository, candidates[key], query.include_runs, budget, first=not listed and not held)
+                if body is None:
                     break
-                del candidates[key]
-                listed.append(listed_session)
-                last_key = key
-            stopped = not candidates
-            if stopped:
+                held.append((key, body))
+            if len(held) == len(candidates):
+                in_order = last_key  # what it listed before in exact order: the next page lists beyond it
+                for key, body in held:
+                    del candidates[key]
+                    listed.append(body)
+                    last_key = key
+                stopped = True
                 break
-            full = True  # a waiting session did not fit: the page ends before it, as any page does
-            break
+            budget.left, may_stop = room_before, False  # reads on, as a page whose waiting sessions do not fit
         needed = query.limit - len(listed)
         ranked = sorted(candidates, reverse=descending)
         batch: list[tuple[str, str]] = []
