@@ -5,6 +5,10 @@ get_shard_iterator, get_records), turns each record into the JSON Lambda deliver
 in low-level form, binary as base64, creation time in epoch seconds), applies the mapping's filter
 criteria, and invokes the function in-process with `{"Records": [...]}` batches of up to BatchSize
 records from one shard, in order. Shards are read parent before child, so a split keeps order.
+As on Lambda, BatchSize bounds what the function receives, not what is read: each GetRecords asks
+for the stream's maximum and the filter runs before batching. (Reading BatchSize records at a time
+made the erasure worker's mapping, BatchSize 1, read the thousands of deletions each of its batches
+makes one GetRecords at a time: most of the erasure's time on the local runtime.)
 
 Failures follow the mapping's settings: the batch is retried (MaximumRetryAttempts, default
 unlimited as on Lambda), split in two when BisectBatchOnFunctionError is set, and resumed from the
@@ -35,6 +39,7 @@ from local_runtime.ttl_deletions import TtlDeletions
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 100
+GET_RECORDS_LIMIT = 1000  # the most one GetRecords returns
 _SHARD_REFRESH_SECONDS = 5.0
 _MAX_BACKOFF_SECONDS = 10.0
 
@@ -191,7 +196,7 @@ class StreamPoller:
             shard.finished = True
             return 0
         try:
-            response = self.streams.get_records(ShardIterator=shard.iterator, Limit=self.settings.batch_size)
+            response = self.streams.get_records(ShardIterator=shard.iterator, Limit=GET_RECORDS_LIMIT)
         except ClientError as error:
             if error.response["Error"]["Code"] in ("ExpiredIteratorException", "TrimmedDataAccessException"):
                 shard.iterator, shard.started = None, False  # start again from the checkpoint
@@ -199,8 +204,8 @@ class StreamPoller:
             raise
         records = response.get("Records", [])
         if records:
-            if not self._deliver_all(records):
-                return 0  # stopping mid-retry: no checkpoint, the batch is read again next start
+            if not self._deliver_all(shard, records):
+                return 0  # stopping mid-retry: what was not delivered is read again next start
             self.checkpoints.set(shard.shard_id, records[-1]["dynamodb"]["SequenceNumber"])
         shard.iterator = response.get("NextShardIterator")
         if shard.iterator is None:
@@ -208,15 +213,22 @@ class StreamPoller:
         return len(records)
 
     # --- delivery ------------------------------------------------------------------------------
-    def _deliver_all(self, raw_records: list[dict[str, Any]]) -> bool:
-        batch = []
+    def _deliver_all(self, shard: _Shard, raw_records: list[dict[str, Any]]) -> bool:
+        """The records the filter accepts, in batches of up to BatchSize, each checkpointed once
+        handled; False if the runtime stopped first."""
+        accepted = []
         for raw in raw_records:
             record = lambda_record(raw, self.stream_arn, self.region, self.key_attributes)
             if record["eventName"] == "REMOVE" and self.ttl_deletions.take(self.table_name, record["dynamodb"]["Keys"]):
                 record["userIdentity"] = dict(TTL_IDENTITY)
             if self._accepts(record):
-                batch.append(record)
-        return self._deliver(batch) if batch else True
+                accepted.append(record)
+        for start in range(0, len(accepted), self.settings.batch_size):
+            batch = accepted[start : start + self.settings.batch_size]
+            if not self._deliver(batch):
+                return False
+            self.checkpoints.set(shard.shard_id, batch[-1]["dynamodb"]["SequenceNumber"])
+        return True
 
     def _deliver(self, batch: list[dict[str, Any]]) -> bool:
         """Invoke until the batch is handled or given up on (True), or the runtime stops (False)."""

@@ -116,6 +116,40 @@ def test_filtered_records_arrive_in_order_in_batches_of_at_most_batch_size(dynam
     assert "userIdentity" not in record  # a user's delete, not TTL
 
 
+class CountingStreams:
+    """The streams client, counting GetRecords calls."""
+
+    def __init__(self, streams) -> None:
+        self._streams = streams
+        self.get_records_calls = 0
+
+    def get_records(self, **arguments):
+        self.get_records_calls += 1
+        return self._streams.get_records(**arguments)
+
+    def __getattr__(self, name):
+        return getattr(self._streams, name)
+
+
+def test_batch_size_bounds_the_delivered_batches_not_the_records_read(dynamodb_local, dynamodb_client, table):
+    # As on Lambda: the filter runs on what is read, then BatchSize cuts what passed into batches.
+    # A BatchSize-1 mapping (the erasure worker's) would otherwise read one record per GetRecords.
+    recorder = Recorder()
+    for index in range(60):
+        put(dynamodb_client, table, f"S{index:02d}", sk="RUN#1")
+    for index in range(3):
+        put(dynamodb_client, table, f"M{index}")
+        delete(dynamodb_client, table, f"M{index}")
+    poller = poller_for(dynamodb_local, table, recorder, batch_size=1)
+    poller.streams = counting = CountingStreams(poller.streams)
+    drain(poller)
+
+    assert [[r["dynamodb"]["Keys"]["pk"]["S"] for r in batch] for batch in recorder.batches] == [["M0"], ["M1"], ["M2"]]
+    assert counting.get_records_calls < 20  # 66 records read, most filtered out
+    checkpoint = poller.checkpoints.get(next(iter(poller._shards)))
+    assert checkpoint == recorder.batches[-1][0]["dynamodb"]["SequenceNumber"]
+
+
 def test_a_failing_batch_is_retried_until_it_succeeds(dynamodb_local, dynamodb_client, table):
     recorder = Recorder(fail_times=2)
     put(dynamodb_client, table, "A")

@@ -50,3 +50,11 @@ def test_long_ids_become_distinct_digests_that_no_real_id_can_equal():
     assert keys.bounded(long_a) != keys.bounded(long_b)
     assert keys.bounded(long_a).startswith("%h") and "%h" not in keys.escape("%h" + "x")
     assert len(keys.order_key(1, "🤖" * 256).encode()) <= 1024
+
+
+@given(ids, st.sampled_from(["0123abcd", "18f3c2a1b0-9e"]))
+def test_the_incarnation_is_read_back_from_run_and_run_lookup_keys(run_id, incarnation):
+    assert keys.incarnation_of(keys.run_sk(incarnation, keys.escape(run_id))) == incarnation
+    assert keys.incarnation_of(keys.run_lookup_sk(incarnation, run_id)) == incarnation
+    assert keys.incarnation_of("META") is None
+    assert keys.incarnation_of(f"MEMORY#{incarnation}#x") is None

@@ -92,18 +92,19 @@ class Table:
     def pages(
         self, arguments: dict[str, Any], limit: int | None = None, later_page_size: int | None = None
     ) -> Iterator[dict[str, Any]]:
-        """Query responses of this table, one page after another until the last; with `limit`,
-        until that many items were read (each request asks only for what is still missing); with
-        `later_page_size`, the pages after the first ask for that many."""
+        """Query responses of this table, one page after another until the last. A page asks for
+        the arguments' own `Limit` (the first) or `later_page_size` (those after it, when given),
+        and never for more than is still missing of `limit` items in all."""
         arguments = {"TableName": self.table_name, **arguments}
+        page_size: int | None = arguments.get("Limit")
         read = 0
         while True:
-            if limit is not None:
-                arguments["Limit"] = limit - read
+            sizes = [size for size in (page_size, None if limit is None else limit - read) if size is not None]
+            if sizes:
+                arguments["Limit"] = min(sizes)
             response = self.call("query", **arguments)
             yield response
-            if later_page_size is not None:
-                arguments["Limit"] = later_page_size
+            page_size = later_page_size or page_size
             read += len(response.get("Items", []))
             start_key = response.get("LastEvaluatedKey")
             if not start_key or (limit is not None and read >= limit):

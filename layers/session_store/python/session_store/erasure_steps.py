@@ -101,8 +101,8 @@ def erase_session(users: UserRepository, job: ErasureJob, session_id: str) -> Pr
     objects: list[str] = []
     kinds: dict[str, int] = {}
     for item in users.collection(session_id):
-        incarnation = _incarnation_of(item.sort_key)
-        if incarnation is None or incarnation == keep or not incarnation_erased(incarnation, latest):
+        incarnation = keys.incarnation_of(item.sort_key)
+        if incarnation in (None, keep) or not _valid(incarnation) or not incarnation_erased(incarnation, latest):
             continue
         doomed.append(item.sort_key)
         kinds[item.entity or "other"] = kinds.get(item.entity or "other", 0) + 1
@@ -120,17 +120,13 @@ def erase_session(users: UserRepository, job: ErasureJob, session_id: str) -> Pr
     return progress
 
 
-def _incarnation_of(sort_key: str) -> str | None:
-    """RUN#<incarnation>#... and RUNID#<incarnation>#... (incarnations are hex: no separator)."""
-    prefix, _, rest = sort_key.partition(names.KEY_SEPARATOR)
-    if f"{prefix}{names.KEY_SEPARATOR}" not in (names.RUN_PREFIX, names.RUN_LOOKUP_PREFIX):
-        return None
-    incarnation = rest.partition(names.KEY_SEPARATOR)[0]
+def _valid(incarnation: str) -> bool:
+    """An incarnation the store wrote (hex, with its start time): anything else is left alone."""
     try:
         items.incarnation_started_at(incarnation)
     except ValueError:
-        return None
-    return incarnation
+        return False
+    return True
 
 
 class MemoriesStep:

@@ -64,9 +64,13 @@ def run_lookup_sk(incarnation: str, run_id: str) -> str:
     return f"{run_lookup_prefix(incarnation)}{bounded(run_id)}"
 
 
-def incarnation_of_run_lookup(run_lookup_sk_text: str) -> str:
-    """The incarnation a run lookup's sort key names (RUNID#<incarnation>#<bounded run id>)."""
-    return run_lookup_sk_text.removeprefix(names.RUN_LOOKUP_PREFIX).split(_SEP, 1)[0]
+def incarnation_of(sort_key: str) -> str | None:
+    """The incarnation a run's or a run lookup's sort key names (RUN#<incarnation>#... and
+    RUNID#<incarnation>#...; incarnations hold no separator), or None for any other item."""
+    for prefix in (names.RUN_PREFIX, names.RUN_LOOKUP_PREFIX):
+        if sort_key.startswith(prefix):
+            return sort_key.removeprefix(prefix).split(_SEP, 1)[0]
+    return None
 
 
 def run_index_partition(run_id: str) -> str:

@@ -108,10 +108,9 @@ class SessionRepository(Table):
         holders: list[tuple[str, str]] = []
         for response in self.pages(arguments, limit):
             for item in response.get("Items", []):
-                lookup_sk = item[names.SORT_KEY]["S"]
-                holders.append(
-                    (keys.session_id_from_pk(item[names.PARTITION_KEY]["S"]), keys.incarnation_of_run_lookup(lookup_sk))
-                )
+                incarnation = keys.incarnation_of(item[names.SORT_KEY]["S"])  # the index holds lookups only
+                if incarnation is not None:
+                    holders.append((keys.session_id_from_pk(item[names.PARTITION_KEY]["S"]), incarnation))
         return holders
 
     def get_run_item(self, session_id: str, run_sk: str) -> dict[str, Any] | None:
