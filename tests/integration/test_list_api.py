@@ -11,6 +11,7 @@ from session_store.repository import SessionRepository
 from session_store_client.agno import SessionStoreDb
 from tests.support.api import call, session_path
 from tests.support.inprocess import in_process_client
+from tests.support.metering import batch_reads
 
 
 def put(session_id, **fields):
@@ -188,14 +189,7 @@ def erased_among_live(table_name, monkeypatch):
     for index in range(40):
         put(f"z{index:02d}", session_type="agent", user_id="eve", created_at=200 + index)
     assert call("DELETE", "/users/eve").status == 202
-    reads: list[int] = []
-    original = SessionRepository.batch_get_sessions
-
-    def counted(self, session_ids):
-        reads.append(len(session_ids))
-        return original(self, session_ids)
-
-    monkeypatch.setattr(SessionRepository, "batch_get_sessions", counted)
+    reads = batch_reads(monkeypatch, SessionRepository, "batch_get_sessions")
     return live, reads
 
 

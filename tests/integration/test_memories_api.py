@@ -4,6 +4,7 @@ import pytest
 
 from session_store import runtime
 from tests.support.api import call, segment
+from tests.support.metering import batch_reads
 
 
 def memory_path(memory_id: str) -> str:
@@ -162,14 +163,7 @@ def test_a_list_page_bounds_its_reads_among_erased_memories(table_name, monkeypa
     for index in range(20):
         put(f"z{index:02d}", user_id="eve", created_at=200 + index)
     assert call("DELETE", "/users/eve").status == 202
-    reads: list[int] = []
-    original = MemoryRepository.batch_get_memories
-
-    def counted(self, memory_ids):
-        reads.append(len(memory_ids))
-        return original(self, memory_ids)
-
-    monkeypatch.setattr(MemoryRepository, "batch_get_memories", counted)
+    reads = batch_reads(monkeypatch, MemoryRepository, "batch_get_memories")
     seen, cursor = [], None
     while True:
         before = len(reads)
@@ -180,3 +174,19 @@ def test_a_list_page_bounds_its_reads_among_erased_memories(table_name, monkeypa
         if not cursor:
             break
     assert seen == (live[::-1] if sort_order == "desc" else live)
+
+
+def test_a_page_that_reads_the_last_entries_at_its_bound_has_no_next_page(table_name, monkeypatch):
+    from session_store import names
+
+    monkeypatch.setattr(names, "MAX_LIST_PAGE_READS", 5)
+    for index in range(5):
+        put(f"z{index}", user_id="eve", created_at=200 + index)
+    assert call("DELETE", "/users/eve").status == 202
+    page = listed(limit=3)
+    assert page == {"memories": [], "next_cursor": None}  # not a cursor to one more, empty, page
+    put("a0", user_id="bob")
+    query = {"limit": 3, "sort_by": "created_at", "sort_order": "asc"}
+    page = listed(**query)
+    assert page["memories"] == [] and page["next_cursor"]  # the bound reached, one entry unread
+    assert [m["memory_id"] for m in listed(**query, cursor=page["next_cursor"])["memories"]] == ["a0"]

@@ -17,3 +17,17 @@ def capacity(table_name: str, monkeypatch: pytest.MonkeyPatch) -> CapacityMeter:
     monkeypatch.setattr(runtime, "client_observers", observers)
     runtime.reset()
     return meter
+
+
+def batch_reads(monkeypatch: pytest.MonkeyPatch, repository: type, method: str) -> list[int]:
+    """The number of keys each call of `repository.method(ids)` (a BatchGetItem read) asked for, in
+    call order: a list that grows as the code under test reads."""
+    sizes: list[int] = []
+    original = getattr(repository, method)
+
+    def counted(self: object, ids: list[str], *args: object, **kwargs: object) -> object:
+        sizes.append(len(ids))
+        return original(self, ids, *args, **kwargs)
+
+    monkeypatch.setattr(repository, method, counted)
+    return sizes

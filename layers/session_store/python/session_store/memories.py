@@ -216,7 +216,7 @@ class MemoryService:
         # A page reads at most names.MAX_LIST_PAGE_READS memories (erased ones are skipped
         # after reading) and then continues after the last entry it examined: the index is exact.
         bound = names.MAX_LIST_PAGE_READS
-        examined = self._examined(query, ordered, min(_FETCH_BATCH, bound))
+        examined = self._examined(query, islice(ordered, bound), min(_FETCH_BATCH, bound))
         listed: list[dict[str, Any]] = []
         last_key, has_more, budget, reads = None, False, wire.PageBudget(), 0
         for order_key, memory in examined:
@@ -229,8 +229,10 @@ class MemoryService:
                     break
                 listed.append(public)
             last_key = order_key
-            if reads == bound:  # another entry would need another read: the next page continues
-                has_more = True
+            if reads == bound:
+                # Another entry would need another read: the next page continues, if there is one
+                # (`ordered` was read up to the bound only, so its next entry is the first unread).
+                has_more = next(ordered, None) is not None
                 break
         body: dict[str, Any] = {
             "memories": listed,
