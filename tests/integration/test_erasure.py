@@ -169,6 +169,37 @@ def test_writes_during_an_erasure_go_to_fresh_incarnations_that_survive_it(table
     assert receipt["counts"]["sessions"] == 0  # the session item is the fresh one now
 
 
+def test_list_totals_leave_out_the_erased_sessions_while_the_erasure_runs(table_name, monkeypatch):
+    put("d1", "dave")
+    put("d2", "dave", kind="team")
+    put("e1", "erin")
+    put("e2", "erin")
+    service = runtime.service()
+    clock = {"now": 1_900_000_000.0}
+    job = erasure.start(UserRepository(service.repository), "dave", lambda: clock["now"])
+    queries = [
+        {"user_id": "dave"},
+        {"user_id": "dave", "agent_id": "a1"},  # the user-component index
+        {"user_id": "dave", "sort_by": "created_at", "start_timestamp": 1},  # counted by fetching
+        {"user_id": "dave", "end_timestamp": 2_000_000_000},
+    ]
+
+    def totals(query):
+        body = call("GET", "/sessions", query={**query, "include_total": "true"}).json()
+        return len(body["sessions"]), body["total"]
+
+    assert [totals(query) for query in queries] == [(0, 0)] * 4  # no worker has run: all still stored
+    assert totals({"user_id": "erin"}) == (2, 2)
+
+    # A write after the cutoff is a fresh incarnation: listed and counted.
+    clock["now"] = job.cutoff + 2.0
+    with monkeypatch.context() as patch:
+        patch.setattr(service, "_clock", lambda: clock["now"])
+        patch.setattr(items.time, "time", lambda: clock["now"])
+        put("d1", "dave")
+    assert [totals(query) for query in queries] == [(1, 1)] * 4
+
+
 def test_a_failing_batch_is_retried_then_failed_and_a_new_delete_resumes_it(table_name, dynamodb_client):
     put("d1", "dave", [{"run_id": "r", "content": "x"}])
     erasure_id = start_erasure("dave")

@@ -6,6 +6,8 @@ from __future__ import annotations
 from itertools import islice
 
 from session_store import keys
+from session_store.erasure import ErasureGate
+from session_store.erasure_items import Latest
 from session_store.items import StoredSession
 from session_store.models import SessionListQuery
 from session_store.repository import SessionRepository
@@ -32,14 +34,27 @@ def matches(session: StoredSession, query: SessionListQuery, now: int) -> bool:
 
 
 def count_sessions(
-    repository: SessionRepository, query: SessionListQuery, scope: str, partitions: list[str], now: int
+    repository: SessionRepository,
+    query: SessionListQuery,
+    scope: str,
+    partitions: list[str],
+    now: int,
+    gate: ErasureGate,
 ) -> int:
     """How many sessions match. A count grows with the matches, so it is only made when asked for.
 
     Counted on the updated-at index (which filters in the query) unless the bounds are on
     created_at, whose keys-only index must fetch the sessions to tell the expired ones. Entries
     that surely match are counted in the query; those whose trailing time or expiry leaves it
-    open (within the index's slack of a bound or of expiring) are fetched and checked."""
+    open (within the index's slack of a bound or of expiring) are fetched and checked.
+
+    A user's erased sessions are not counted, as they are not listed. Within one user's lists
+    the erasure is a time bound: once an erasure has started, a write of the user's starts a
+    fresh incarnation (erasure.py), so the sessions updated at or before its cutoff are exactly
+    the erased ones. Lists of a type or a component hold many users and their index entries name
+    none: those counts include a user's sessions until the erasure worker has deleted them
+    (docs/design.md)."""
+    erasures: dict[str, Latest | None] = {}
     if query.sort_by == "created_at" and (query.start_timestamp is not None or query.end_timestamp is not None):
         index = index_for(scope, "created_at")
         total = 0
@@ -47,11 +62,17 @@ def count_sessions(
             stream = repository.query_index(index, partition, bounds(query), True, 100, now, None)
             while batch := list(islice(stream, 100)):
                 found = repository.batch_get_sessions([session_id for _, session_id in batch])
-                total += sum(1 for session in found.values() if matches(session, query, now))
+                erased = gate.erased_among(list(found.values()), erasures) if found else set()
+                total += sum(
+                    1 for session in found.values() if session.session_id not in erased and matches(session, query, now)
+                )
         return total
     index = index_for(scope, "updated_at")
     slack = index.slack_seconds
     start, end = query.start_timestamp, query.end_timestamp  # on updated_at here, if any
+    latest = gate.users.latest(query.user_id) if query.user_id else None
+    if latest is not None:
+        start = max(start, latest.cutoff + 1) if start is not None else latest.cutoff + 1
     bound = keys.order_key_bound
     sure_low = bound(start, upper=False) if start is not None else LOWEST
     sure_high = bound(end - slack, upper=True) if end is not None else HIGHEST
@@ -83,7 +104,8 @@ def count_sessions(
                 )
             )
     found = repository.batch_get_sessions(sorted(open_ids)) if open_ids else {}
+    erased = gate.erased_among(list(found.values()), erasures) if found else set()
     for session in found.values():
         in_bounds = (start is None or session.updated_at >= start) and (end is None or session.updated_at <= end)
-        total += 1 if in_bounds and matches(session, query, now) else 0
+        total += 1 if in_bounds and session.session_id not in erased and matches(session, query, now) else 0
     return total

@@ -222,7 +222,7 @@ def list_sessions(repository: SessionRepository, query: SessionListQuery, now: i
         "next_cursor": cursor.encode(position, cursor_key, _scope(query)) if has_more and position else None,
     }
     if query.include_total:
-        page["total"] = count_sessions(repository, query, scope, partitions, now)
+        page["total"] = count_sessions(repository, query, scope, partitions, now, gate)
     return page
 
 
