@@ -103,10 +103,17 @@ class UserRepository:
     ) -> tuple[list[str], dict[str, Any] | None]:
         """One page of the user's sessions of one type on the updated-at index (order keys up to
         `upper`, oldest first): session ids, and the key to continue after (None at the end)."""
+        found, after = self._user_index_page(keys.user_partition(user_id, session_type), upper, start, limit)
+        return [keys.session_id_from_pk(pk) for pk in found], after
+
+    def _user_index_page(
+        self, partition: str, upper: str | None, start: dict[str, Any] | None, limit: int
+    ) -> tuple[list[str], dict[str, Any] | None]:
+        """One page of a partition of the user updated-at index, oldest first, up to the order key
+        `upper`: the entries' table partition keys, and the key to continue after."""
         index = index_for("user", "updated_at")
         expression = Expression()
-        partition = expression.value(s(keys.user_partition(user_id, session_type)))
-        condition = f"{expression.name(index.partition_key)} = {partition}"
+        condition = f"{expression.name(index.partition_key)} = {expression.value(s(partition))}"
         if upper is not None:
             condition += f" AND {expression.name(index.sort_key)} <= {expression.value(s(upper))}"
         arguments: dict[str, Any] = {
@@ -118,8 +125,8 @@ class UserRepository:
         if start:
             arguments["ExclusiveStartKey"] = start
         response = self._call("query", **arguments)
-        ids = [keys.session_id_from_pk(item[names.PARTITION_KEY]["S"]) for item in response.get("Items", [])]
-        return ids, response.get("LastEvaluatedKey")
+        found = [item[names.PARTITION_KEY]["S"] for item in response.get("Items", [])]
+        return found, response.get("LastEvaluatedKey")
 
     def collection(self, session_id: str) -> Iterator[CollectionItem]:
         """Every item of a session's item collection but its session item, page by page."""
@@ -160,21 +167,8 @@ class UserRepository:
     ) -> tuple[list[tuple[str, int | None]], dict[str, Any] | None]:
         """One page of the user's memories (the memories' user partition of the updated-at index):
         (memory id, stored_at) of each, and the key to continue after (None at the end)."""
-        index = index_for("user", "updated_at")
-        expression = Expression()
-        condition = (
-            f"{expression.name(index.partition_key)} = {expression.value(s(keys.memory_user_partition(user_id)))}"
-        )
-        arguments: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": index.name,
-            "Limit": limit,
-            **expression.arguments(KeyConditionExpression=condition),
-        }
-        if start:
-            arguments["ExclusiveStartKey"] = start
-        response = self._call("query", **arguments)
-        ids = [keys.memory_id_from_pk(item[names.PARTITION_KEY]["S"]) for item in response.get("Items", [])]
+        found_keys, after = self._user_index_page(keys.memory_user_partition(user_id), None, start, limit)
+        ids = [keys.memory_id_from_pk(pk) for pk in found_keys]
         found = (
             self.sessions.batch_get([memory_key(memory_id) for memory_id in dict.fromkeys(ids)], consistent=True)
             if ids
@@ -185,9 +179,7 @@ class UserRepository:
             for item in found
             if item.get("user_id", {}).get("S") == user_id
         }
-        return [
-            (memory_id, stored[memory_id]) for memory_id in dict.fromkeys(ids) if memory_id in stored
-        ], response.get("LastEvaluatedKey")
+        return [(memory_id, stored[memory_id]) for memory_id in dict.fromkeys(ids) if memory_id in stored], after
 
     def delete_memory_stored_by(self, memory_id: str, cutoff: int) -> bool:
         """Delete the memory if it was last stored at or before `cutoff`; False if it was written
