@@ -29,6 +29,16 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 os.environ.setdefault(names.ENV_AWS_READ_TIMEOUT, "5")
 
 
+# Tests that take minutes (docs/design.md), queued first: xdist hands out the large groups (e2e,
+# infra) first, then the rest in this order, so these start early and the other tests share out
+# around them instead of one worker running them alone at the end.
+LONGEST_FIRST = ("tests/e2e/test_lifecycle.py", "tests/integration/test_scale.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))  # stable: order kept otherwise
+
+
 class ScanOnRequestPath(AssertionError):
     """The rule: every read and list is served by key lookups and index queries, never a Scan."""
 
