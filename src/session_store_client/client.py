@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal, TypeVar, cast
 
-import requests
+import httpx
 
 from session_store_client.auth import BearerToken, SigV4Signer, TokenSource
 from session_store_client.errors import ResponseTooLarge, RunNotFound, SessionNotFound
@@ -53,7 +53,7 @@ class SessionStoreClient(MemoryMethods):
     default credential chain; ``auth="jwt"`` sends ``token`` (a JWT, or a callable returning the
     current one) as a bearer token (a stack deployed with auth=jwt, or ``make local AUTH=jwt``);
     ``auth=None`` sends unsigned requests (the local runtime).
-    ``http`` is the ``requests.Session`` to send through (proxies, adapters); one is made if absent.
+    ``http`` is the ``httpx.Client`` to send through (proxies, transports); one is made if absent.
     Requests answered 429 or 503, and requests that got no answer, are retried with exponential
     backoff and full jitter, honouring ``Retry-After``; other errors raise a
     :class:`~session_store_client.errors.SessionStoreError` subclass at once.
@@ -68,7 +68,7 @@ class SessionStoreClient(MemoryMethods):
         max_retries: int = 4,
         retry_policy: RetryPolicy | None = None,
         token: TokenSource | None = None,
-        http: requests.Session | None = None,
+        http: httpx.Client | None = None,
     ):
         if auth not in (None, "iam", "jwt"):
             raise ValueError(f"auth must be 'iam', 'jwt' or None, not {auth!r}")
@@ -378,8 +378,7 @@ class SessionStoreClient(MemoryMethods):
         response = self._transport.fetch(path("users", user_id, "export"), NDJSON_CONTENT_TYPE)
         if response.status_code == 303:
             # A presigned S3 URL: it carries its own authorization, so it is fetched unsigned.
-            response = self._transport.http.get(response.headers["Location"], timeout=self._transport.timeout)
-            response.raise_for_status()
+            response = self._transport.http.get(response.headers["Location"]).raise_for_status()
         content = response.content
         with open(target, "wb") as sink:
             sink.write(content)
