@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
@@ -23,9 +23,12 @@ from session_store_client.errors import (
     SessionStoreConnectionError,
     error_from_response,
 )
+from session_store_client.models import ApiModel, ResponseMeta
 from session_store_client.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 
 JSON_CONTENT_TYPE = "application/json"
+MAX_PAGE_SIZE = 100  # the API's largest page
+ModelT = TypeVar("ModelT", bound=ApiModel)
 
 
 def _encode_segment(segment: str) -> str:
@@ -96,6 +99,23 @@ class ApiResponse:
     @property
     def request_id(self) -> str | None:
         return self.headers.get(REQUEST_ID_HEADER)
+
+
+def parse(model: type[ModelT], response: ApiResponse) -> ModelT:
+    result = model.model_validate(response.body)
+    result._response_meta = ResponseMeta(response.status, response.etag, response.request_id)
+    return result
+
+
+def every_item(list_page: Callable[..., Any], items: str, page_size: int, **arguments: Any) -> Iterator[Any]:
+    """Every item of a paged list (``items`` names the page's list), following ``next_cursor``."""
+    cursor: str | None = None
+    while True:
+        page = list_page(limit=page_size, cursor=cursor, **arguments)
+        yield from getattr(page, items)
+        cursor = page.next_cursor
+        if cursor is None:
+            return
 
 
 class _RetryingTransport:
