@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from session_store_client._json import batches_under
 from session_store_client.errors import SessionNotFound
 from session_store_client.models import SESSION_RECORD_FIELDS
 
@@ -72,19 +73,8 @@ def session_request_bodies(record: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The PUT bodies that store one session record: its fields with the first runs, then the
     remaining runs in requests of at most REQUEST_BUDGET_BYTES."""
     fields = {name: record[name] for name in SESSION_FIELDS if name in record and name != "session_id"}
-    runs = list(record.get("runs") or [])
-    chunk: list[dict[str, Any]] = []
-    size = 0
-    first = True
-    for run in runs:
-        run_size = len(json.dumps(run))
-        if chunk and size + run_size > REQUEST_BUDGET_BYTES:
-            yield {**(fields if first else {"session_type": fields.get("session_type")}), "runs": chunk}
-            first, chunk, size = False, [], 0
-        chunk.append(run)
-        size += run_size
-    if chunk or first:
-        yield {**(fields if first else {"session_type": fields.get("session_type")}), "runs": chunk}
+    for index, runs in enumerate(batches_under(list(record.get("runs") or []), REQUEST_BUDGET_BYTES)):
+        yield {**(fields if index == 0 else {"session_type": fields.get("session_type")}), "runs": runs}
 
 
 class Importer:
