@@ -161,9 +161,7 @@ class _RetryingTransport:
     @staticmethod
     def _raise_for_error(response: httpx.Response, not_found: type[NotFound] = NotFound) -> httpx.Response:
         if response.status_code >= 400:
-            raise error_from_response(
-                response.status_code, response.reason_phrase, response.headers, response.content, not_found
-            )
+            raise error_from_response(response, not_found)
         return response
 
     @classmethod
