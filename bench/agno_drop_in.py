@@ -17,17 +17,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-from local_runtime.cli import READY_PREFIX
+from bench.soak import LocalRuntime
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "latest.json"
@@ -35,34 +31,6 @@ HEARTBEAT_SECONDS = 0.002
 CONCURRENT_TURNS = 8
 PAGE = 20
 STALL_TARGET_MS = 20.0
-_READY = re.compile(re.escape(READY_PREFIX) + r"(http://\S+)")
-
-
-def start_runtime(workdir: Path) -> tuple[subprocess.Popen, str]:
-    log_path = workdir / "runtime.log"
-    command = [
-        sys.executable,
-        "-m",
-        "local_runtime",
-        "serve",
-        "--port",
-        "0",
-        "--in-memory",
-        "--cdk-out",
-        str(workdir / "cdk.out"),
-        "--quiet",
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        found = _READY.search(log_path.read_text(errors="replace"))
-        if found:
-            return process, found.group(1)
-        if process.poll() is not None:
-            raise RuntimeError(log_path.read_text(errors="replace")[-3000:])
-        time.sleep(0.5)
-    raise TimeoutError("the local runtime did not start")
 
 
 def _agent(db: Any, index: int, conversation: str = "page") -> Any:
@@ -145,7 +113,7 @@ def sessions_page_requests(base_url: str) -> int:
             },
         )
     counted = []
-    db.client._transport.http.hooks["response"].append(lambda response, *args, **kwargs: counted.append(response.url))
+    db.client._transport.http.event_hooks["response"].append(lambda response: counted.append(response.url))
     app = AgentOS(agents=[_agent(db, 0)], telemetry=False).get_app()
     with TestClient(app) as client:
         counted.clear()
@@ -159,14 +127,12 @@ def sessions_page_requests(base_url: str) -> int:
 
 def main() -> int:
     os.environ.setdefault("AGNO_TELEMETRY", "false")
-    with tempfile.TemporaryDirectory(prefix="bench-agno-") as workdir:
-        process, base_url = start_runtime(Path(workdir))
-        try:
-            measured: dict[str, Any] = loop_stall_ms(base_url)
-            measured["agentos_sessions_page_requests"] = sessions_page_requests(base_url)
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=60)
+    runtime = LocalRuntime().start()
+    try:
+        measured: dict[str, Any] = loop_stall_ms(runtime.url)
+        measured["agentos_sessions_page_requests"] = sessions_page_requests(runtime.url)
+    finally:
+        runtime.stop()
     measured["async_loop_stall_target_ms"] = STALL_TARGET_MS
     measured["async_loop_stall_ok"] = measured["async_loop_stall_ms"] < STALL_TARGET_MS
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}

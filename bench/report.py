@@ -145,47 +145,21 @@ def plots(results: dict[str, Any]) -> list[Path]:
         axis.set_title(title, fontsize=10)
         axis.set_ylabel(ylabel)
 
-    figure, axes = plt.subplots(1, 3, figsize=(13, 4.2))
-    bars(
-        axes[0],
-        "List a user's 20 newest sessions",
-        [("1k", "1k sessions"), ("10k", "10k sessions")],
-        results["list_rcu"],
-        "read capacity units",
-    )
-    bars(
-        axes[1],
-        "Write one turn",
-        [("t1", "turn 1"), ("t1000", "turn 1,000")],
-        results["turn_wcu"],
-        "write capacity units (as DynamoDB Local reports)",
-        log=False,
-    )
-    bars(axes[2], "Read the last 5 of 1,000 runs", [("", "")], results["get_recent_rcu"], "read capacity units")
-    axes[0].legend()
-    figure.tight_layout()
-    written.append(_save(figure, "capacity.png"))
-
-    figure, axes = plt.subplots(1, 3, figsize=(13, 4.2))
-    bars(
-        axes[0],
-        "List a user's 20 newest sessions",
-        [("1k", "1k sessions"), ("10k", "10k sessions")],
-        results["list_ms"],
-        "ms (median)",
-    )
-    bars(
-        axes[1],
-        "Write one turn",
-        [("t1", "turn 1"), ("t1000", "turn 1,000")],
-        results["turn_ms"],
-        "ms (median)",
-        log=False,
-    )
-    bars(axes[2], "Read the last 5 of 1,000 runs", [("", "")], results["get_recent_ms"], "ms (median)")
-    axes[0].legend()
-    figure.tight_layout()
-    written.append(_save(figure, "latency.png"))
+    for metric, units, file_name in (
+        ("rcu", "read capacity units", "capacity.png"),
+        ("ms", "ms (median)", "latency.png"),
+    ):
+        turn_units = "write capacity units (as DynamoDB Local reports)" if metric == "rcu" else units
+        turn_metric = "turn_wcu" if metric == "rcu" else "turn_ms"
+        figure, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+        groups = [("1k", "1k sessions"), ("10k", "10k sessions")]
+        bars(axes[0], "List a user's 20 newest sessions", groups, results[f"list_{metric}"], units)
+        groups = [("t1", "turn 1"), ("t1000", "turn 1,000")]
+        bars(axes[1], "Write one turn", groups, results[turn_metric], turn_units, log=False)
+        bars(axes[2], "Read the last 5 of 1,000 runs", [("", "")], results[f"get_recent_{metric}"], units)
+        axes[0].legend()
+        figure.tight_layout()
+        written.append(_save(figure, file_name))
 
     init = results["init_cpu_ms"]
     figure, axis = plt.subplots(figsize=(10, 4.2))

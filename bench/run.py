@@ -245,15 +245,14 @@ def _turns(bench: Bench) -> tuple[str, dict[str, Any]]:
             record = scoped_session(system.label, firsts[index])
             pending.append(system.prepare_turn({**record, "runs": []}, record["runs"][0]))
 
-        sample = measure(bench.meter, turn, plan.turn_repeats, before_each=first)
-        _record(bench, f"turn_{system.label}_t1", sample)
-        units[f"{system.label}_t1"], reads[f"{system.label}_t1"], times[f"{system.label}_t1"] = (
-            statistics.median(priced),
-            sample.rcu,
-            sample.ms,
-        )
-        reported[f"{system.label}_t1"] = sample.wcu
-        priced.clear()
+        def keep(turn_label: str, sample: Sample) -> None:
+            key = f"{system.label}_{turn_label}"
+            _record(bench, f"turn_{key}", sample)
+            units[key], reported[key] = statistics.median(priced), sample.wcu
+            reads[key], times[key] = sample.rcu, sample.ms
+            priced.clear()
+
+        keep("t1", measure(bench.meter, turn, plan.turn_repeats, before_each=first))
 
         session = scoped_session(system.label, long_conversation)
         system.import_runs(bench.loader, {**session, "runs": []}, session["runs"][:imported])
@@ -263,14 +262,7 @@ def _turns(bench: Bench) -> tuple[str, dict[str, Any]]:
             pending.append(system.prepare_turn({**session, "runs": session["runs"][:turn]}, session["runs"][turn]))
             wait_for_next_second()
 
-        sample = measure(bench.meter, turn, plan.turn_repeats, before_each=later)
-        _record(bench, f"turn_{system.label}_t1000", sample)
-        units[f"{system.label}_t1000"], reads[f"{system.label}_t1000"], times[f"{system.label}_t1000"] = (
-            statistics.median(priced),
-            sample.rcu,
-            sample.ms,
-        )
-        reported[f"{system.label}_t1000"] = sample.wcu
+        keep("t1000", measure(bench.meter, turn, plan.turn_repeats, before_each=later))
     bench.conversation_runs = long_conversation["runs"]
     return long_conversation["session_id"], {
         "turn_wcu": units,

@@ -25,7 +25,6 @@ AUTH_MODES = names.AUTH_MODES
 # client sees (API 5xx) plus the cascade's, no dashboard: within CloudWatch's free tier of 10
 # alarm metrics. docs/deploy.md prices both.
 MonitoringProfile = Literal["full", "lean"]
-MONITORING_PROFILES: tuple[str, ...] = MonitoringProfile.__args__
 # cdk.json's "context" holds the settings of each environment under this key:
 # {"environments": {"dev": {...}, "prod": {...}}}; `-c key=value` overrides one for one command.
 ENVIRONMENTS_KEY = "environments"

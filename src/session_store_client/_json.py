@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -44,3 +45,18 @@ def canonical_dumps(value: Any) -> bytes:
     return json.dumps(
         value, default=_encode_non_json, ensure_ascii=False, allow_nan=False, separators=(",", ":"), sort_keys=True
     ).encode("utf-8")
+
+
+def batches_under(items: list[Any], budget: int) -> Iterator[list[Any]]:
+    """Consecutive groups of items whose JSON adds up to at most ``budget`` bytes (a bigger item
+    alone); one empty group for no items, so a record without runs still makes one request."""
+    batch: list[Any] = []
+    size = 0
+    for item in items:
+        item_size = len(dumps(item))
+        if batch and size + item_size > budget:
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += item_size
+    yield batch

@@ -13,19 +13,14 @@ large for one response read again page by page) are the sync client's, by constr
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
-from urllib.parse import urlsplit
-
-import httpx
 
 from session_store_client.auth import SigV4Signer
 from session_store_client.client import SessionStoreClient
-from session_store_client.errors import NotFound, SessionStoreConnectionError, SessionStoreError, error_from_response
-from session_store_client.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
-from session_store_client.transport import JSON_CONTENT_TYPE, ApiResponse, prepared
+from session_store_client.errors import SessionStoreError
+from session_store_client.retry import RetryPolicy
+from session_store_client.transport import ApiResponse, AsyncTransport
 
 _Request = tuple[str, str, tuple[tuple[str, Any], ...]]
 
@@ -55,76 +50,6 @@ class _ReplayTransport:
 
     def close(self) -> None:
         pass
-
-
-class AsyncTransport:
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        signer: SigV4Signer | None,
-        timeout: float,
-        retry_policy: RetryPolicy,
-        http: httpx.AsyncClient | None = None,
-    ):
-        self.base_url = base_url.rstrip("/")
-        self.signer = signer
-        self.retry_policy = retry_policy
-        # One pooled client: connections are reused across requests and concurrent tasks.
-        self.http = http or httpx.AsyncClient(timeout=timeout)
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    async def request(
-        self,
-        method: str,
-        route: str,
-        *,
-        query: Mapping[str, Any] | None = None,
-        body: Any = None,
-        headers: Mapping[str, str | None] | None = None,
-        content_type: str = JSON_CONTENT_TYPE,
-        not_found: type[NotFound] = NotFound,
-    ) -> ApiResponse:
-        url, request_headers, payload = prepared(self.base_url + route, query, body, headers, content_type)
-        attempt = 0
-        while True:
-            try:
-                response = await self._send(method, url, request_headers, payload)
-            except httpx.TransportError as error:
-                delay = self.retry_policy.delay_before_retry(attempt)
-                if delay is None:
-                    raise SessionStoreConnectionError(f"{method} {url}: {error}") from error
-            else:
-                if response.status_code not in RETRYABLE_STATUSES:
-                    return self._result(response, not_found)
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                delay = self.retry_policy.delay_before_retry(attempt, retry_after)
-                if delay is None:
-                    return self._result(response, not_found)
-            await asyncio.sleep(delay)
-            attempt += 1
-
-    async def _send(self, method: str, url: str, headers: dict[str, str], payload: bytes | None) -> httpx.Response:
-        # Signed per attempt: the signature embeds the time, and credentials may have rotated.
-        if self.signer is not None:
-            headers = self.signer.sign(method, url, headers, payload)
-        # httpx.URL would normalize the path; the raw target keeps it exactly as encoded and signed.
-        request = self.http.build_request(method, url, content=payload, headers=headers)
-        parts = urlsplit(url)
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        request.url = request.url.copy_with(raw_path=target.encode())
-        return await self.http.send(request)
-
-    @staticmethod
-    def _result(response: httpx.Response, not_found: type[NotFound]) -> ApiResponse:
-        if response.status_code >= 400:
-            raise error_from_response(
-                response.status_code, response.reason_phrase, response.headers, response.content, not_found
-            )
-        body = json.loads(response.content) if response.content else None
-        return ApiResponse(status=response.status_code, headers=response.headers, body=body)
 
 
 class AsyncSessionStoreClient:

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -91,7 +92,8 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
             table.add_row(what, f"{count:,}")
         console.print(table)
         return 0
-    except (SessionStoreError, OSError, ValueError) as error:
+    # httpx.HTTPError: the staged export's download failed (its presigned URL expired, say).
+    except (SessionStoreError, httpx.HTTPError, OSError, ValueError) as error:
         console.print(f"[red]error:[/red] {error}")
         return 1
     finally:

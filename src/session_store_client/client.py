@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, cast
 
-import requests
+import httpx
 
 from session_store_client.auth import BearerToken, SigV4Signer, TokenSource
 from session_store_client.errors import ResponseTooLarge, RunNotFound, SessionNotFound
 from session_store_client.memories import MemoryMethods
-from session_store_client.models import ApiModel, ResponseMeta, Run, RunPage, RunWithSession, Session, SessionPage
+from session_store_client.models import ApiModel, Run, RunPage, RunWithSession, Session, SessionPage
 from session_store_client.retry import RetryPolicy
-from session_store_client.transport import ApiResponse, Transport, path
+from session_store_client.transport import MAX_PAGE_SIZE, Transport, every_item, parse, path
 
 MERGE_PATCH_CONTENT_TYPE = "application/merge-patch+json"
 NDJSON_CONTENT_TYPE = "application/x-ndjson"
-MAX_PAGE_SIZE = 100  # the API's largest page
 
 Record = Mapping[str, Any] | Session
 RunRecord = Mapping[str, Any] | Run
@@ -25,15 +24,6 @@ RunRecord = Mapping[str, Any] | Run
 
 def _as_dict(value: Mapping[str, Any] | ApiModel) -> dict[str, Any]:
     return value.to_dict() if isinstance(value, ApiModel) else dict(value)
-
-
-ModelT = TypeVar("ModelT", bound=ApiModel)
-
-
-def _parse(model: type[ModelT], response: ApiResponse) -> ModelT:
-    result = model.model_validate(response.body)
-    result._response_meta = ResponseMeta(response.status, response.etag, response.request_id)
-    return result
 
 
 def _write_headers(
@@ -53,7 +43,7 @@ class SessionStoreClient(MemoryMethods):
     default credential chain; ``auth="jwt"`` sends ``token`` (a JWT, or a callable returning the
     current one) as a bearer token (a stack deployed with auth=jwt, or ``make local AUTH=jwt``);
     ``auth=None`` sends unsigned requests (the local runtime).
-    ``http`` is the ``requests.Session`` to send through (proxies, adapters); one is made if absent.
+    ``http`` is the ``httpx.Client`` to send through (proxies, transports); one is made if absent.
     Requests answered 429 or 503, and requests that got no answer, are retried with exponential
     backoff and full jitter, honouring ``Retry-After``; other errors raise a
     :class:`~session_store_client.errors.SessionStoreError` subclass at once.
@@ -68,7 +58,7 @@ class SessionStoreClient(MemoryMethods):
         max_retries: int = 4,
         retry_policy: RetryPolicy | None = None,
         token: TokenSource | None = None,
-        http: requests.Session | None = None,
+        http: httpx.Client | None = None,
     ):
         if auth not in (None, "iam", "jwt"):
             raise ValueError(f"auth must be 'iam', 'jwt' or None, not {auth!r}")
@@ -122,7 +112,7 @@ class SessionStoreClient(MemoryMethods):
             body=_as_dict(record),
             headers=_write_headers(if_match, idempotency_key, create_only),
         )
-        return _parse(Session, response)
+        return parse(Session, response)
 
     def get_session(
         self,
@@ -178,10 +168,10 @@ class SessionStoreClient(MemoryMethods):
             response = self._transport.request(
                 "GET", path("sessions", session_id), query={**query, "include_runs": False}, not_found=SessionNotFound
             )
-            session = _parse(Session, response)
+            session = parse(Session, response)
             session.runs = self._newest_runs(session_id, runs_limit)
             return session
-        return _parse(Session, response)
+        return parse(Session, response)
 
     def _newest_runs(self, session_id: str, limit: int | None) -> list[Run]:
         if limit is None:
@@ -210,7 +200,7 @@ class SessionStoreClient(MemoryMethods):
             content_type=MERGE_PATCH_CONTENT_TYPE,
             not_found=SessionNotFound,
         )
-        return _parse(Session, response)
+        return parse(Session, response)
 
     def rename_session(self, session_id: str, session_name: str, *, if_match: str | None = None) -> Session:
         return self.patch_session(session_id, {"session_data": {"session_name": session_name}}, if_match=if_match)
@@ -272,17 +262,11 @@ class SessionStoreClient(MemoryMethods):
             # Each session with its runs when it has at most 20 (else without "runs": read it alone).
             "include_runs": True if include_runs else None,
         }
-        return _parse(SessionPage, self._transport.request("GET", path("sessions"), query=query))
+        return parse(SessionPage, self._transport.request("GET", path("sessions"), query=query))
 
     def iter_sessions(self, *, page_size: int = MAX_PAGE_SIZE, **filters: Any) -> Iterator[Session]:
         """Every session matching ``filters`` (the keyword arguments of ``list_sessions``), page by page."""
-        cursor: str | None = None
-        while True:
-            page = self.list_sessions(limit=page_size, cursor=cursor, **filters)
-            yield from page.sessions
-            cursor = page.next_cursor
-            if cursor is None:
-                return
+        return every_item(self.list_sessions, "sessions", page_size, **filters)
 
     # --- Runs -----------------------------------------------------------------------------------
 
@@ -310,11 +294,11 @@ class SessionStoreClient(MemoryMethods):
             body=body,
             headers=_write_headers(if_match, idempotency_key),
         )
-        return _parse(Run, response)
+        return parse(Run, response)
 
     def get_run(self, session_id: str, run_id: str) -> Run:
         response = self._transport.request("GET", path("sessions", session_id, "runs", run_id), not_found=RunNotFound)
-        return _parse(Run, response)
+        return parse(Run, response)
 
     def get_run_by_id(self, run_id: str, *, user_id: str | None = None) -> RunWithSession:
         """The run of this id in whichever session holds it (``session_id`` names it): the most
@@ -323,7 +307,7 @@ class SessionStoreClient(MemoryMethods):
         response = self._transport.request(
             "GET", path("runs", run_id), query={"user_id": user_id}, not_found=RunNotFound
         )
-        return _parse(RunWithSession, response)
+        return parse(RunWithSession, response)
 
     def delete_run(
         self,
@@ -355,18 +339,12 @@ class SessionStoreClient(MemoryMethods):
             query={"limit": limit, "cursor": cursor, "order": order},
             not_found=SessionNotFound,
         )
-        return _parse(RunPage, response)
+        return parse(RunPage, response)
 
     def iter_runs(
         self, session_id: str, *, order: Literal["asc", "desc"] = "asc", page_size: int = MAX_PAGE_SIZE
     ) -> Iterator[Run]:
-        cursor: str | None = None
-        while True:
-            page = self.list_runs(session_id, limit=page_size, cursor=cursor, order=order)
-            yield from page.runs
-            cursor = page.next_cursor
-            if cursor is None:
-                return
+        return every_item(self.list_runs, "runs", page_size, session_id=session_id, order=order)
 
     # --- Documentation --------------------------------------------------------------------------
 
@@ -378,8 +356,7 @@ class SessionStoreClient(MemoryMethods):
         response = self._transport.fetch(path("users", user_id, "export"), NDJSON_CONTENT_TYPE)
         if response.status_code == 303:
             # A presigned S3 URL: it carries its own authorization, so it is fetched unsigned.
-            response = self._transport.http.get(response.headers["Location"], timeout=self._transport.timeout)
-            response.raise_for_status()
+            response = self._transport.http.get(response.headers["Location"]).raise_for_status()
         content = response.content
         with open(target, "wb") as sink:
             sink.write(content)

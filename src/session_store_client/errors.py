@@ -9,8 +9,9 @@ exception class is chosen by status so callers can catch what they can act on
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
+
+import httpx
 
 REQUEST_ID_HEADER = "X-Request-Id"
 # The problem type the API uses when a session is too large to return in one response.
@@ -123,15 +124,10 @@ def _parse_problem(body: bytes) -> dict[str, Any]:
     return problem if isinstance(problem, dict) else {}
 
 
-def error_from_response(
-    status: int,
-    reason: str,
-    headers: Mapping[str, str],
-    body: bytes,
-    not_found: type[NotFound] = NotFound,
-) -> SessionStoreError:
+def error_from_response(response: httpx.Response, not_found: type[NotFound] = NotFound) -> SessionStoreError:
     """The exception for an error response; ``not_found`` picks the 404 class for the route."""
-    problem = _parse_problem(body)
+    status = response.status_code
+    problem = _parse_problem(response.content)
     problem_type = problem.get("type") if isinstance(problem.get("type"), str) else None
     error_class = _ERROR_BY_STATUS.get(status, SessionStoreError)
     if error_class is NotFound:
@@ -141,10 +137,10 @@ def error_from_response(
     errors = problem.get("errors")
     return error_class(
         status=status,
-        title=str(problem.get("title") or reason or "Error"),
+        title=str(problem.get("title") or response.reason_phrase or "Error"),
         # API Gateway's own refusals (IAM, throttling) carry {"message": ...}, not a problem.
         detail=problem.get("detail") or problem.get("message"),
         type=problem_type,
         errors=errors if isinstance(errors, list) else None,
-        request_id=headers.get(REQUEST_ID_HEADER),
+        request_id=response.headers.get(REQUEST_ID_HEADER),
     )

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, cast
 
 from session_store_client.errors import MemoryNotFound
-from session_store_client.models import ApiModel, MemoryPage, MemoryStats, UserMemory
-from session_store_client.transport import ApiResponse, Transport, path
+from session_store_client.models import MemoryPage, MemoryStats, UserMemory
+from session_store_client.transport import MAX_PAGE_SIZE, Transport, every_item, parse, path
 
-MAX_PAGE_SIZE = 100
-ModelT = TypeVar("ModelT", bound=ApiModel)
 MEMORY_FIELDS = ("memory", "topics", "user_id", "agent_id", "team_id", "input", "feedback", "created_at", "updated_at")
-
-
-def _parse(model: type[ModelT], response: ApiResponse) -> ModelT:
-    from session_store_client.client import _parse as parse
-
-    return parse(model, response)
 
 
 class MemoryMethods:
@@ -28,13 +20,13 @@ class MemoryMethods:
         ``user_id`` (an owner never changes) and ``created_at`` (kept from the creation)."""
         body = {name: memory[name] for name in MEMORY_FIELDS if name in memory}
         response = self._transport.request("PUT", path("memories", memory_id), body=body)
-        return _parse(UserMemory, response)
+        return parse(UserMemory, response)
 
     def get_memory(self, memory_id: str, *, user_id: str | None = None) -> UserMemory:
         response = self._transport.request(
             "GET", path("memories", memory_id), query={"user_id": user_id}, not_found=MemoryNotFound
         )
-        return _parse(UserMemory, response)
+        return parse(UserMemory, response)
 
     def delete_memory(self, memory_id: str, *, user_id: str | None = None) -> None:
         self._transport.request(
@@ -77,16 +69,10 @@ class MemoryMethods:
             "cursor": cursor,
             "include_total": True if include_total else None,
         }
-        return _parse(MemoryPage, self._transport.request("GET", path("memories"), query=query))
+        return parse(MemoryPage, self._transport.request("GET", path("memories"), query=query))
 
     def iter_memories(self, *, page_size: int = MAX_PAGE_SIZE, **filters: Any) -> Iterator[UserMemory]:
-        cursor: str | None = None
-        while True:
-            page = self.list_memories(limit=page_size, cursor=cursor, **filters)
-            yield from page.memories
-            cursor = page.next_cursor
-            if cursor is None:
-                return
+        return every_item(self.list_memories, "memories", page_size, **filters)
 
     def memory_topics(self, *, user_id: str | None = None) -> list[str]:
         body = self._transport.request("GET", path("memory-topics"), query={"user_id": user_id}).body
@@ -96,4 +82,4 @@ class MemoryMethods:
         self, *, user_id: str | None = None, limit: int | None = None, page: int | None = None
     ) -> MemoryStats:
         query = {"user_id": user_id, "limit": limit, "page": page}
-        return _parse(MemoryStats, self._transport.request("GET", path("memory-stats"), query=query))
+        return parse(MemoryStats, self._transport.request("GET", path("memory-stats"), query=query))

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-import requests
+import httpx
 
 from session_store_client.client import SessionStoreClient
 from session_store_client.errors import SessionNotFound, SessionStoreError
@@ -119,7 +119,7 @@ class Smoke:
         payload = b"{not json"
         if transport.signer is not None:
             headers = transport.signer.sign("PUT", url, headers, payload)
-        response = requests.put(url, data=payload, headers=headers, timeout=30)
+        response = httpx.put(url, content=payload, headers=headers, timeout=30)
         problem = response.json()
         content_type = response.headers.get("Content-Type", "")
         assert 400 <= response.status_code < 500, response.status_code

@@ -13,6 +13,8 @@ Import rules (the same for `import` and `migrate`):
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from session_store_client._json import batches_under
 from session_store_client.errors import SessionNotFound
 from session_store_client.models import SESSION_RECORD_FIELDS
 
@@ -70,19 +73,8 @@ def session_request_bodies(record: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The PUT bodies that store one session record: its fields with the first runs, then the
     remaining runs in requests of at most REQUEST_BUDGET_BYTES."""
     fields = {name: record[name] for name in SESSION_FIELDS if name in record and name != "session_id"}
-    runs = list(record.get("runs") or [])
-    chunk: list[dict[str, Any]] = []
-    size = 0
-    first = True
-    for run in runs:
-        run_size = len(json.dumps(run))
-        if chunk and size + run_size > REQUEST_BUDGET_BYTES:
-            yield {**(fields if first else {"session_type": fields.get("session_type")}), "runs": chunk}
-            first, chunk, size = False, [], 0
-        chunk.append(run)
-        size += run_size
-    if chunk or first:
-        yield {**(fields if first else {"session_type": fields.get("session_type")}), "runs": chunk}
+    for index, runs in enumerate(batches_under(list(record.get("runs") or []), REQUEST_BUDGET_BYTES)):
+        yield {**(fields if index == 0 else {"session_type": fields.get("session_type")}), "runs": runs}
 
 
 class Importer:
@@ -193,18 +185,19 @@ def agno_session_count(db: Any) -> int:
     return total + int(memories)
 
 
-def agno_memories(db: Any) -> Iterator[dict[str, Any]]:
-    """Every user memory of an Agno database, oldest first, page by page."""
-    page = 1
-    while True:
-        rows, _ = db.get_user_memories(
-            limit=AGNO_PAGE_SIZE, page=page, sort_by="created_at", sort_order="asc", deserialize=False
-        )
-        for row in rows:
-            yield {"kind": "memory", **{name: row.get(name) for name in MEMORY_FIELDS}}
+def _agno_rows(read_page: Callable[..., tuple[list[dict[str, Any]], Any]]) -> Iterator[dict[str, Any]]:
+    """Every row an Agno read returns, oldest first, page by page."""
+    for page in itertools.count(1):
+        rows, _ = read_page(limit=AGNO_PAGE_SIZE, page=page, sort_by="created_at", sort_order="asc", deserialize=False)
+        yield from rows
         if len(rows) < AGNO_PAGE_SIZE:
             return
-        page += 1
+
+
+def agno_memories(db: Any) -> Iterator[dict[str, Any]]:
+    """Every user memory of an Agno database, oldest first, page by page."""
+    for row in _agno_rows(db.get_user_memories):
+        yield {"kind": "memory", **{name: row.get(name) for name in MEMORY_FIELDS}}
 
 
 def agno_sessions(db: Any) -> Iterator[dict[str, Any]]:
@@ -212,23 +205,10 @@ def agno_sessions(db: Any) -> Iterator[dict[str, Any]]:
     from agno.db.base import SessionType
 
     for kind in AGNO_SESSION_TYPES:
-        page = 1
-        while True:
-            rows, _ = db.get_sessions(
-                session_type=SessionType(kind),
-                limit=AGNO_PAGE_SIZE,
-                page=page,
-                sort_by="created_at",
-                sort_order="asc",
-                deserialize=False,
-            )
-            for row in rows:
-                yield {
-                    "kind": "session",
-                    **{name: row.get(name) for name in SESSION_FIELDS},
-                    "session_type": kind,
-                    "runs": row.get("runs") or [],
-                }
-            if len(rows) < AGNO_PAGE_SIZE:
-                break
-            page += 1
+        for row in _agno_rows(functools.partial(db.get_sessions, session_type=SessionType(kind))):
+            yield {
+                "kind": "session",
+                **{name: row.get(name) for name in SESSION_FIELDS},
+                "session_type": kind,
+                "runs": row.get("runs") or [],
+            }

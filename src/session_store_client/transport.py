@@ -5,13 +5,15 @@ Kept apart from the client so the routes read as routes, and so retry behaviour 
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import quote, urlencode
+from typing import Any, TypeVar
+from urllib.parse import quote, urlencode, urlsplit
 
-import requests
+import httpx
 
 from session_store_client import _json
 from session_store_client.auth import BearerToken, SigV4Signer
@@ -21,9 +23,12 @@ from session_store_client.errors import (
     SessionStoreConnectionError,
     error_from_response,
 )
+from session_store_client.models import ApiModel, ResponseMeta
 from session_store_client.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 
 JSON_CONTENT_TYPE = "application/json"
+MAX_PAGE_SIZE = 100  # the API's largest page
+ModelT = TypeVar("ModelT", bound=ApiModel)
 
 
 def _encode_segment(segment: str) -> str:
@@ -96,7 +101,79 @@ class ApiResponse:
         return self.headers.get(REQUEST_ID_HEADER)
 
 
-class Transport:
+def parse(model: type[ModelT], response: ApiResponse) -> ModelT:
+    result = model.model_validate(response.body)
+    result._response_meta = ResponseMeta(response.status, response.etag, response.request_id)
+    return result
+
+
+def every_item(list_page: Callable[..., Any], items: str, page_size: int, **arguments: Any) -> Iterator[Any]:
+    """Every item of a paged list (``items`` names the page's list), following ``next_cursor``."""
+    cursor: str | None = None
+    while True:
+        page = list_page(limit=page_size, cursor=cursor, **arguments)
+        yield from getattr(page, items)
+        cursor = page.next_cursor
+        if cursor is None:
+            return
+
+
+class _RetryingTransport:
+    """What the sync and the async transports share: signing, the exact request target, when to
+    retry and how an answer maps to a result or an error. Only the sending loop is written twice,
+    once blocking and once awaited."""
+
+    def __init__(
+        self, base_url: str, *, signer: SigV4Signer | BearerToken | None, timeout: float, retry_policy: RetryPolicy
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.signer = signer
+        self.timeout = timeout
+        self.retry_policy = retry_policy
+
+    def _build(
+        self, http: httpx.Client | httpx.AsyncClient, method: str, url: str, headers: dict[str, str], body: bytes | None
+    ) -> httpx.Request:
+        # Signed per attempt: the signature embeds the time, and credentials may have rotated.
+        if self.signer is not None:
+            headers = self.signer.sign(method, url, headers, body)
+        request = http.build_request(method, url, content=body, headers=headers)
+        # httpx.URL would normalize the path (/sessions/.. becomes /, %2E is decoded); the raw
+        # target keeps it exactly as encoded, and as signed.
+        parts = urlsplit(url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        request.url = request.url.copy_with(raw_path=target.encode())
+        return request
+
+    def _delay_after_error(self, attempt: int, method: str, url: str, error: httpx.TransportError) -> float:
+        delay = self.retry_policy.delay_before_retry(attempt)
+        if delay is None:
+            raise SessionStoreConnectionError(f"{method} {url}: {error}") from error
+        return delay
+
+    def _delay_after(self, response: httpx.Response, attempt: int) -> float | None:
+        """Seconds to wait before sending again, or None when this answer is the one to keep."""
+        if response.status_code not in RETRYABLE_STATUSES:
+            return None
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        return self.retry_policy.delay_before_retry(attempt, retry_after)
+
+    @staticmethod
+    def _raise_for_error(response: httpx.Response, not_found: type[NotFound] = NotFound) -> httpx.Response:
+        if response.status_code >= 400:
+            raise error_from_response(response, not_found)
+        return response
+
+    @classmethod
+    def _result(cls, response: httpx.Response, not_found: type[NotFound]) -> ApiResponse:
+        cls._raise_for_error(response, not_found)
+        # Parsed with the standard library, so numbers come back as Python's json reads them
+        # (exact ints, shortest-repr floats).
+        body = json.loads(response.content) if response.content else None
+        return ApiResponse(status=response.status_code, headers=response.headers, body=body)
+
+
+class Transport(_RetryingTransport):
     def __init__(
         self,
         base_url: str,
@@ -104,14 +181,11 @@ class Transport:
         signer: SigV4Signer | BearerToken | None,
         timeout: float,
         retry_policy: RetryPolicy,
-        http: requests.Session | None = None,
+        http: httpx.Client | None = None,
     ):
-        self.base_url = base_url.rstrip("/")
-        self.signer = signer
-        self.timeout = timeout
-        self.retry_policy = retry_policy
-        # One pooled session: connection reuse saves a TLS handshake per call.
-        self.http = http or requests.Session()
+        super().__init__(base_url, signer=signer, timeout=timeout, retry_policy=retry_policy)
+        # One pooled client: connection reuse saves a TLS handshake per call.
+        self.http = http or httpx.Client(timeout=timeout)
 
     def close(self) -> None:
         self.http.close()
@@ -129,72 +203,70 @@ class Transport:
     ) -> ApiResponse:
         """Send with retries; return the answer or raise the SessionStoreError it maps to."""
         url, request_headers, payload = prepared(self.base_url + route, query, body, headers, content_type)
-        attempt = 0
-        while True:
-            try:
-                response = self._send(method, url, request_headers, payload)
-            except requests.ConnectionError as error:
-                delay = self.retry_policy.delay_before_retry(attempt)
-                if delay is None:
-                    raise SessionStoreConnectionError(f"{method} {url}: {error}") from error
-            else:
-                if response.status_code not in RETRYABLE_STATUSES:
-                    return self._result(response, not_found)
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                delay = self.retry_policy.delay_before_retry(attempt, retry_after)
-                if delay is None:
-                    return self._result(response, not_found)
-            self.retry_policy.sleep(delay)
-            attempt += 1
+        return self._result(self._exchange(method, url, request_headers, payload, follow_redirects=True), not_found)
 
-    def fetch(self, route: str, accept: str) -> requests.Response:
+    def fetch(self, route: str, accept: str) -> httpx.Response:
         """GET `route` with the same signing, retries and error mapping as request(), and return the
         raw response: the body unparsed (JSON Lines, say) and a redirect not followed."""
-        url = self.base_url + route
-        attempt = 0
-        while True:
+        headers = {"Accept": f"{accept}, application/problem+json"}
+        response = self._exchange("GET", self.base_url + route, headers, None, follow_redirects=False)
+        return self._raise_for_error(response)
+
+    def _exchange(
+        self, method: str, url: str, headers: dict[str, str], payload: bytes | None, follow_redirects: bool
+    ) -> httpx.Response:
+        for attempt in itertools.count():
             try:
-                response = self._send(
-                    "GET", url, {"Accept": f"{accept}, application/problem+json"}, None, allow_redirects=False
-                )
-            except requests.ConnectionError as error:
-                delay = self.retry_policy.delay_before_retry(attempt)
-                if delay is None:
-                    raise SessionStoreConnectionError(f"GET {url}: {error}") from error
-            else:
-                delay = None
-                if response.status_code in RETRYABLE_STATUSES:
-                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                    delay = self.retry_policy.delay_before_retry(attempt, retry_after)
-                if delay is None:
-                    if response.status_code >= 400:
-                        raise error_from_response(
-                            response.status_code, response.reason, response.headers, response.content, NotFound
-                        )
-                    return response
+                request = self._build(self.http, method, url, headers, payload)
+                response = self.http.send(request, follow_redirects=follow_redirects)
+            except httpx.TransportError as error:
+                self.retry_policy.sleep(self._delay_after_error(attempt, method, url, error))
+                continue
+            delay = self._delay_after(response, attempt)
+            if delay is None:
+                return response
             self.retry_policy.sleep(delay)
-            attempt += 1
+        raise AssertionError("unreachable: itertools.count() never ends")
 
-    def _send(
-        self, method: str, url: str, headers: dict[str, str], payload: bytes | None, allow_redirects: bool = True
-    ) -> requests.Response:
-        # Signed per attempt: the signature embeds the time, and credentials may have rotated.
-        if self.signer is not None:
-            headers = self.signer.sign(method, url, headers, payload)
-        prepared = self.http.prepare_request(requests.Request(method, url, data=payload, headers=headers))
-        # Preparing normalizes the URL (/sessions/.. becomes /, %2E is decoded); the path must
-        # reach the server exactly as encoded, and as signed.
-        prepared.url = url
-        settings = self.http.merge_environment_settings(url, {}, None, None, None)
-        return self.http.send(prepared, timeout=self.timeout, allow_redirects=allow_redirects, **settings)
 
-    @staticmethod
-    def _result(response: requests.Response, not_found: type[NotFound]) -> ApiResponse:
-        if response.status_code >= 400:
-            raise error_from_response(
-                response.status_code, response.reason, response.headers, response.content, not_found
-            )
-        # Parsed with the standard library, whatever JSON library requests would pick, so
-        # numbers come back as Python's json reads them (exact ints, shortest-repr floats).
-        body = json.loads(response.content) if response.content else None
-        return ApiResponse(status=response.status_code, headers=response.headers, body=body)
+class AsyncTransport(_RetryingTransport):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        signer: SigV4Signer | None,
+        timeout: float,
+        retry_policy: RetryPolicy,
+        http: httpx.AsyncClient | None = None,
+    ):
+        super().__init__(base_url, signer=signer, timeout=timeout, retry_policy=retry_policy)
+        # One pooled client: connections are reused across requests and concurrent tasks.
+        self.http = http or httpx.AsyncClient(timeout=timeout)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def request(
+        self,
+        method: str,
+        route: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str | None] | None = None,
+        content_type: str = JSON_CONTENT_TYPE,
+        not_found: type[NotFound] = NotFound,
+    ) -> ApiResponse:
+        url, request_headers, payload = prepared(self.base_url + route, query, body, headers, content_type)
+        # The waits are asyncio.sleep, so other tasks run meanwhile.
+        for attempt in itertools.count():
+            try:
+                response = await self.http.send(self._build(self.http, method, url, request_headers, payload))
+            except httpx.TransportError as error:
+                await asyncio.sleep(self._delay_after_error(attempt, method, url, error))
+                continue
+            delay = self._delay_after(response, attempt)
+            if delay is None:
+                return self._result(response, not_found)
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable: itertools.count() never ends")

@@ -7,9 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import requests
-from requests.adapters import BaseAdapter
-from requests.structures import CaseInsensitiveDict
+import httpx
 
 from session_store_client import SessionStoreClient
 from tests.support.api import call
@@ -17,34 +15,20 @@ from tests.support.api import call
 BASE_URL = "http://in-process"
 
 
-class InProcessAdapter(BaseAdapter):
+class InProcessAdapter(httpx.BaseTransport):
     def __init__(self) -> None:
-        super().__init__()
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status) of every exchange
 
-    def send(self, request: requests.PreparedRequest, **_: Any) -> requests.Response:
-        url = urlsplit(request.url)
-        body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = urlsplit(request.url.raw_path.decode())
         headers = {name: value for name, value in request.headers.items() if name.lower() != "content-type"}
         answer = call(
-            str(request.method), url.path, query=dict(parse_qsl(url.query)) or None, raw_body=body, headers=headers
+            request.method, url.path, query=dict(parse_qsl(url.query)) or None, raw_body=request.read(), headers=headers
         )
-        self.requests.append((str(request.method), url.path, answer.status))
-        response = requests.Response()
-        response.status_code = answer.status
-        response.headers = CaseInsensitiveDict(answer.headers)
-        response._content = answer.text.encode()
-        response.url = str(request.url)
-        response.request = request
-        response.reason = "In-process"
-        return response
-
-    def close(self) -> None:
-        pass
+        self.requests.append((request.method, url.path, answer.status))
+        return httpx.Response(answer.status, headers=answer.headers, content=answer.text.encode(), request=request)
 
 
 def in_process_client(**options: Any) -> tuple[SessionStoreClient, InProcessAdapter]:
     adapter = InProcessAdapter()
-    http = requests.Session()
-    http.mount(BASE_URL, adapter)
-    return SessionStoreClient(BASE_URL, http=http, **options), adapter
+    return SessionStoreClient(BASE_URL, http=httpx.Client(transport=adapter), **options), adapter

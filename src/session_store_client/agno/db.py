@@ -7,7 +7,7 @@ differences the HTTP API imposes are listed in session_store_client/README.md.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from agno.db.base import BaseDb, SessionType
@@ -16,7 +16,7 @@ from agno.db.utils import deserialize_run, deserialize_session, filter_context_r
 from agno.session import Session
 from agno.utils.log import log_debug
 
-from session_store_client._json import dumps
+from session_store_client._json import batches_under
 from session_store_client.agno.fallback import SchemaVersions, delegate_to_fallback, hide_tables_without_fallback
 from session_store_client.agno.known_runs import KnownRuns, run_digest
 from session_store_client.agno.memories import MemoryMethods
@@ -36,20 +36,6 @@ RENAME_ATTEMPTS = 3
 SERVER_SORT_FIELDS = (None, "updated_at", "created_at")
 
 Row = dict[str, Any]
-
-
-def _batches_under(runs: list[Row], budget: int) -> Iterator[list[Row]]:
-    """Consecutive groups of runs whose JSON adds up to at most ``budget`` bytes (a bigger run alone)."""
-    batch: list[Row] = []
-    size = 0
-    for run in runs:
-        run_size = len(dumps(run))
-        if batch and size + run_size > budget:
-            yield batch
-            batch, size = [], 0
-        batch.append(run)
-        size += run_size
-    yield batch
 
 
 def db_id_for(base_url: str) -> str:
@@ -319,7 +305,7 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
             and not self._known_runs.is_current(session_id, run_id, digests[run_id])
         ]
         try:
-            for batch in _batches_under(changed, RUN_BYTES_PER_REQUEST):
+            for batch in batches_under(changed, RUN_BYTES_PER_REQUEST):
                 stored = self.client.put_session(session_id, {**record, "runs": batch} if batch else record)
                 self._copies.advance(stored, batch)
         except Forbidden:

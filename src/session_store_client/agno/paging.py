@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from session_store_client.client import MAX_PAGE_SIZE
+from session_store_client.transport import MAX_PAGE_SIZE
 
 ItemT = TypeVar("ItemT")
 
