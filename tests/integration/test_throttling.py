@@ -157,3 +157,21 @@ def test_no_call_starts_that_would_outlive_the_invocation(table_name, monkeypatc
     response = api.call("GET", api.session_path("s1"))
     assert response.status == 503 and response.headers.get("Retry-After")
     assert sent == []
+
+
+def test_an_invocation_s_deadline_ends_with_the_invocation(table_name, monkeypatch):
+    """The deadline binds only the calls of its own invocation: once the handler returns, code on
+    the same thread (the next event's set-up, a test calling the service) is not refused because
+    that invocation's time has run out."""
+    from tests.support import api
+
+    class SpentAfterReturning(api.FakeContext):
+        remaining_ms = 10_000
+
+        def get_remaining_time_in_millis(self) -> int:
+            return self.remaining_ms
+
+    monkeypatch.setattr(api, "FakeContext", SpentAfterReturning)
+    assert api.call("GET", api.session_path("s1")).status == 404
+    SpentAfterReturning.remaining_ms = 0
+    assert runtime.repository().get_session("s1") is None

@@ -108,8 +108,8 @@ def entry_point(handler: Handler, correlation_id_path: str | None = None) -> Han
     @metrics.log_metrics
     @functools.wraps(handler)
     def lambda_handler(event: dict[str, Any], context: Any) -> Any:
-        runtime.start_invocation(context)
-        return handler(event, context)
+        with runtime.invocation(context):
+            return handler(event, context)
 
     return lambda_handler
 

@@ -3,7 +3,8 @@ execution environment, on first use (not at import: a cold start pays only for w
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -36,8 +37,15 @@ def _attempt_budget_ms() -> float:
 _invocation: ContextVar[Any] = ContextVar("invocation", default=None)
 
 
-def start_invocation(context: Any) -> None:
-    _invocation.set(context)
+@contextmanager
+def invocation(context: Any) -> Iterator[None]:
+    """The invocation's deadline applies to the calls made within it, and only to them: code run
+    after it returns (a test, the next event's set-up) never sees a spent deadline."""
+    token = _invocation.set(context)
+    try:
+        yield
+    finally:
+        _invocation.reset(token)
 
 
 def _refuse_past_deadline(**_: Any) -> None:
