@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
 
+import httpx
+
 from session_store_client.auth import SigV4Signer
 from session_store_client.client import SessionStoreClient
 from session_store_client.errors import SessionStoreError
@@ -72,7 +74,10 @@ class AsyncSessionStoreClient:
             raise ValueError(f"auth must be 'iam' or None, not {auth!r}")
         signer = SigV4Signer.from_default_chain(base_url, region) if auth == "iam" else None
         self._transport = AsyncTransport(
-            base_url, signer=signer, timeout=timeout, retry_policy=retry_policy or RetryPolicy(max_retries=max_retries)
+            base_url,
+            signer=signer,
+            retry_policy=retry_policy or RetryPolicy(max_retries=max_retries),
+            http=httpx.AsyncClient(timeout=timeout),
         )
 
     @property

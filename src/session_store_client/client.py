@@ -72,9 +72,8 @@ class SessionStoreClient(MemoryMethods):
         self._transport = Transport(
             base_url,
             signer=signer,
-            timeout=timeout,
             retry_policy=retry_policy or RetryPolicy(max_retries=max_retries),
-            http=http,
+            http=http or httpx.Client(timeout=timeout),
         )
 
     @property

@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, cast
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
@@ -29,6 +29,10 @@ from session_store_client.retry import RETRYABLE_STATUSES, RetryPolicy, parse_re
 JSON_CONTENT_TYPE = "application/json"
 MAX_PAGE_SIZE = 100  # the API's largest page
 ModelT = TypeVar("ModelT", bound=ApiModel)
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+# What the retry loop needs of a transport: to send a request, and to wait.
+Send = Callable[[httpx.Request], Awaitable[httpx.Response]]
+Sleep = Callable[[float], Awaitable[object]]
 
 
 def _encode_segment(segment: str) -> str:
@@ -118,26 +122,26 @@ def every_item(list_page: Callable[..., Any], items: str, page_size: int, **argu
             return
 
 
-class _RetryingTransport:
-    """What the sync and the async transports share: signing, the exact request target, when to
-    retry and how an answer maps to a result or an error. Only the sending loop is written twice,
-    once blocking and once awaited."""
+class _RetryingTransport(Generic[HttpT]):
+    """What the sync and the async transports share: signing, the exact request target, the retry
+    loop and how an answer maps to a result or an error. Only sending and waiting are their own.
+
+    ``http`` is one pooled client: connections (and their TLS handshakes) are reused across
+    requests and concurrent tasks."""
 
     def __init__(
-        self, base_url: str, *, signer: SigV4Signer | BearerToken | None, timeout: float, retry_policy: RetryPolicy
+        self, base_url: str, *, signer: SigV4Signer | BearerToken | None, retry_policy: RetryPolicy, http: HttpT
     ):
         self.base_url = base_url.rstrip("/")
         self.signer = signer
-        self.timeout = timeout
         self.retry_policy = retry_policy
+        self.http: HttpT = http
 
-    def _build(
-        self, http: httpx.Client | httpx.AsyncClient, method: str, url: str, headers: dict[str, str], body: bytes | None
-    ) -> httpx.Request:
+    def _build(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> httpx.Request:
         # Signed per attempt: the signature embeds the time, and credentials may have rotated.
         if self.signer is not None:
             headers = self.signer.sign(method, url, headers, body)
-        request = http.build_request(method, url, content=body, headers=headers)
+        request = self.http.build_request(method, url, content=body, headers=headers)
         # httpx.URL would normalize the path (/sessions/.. becomes /, %2E is decoded); the raw
         # target keeps it exactly as encoded, and as signed.
         parts = urlsplit(url)
@@ -145,18 +149,28 @@ class _RetryingTransport:
         request.url = request.url.copy_with(raw_path=target.encode())
         return request
 
-    def _delay_after_error(self, attempt: int, method: str, url: str, error: httpx.TransportError) -> float:
-        delay = self.retry_policy.delay_before_retry(attempt)
-        if delay is None:
-            raise SessionStoreConnectionError(f"{method} {url}: {error}") from error
-        return delay
-
-    def _delay_after(self, response: httpx.Response, attempt: int) -> float | None:
-        """Seconds to wait before sending again, or None when this answer is the one to keep."""
-        if response.status_code not in RETRYABLE_STATUSES:
-            return None
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        return self.retry_policy.delay_before_retry(attempt, retry_after)
+    async def _exchange(
+        self, send: Send, sleep: Sleep, method: str, url: str, headers: dict[str, str], payload: bytes | None
+    ) -> httpx.Response:
+        """Send until an answer is the one to keep, waiting before each retry; a request that got
+        no answer and may not be retried raises SessionStoreConnectionError. The one retry loop of
+        both transports: each passes its own ``send`` and ``sleep``."""
+        for attempt in itertools.count():
+            try:
+                response = await send(self._build(method, url, headers, payload))
+            except httpx.TransportError as error:
+                delay = self.retry_policy.delay_before_retry(attempt)
+                if delay is None:
+                    raise SessionStoreConnectionError(f"{method} {url}: {error}") from error
+            else:
+                if response.status_code not in RETRYABLE_STATUSES:
+                    return response
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                delay = self.retry_policy.delay_before_retry(attempt, retry_after)
+                if delay is None:
+                    return response
+            await sleep(delay)
+        raise AssertionError("unreachable: itertools.count() never ends")
 
     @staticmethod
     def _raise_for_error(response: httpx.Response, not_found: type[NotFound] = NotFound) -> httpx.Response:
@@ -173,20 +187,7 @@ class _RetryingTransport:
         return ApiResponse(status=response.status_code, headers=response.headers, body=body)
 
 
-class Transport(_RetryingTransport):
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        signer: SigV4Signer | BearerToken | None,
-        timeout: float,
-        retry_policy: RetryPolicy,
-        http: httpx.Client | None = None,
-    ):
-        super().__init__(base_url, signer=signer, timeout=timeout, retry_policy=retry_policy)
-        # One pooled client: connection reuse saves a TLS handshake per call.
-        self.http = http or httpx.Client(timeout=timeout)
-
+class Transport(_RetryingTransport[httpx.Client]):
     def close(self) -> None:
         self.http.close()
 
@@ -203,46 +204,34 @@ class Transport(_RetryingTransport):
     ) -> ApiResponse:
         """Send with retries; return the answer or raise the SessionStoreError it maps to."""
         url, request_headers, payload = prepared(self.base_url + route, query, body, headers, content_type)
-        return self._result(self._exchange(method, url, request_headers, payload, follow_redirects=True), not_found)
+        return self._result(self._send(method, url, request_headers, payload, follow_redirects=True), not_found)
 
     def fetch(self, route: str, accept: str) -> httpx.Response:
         """GET `route` with the same signing, retries and error mapping as request(), and return the
         raw response: the body unparsed (JSON Lines, say) and a redirect not followed."""
         headers = {"Accept": f"{accept}, application/problem+json"}
-        response = self._exchange("GET", self.base_url + route, headers, None, follow_redirects=False)
+        response = self._send("GET", self.base_url + route, headers, None, follow_redirects=False)
         return self._raise_for_error(response)
 
-    def _exchange(
+    def _send(
         self, method: str, url: str, headers: dict[str, str], payload: bytes | None, follow_redirects: bool
     ) -> httpx.Response:
-        for attempt in itertools.count():
-            try:
-                request = self._build(self.http, method, url, headers, payload)
-                response = self.http.send(request, follow_redirects=follow_redirects)
-            except httpx.TransportError as error:
-                self.retry_policy.sleep(self._delay_after_error(attempt, method, url, error))
-                continue
-            delay = self._delay_after(response, attempt)
-            if delay is None:
-                return response
+        async def send(request: httpx.Request) -> httpx.Response:
+            return self.http.send(request, follow_redirects=follow_redirects)
+
+        async def sleep(delay: float) -> None:
             self.retry_policy.sleep(delay)
-        raise AssertionError("unreachable: itertools.count() never ends")
+
+        # Blocking calls wrapped as coroutines: the loop never suspends, so one send(None) runs it to the end.
+        exchange = self._exchange(send, sleep, method, url, headers, payload)
+        try:
+            exchange.send(None)
+        except StopIteration as done:
+            return cast(httpx.Response, done.value)
+        raise AssertionError("unreachable: the retry loop awaited something that suspends")
 
 
-class AsyncTransport(_RetryingTransport):
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        signer: SigV4Signer | None,
-        timeout: float,
-        retry_policy: RetryPolicy,
-        http: httpx.AsyncClient | None = None,
-    ):
-        super().__init__(base_url, signer=signer, timeout=timeout, retry_policy=retry_policy)
-        # One pooled client: connections are reused across requests and concurrent tasks.
-        self.http = http or httpx.AsyncClient(timeout=timeout)
-
+class AsyncTransport(_RetryingTransport[httpx.AsyncClient]):
     async def aclose(self) -> None:
         await self.http.aclose()
 
@@ -259,14 +248,5 @@ class AsyncTransport(_RetryingTransport):
     ) -> ApiResponse:
         url, request_headers, payload = prepared(self.base_url + route, query, body, headers, content_type)
         # The waits are asyncio.sleep, so other tasks run meanwhile.
-        for attempt in itertools.count():
-            try:
-                response = await self.http.send(self._build(self.http, method, url, request_headers, payload))
-            except httpx.TransportError as error:
-                await asyncio.sleep(self._delay_after_error(attempt, method, url, error))
-                continue
-            delay = self._delay_after(response, attempt)
-            if delay is None:
-                return self._result(response, not_found)
-            await asyncio.sleep(delay)
-        raise AssertionError("unreachable: itertools.count() never ends")
+        response = await self._exchange(self.http.send, asyncio.sleep, method, url, request_headers, payload)
+        return self._result(response, not_found)

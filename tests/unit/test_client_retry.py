@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+import httpx
 import pytest
 
 from session_store_client import (
+    AsyncSessionStoreClient,
     RetryPolicy,
     ServiceUnavailable,
     SessionStoreClient,
@@ -126,3 +129,70 @@ def test_parse_retry_after(header, expected):
 def test_parse_retry_after_date_in_the_future():
     now = datetime(2030, 1, 1, tzinfo=UTC)
     assert parse_retry_after("Tue, 01 Jan 2030 00:00:30 GMT", now=now) == 30.0
+
+
+# The sync and the async client share one retry loop: the same script of answers gives the same
+# attempts, the same waits and the same outcome through either.
+RETRY_SCRIPTS = {
+    "503, Retry-After, no answer, then 200": ([503, (429, "2"), ConnectionError, 200], 4, "s1"),
+    "503 until the retries run out": ([503] * 4, 3, ServiceUnavailable),
+    "no answer until the retries run out": ([ConnectionError] * 3, 2, SessionStoreConnectionError),
+    "Retry-After beyond the longest wait": ([(429, "600")], 4, TooManyRequests),
+}
+
+
+def _scripted_handler(script, requests):
+    def answer(request):
+        requests.append(request)
+        step = script[min(len(requests), len(script)) - 1]
+        if step is ConnectionError:
+            raise httpx.ConnectError("refused", request=request)
+        status, retry_after = step if isinstance(step, tuple) else (step, None)
+        headers = {"Retry-After": retry_after} if retry_after else {}
+        return httpx.Response(status, json={**SESSION, "title": "busy"}, headers=headers)
+
+    return answer
+
+
+def _run_sync(script, max_retries):
+    requests, sleeps = [], []
+    policy = RetryPolicy(max_retries=max_retries, sleep=sleeps.append, random=lambda: 0.5, base_delay=0.1)
+    http = httpx.Client(transport=httpx.MockTransport(_scripted_handler(script, requests)))
+    client = SessionStoreClient("http://store.test", retry_policy=policy, http=http)
+    try:
+        outcome = client.get_session("s1").session_id
+    except SessionStoreError as error:
+        outcome = type(error)
+    return outcome, len(requests), sleeps
+
+
+def _run_async(script, max_retries, monkeypatch):
+    requests, sleeps = [], []
+
+    async def sleep(delay):
+        sleeps.append(delay)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    policy = RetryPolicy(max_retries=max_retries, random=lambda: 0.5, base_delay=0.1)
+    client = AsyncSessionStoreClient("http://store.test", retry_policy=policy)
+    client._transport.http = httpx.AsyncClient(transport=httpx.MockTransport(_scripted_handler(script, requests)))
+
+    async def scenario():
+        async with client:
+            try:
+                return (await client.get_session("s1")).session_id
+            except SessionStoreError as error:
+                return type(error)
+
+    return asyncio.run(scenario()), len(requests), sleeps
+
+
+@pytest.mark.parametrize("name", RETRY_SCRIPTS)
+def test_the_async_client_retries_exactly_as_the_sync_client(monkeypatch, name):
+    script, max_retries, expected = RETRY_SCRIPTS[name]
+    sync = _run_sync(script, max_retries)
+    assert sync[0] == expected
+    assert _run_async(script, max_retries, monkeypatch) == sync
+    if name.startswith("503, Retry-After"):
+        # Jitter 0.5 of the ceilings 0.1 and 0.4; the server's Retry-After as given.
+        assert sync[1:] == (4, pytest.approx([0.05, 2.0, 0.2]))
