@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal, cast
@@ -175,12 +176,8 @@ class SessionStoreClient(MemoryMethods):
     def _newest_runs(self, session_id: str, limit: int | None) -> list[Run]:
         if limit is None:
             return list(self.iter_runs(session_id))
-        newest_first: list[Run] = []
-        for run in self.iter_runs(session_id, order="desc", page_size=min(limit, MAX_PAGE_SIZE)):
-            newest_first.append(run)
-            if len(newest_first) == limit:
-                break
-        return newest_first[::-1]
+        newest_first = self.iter_runs(session_id, order="desc", page_size=min(limit, MAX_PAGE_SIZE))
+        return list(itertools.islice(newest_first, limit))[::-1]
 
     def patch_session(
         self,
@@ -344,8 +341,6 @@ class SessionStoreClient(MemoryMethods):
         self, session_id: str, *, order: Literal["asc", "desc"] = "asc", page_size: int = MAX_PAGE_SIZE
     ) -> Iterator[Run]:
         return every_item(self.list_runs, "runs", page_size, session_id=session_id, order=order)
-
-    # --- Documentation --------------------------------------------------------------------------
 
     # --- a user's data ---------------------------------------------------------------------------
     def export_user(self, user_id: str, target: str | os.PathLike[str]) -> int:

@@ -6,6 +6,8 @@ differences the HTTP API imposes are listed in session_store_client/README.md.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import uuid
 from collections.abc import Iterable
 from typing import Any, Literal
@@ -20,13 +22,14 @@ from session_store_client._json import batches_under
 from session_store_client.agno.fallback import SchemaVersions, delegate_to_fallback, hide_tables_without_fallback
 from session_store_client.agno.known_runs import KnownRuns, run_digest
 from session_store_client.agno.memories import MemoryMethods
-from session_store_client.agno.paging import Page, read_window
+from session_store_client.agno.paging import read_window
 from session_store_client.agno.records import agno_row, api_record, enum_value, run_to_dict
 from session_store_client.agno.session_copies import SessionCopies
 from session_store_client.auth import TokenSource
 from session_store_client.client import SessionStoreClient
 from session_store_client.errors import Forbidden, NotFound, PreconditionFailed, ResponseTooLarge
 from session_store_client.models import Session as StoredSession
+from session_store_client.models import SessionPage
 
 # Runs per session upsert are grouped so each request stays under the API's 6 MB body limit,
 # with room for the session's own fields.
@@ -104,19 +107,16 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         Without it, a session this process holds a current copy of costs the server one small
         read (see session_copies.py).
         """
+        # As SqliteDb: session_type chooses the session class, it does not filter.
         if runs_limit is None:
-            # As SqliteDb: session_type chooses the session class, it does not filter.
             whole = self._read_whole(session_id, user_id, None)
             if whole is None:
                 return None
             stored, runs = whole
             return self._deliver(agno_row(stored, runs or None), session_type, deserialize)
         try:
-            # As SqliteDb: session_type chooses the session class, it does not filter.
             stored = self.client.get_session(
-                session_id,
-                user_id=user_id,
-                runs_limit=runs_limit if runs_limit is not None and runs_limit > 0 else None,
+                session_id, user_id=user_id, runs_limit=runs_limit if runs_limit > 0 else None
             )
         except NotFound:
             return None
@@ -152,12 +152,9 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
             return window
         if len(window) < runs_limit and len(runs) < (stored.run_count or 0):
             # Some of the newest runs are not context runs: walk back until N are found.
-            window = []
-            for run in self.client.iter_runs(stored.session_id, order="desc"):
-                window.extend(filter_context_runs([run.to_dict()]))
-                if len(window) == runs_limit:
-                    break
-            window.reverse()
+            newest_first = (run.to_dict() for run in self.client.iter_runs(stored.session_id, order="desc"))
+            context_runs = (run for run in newest_first if filter_context_runs([run]))
+            window = list(itertools.islice(context_runs, runs_limit))[::-1]
         return window[-runs_limit:]
 
     def get_sessions(
@@ -194,10 +191,12 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         offset = (page - 1) * limit if page is not None and limit is not None else 0
         bounded = start_timestamp is not None or end_timestamp is not None
         if sort_by in SERVER_SORT_FIELDS and not (bounded and sort_by == "updated_at"):
-            server_sort = "created_at" if bounded else sort_by
-            listed_rows, total = self._window_sorted_by_server(
-                filters, server_sort, sort_order, offset, limit, want_total=not deserialize, include_runs=include_runs
-            )
+            # As in agno's adapters, any order but "asc" is descending.
+            server_order = None if sort_order is None else ("asc" if sort_order == "asc" else "desc")
+            arguments = dict(filters, sort_by="created_at" if bounded else sort_by, sort_order=server_order)
+            list_page = functools.partial(self._list_sessions, arguments, include_runs)
+            listed, total = read_window(list_page, "sessions", offset, limit, want_total=not deserialize)
+            listed_rows = [session.to_dict() for session in listed]
         else:
             every_match = self.client.iter_sessions(
                 **filters, sort_by="created_at" if bounded else None, include_runs=include_runs
@@ -213,50 +212,23 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
             return rows, total or 0
         return [self._session_of(row, session_type) for row in rows]
 
-    def _window_sorted_by_server(
-        self,
-        filters: dict[str, Any],
-        sort_by: str | None,
-        sort_order: str | None,
-        offset: int,
-        limit: int | None,
-        want_total: bool,
-        include_runs: bool = False,
-    ) -> tuple[list[Row], int | None]:
-        # As in agno's adapters, any order but "asc" is descending.
-        server_order = None if sort_order is None else ("asc" if sort_order == "asc" else "desc")
-
-        def fetch_page(size: int, cursor: str | None, include_total: bool) -> Page[StoredSession]:
-            arguments = dict(
-                filters,
-                sort_by=sort_by,
-                sort_order=server_order,
-                limit=size,
-                cursor=cursor,
-                include_total=include_total,
-            )
-            try:
-                page = self.client.list_sessions(**arguments, include_runs=include_runs)
-            except ResponseTooLarge:  # runs too big for one response: list without, read each alone
-                page = self.client.list_sessions(**arguments)
-            return Page(page.sessions, page.next_cursor, page.total)
-
-        listed, total = read_window(fetch_page, offset, limit, want_total)
-        return [session.to_dict() for session in listed], total
+    def _list_sessions(self, arguments: dict[str, Any], include_runs: bool, **page: Any) -> SessionPage:
+        try:
+            return self.client.list_sessions(**arguments, **page, include_runs=include_runs)
+        except ResponseTooLarge:  # runs too big for one response: list without, read each alone
+            return self.client.list_sessions(**arguments, **page)
 
     def _listed_runs(self, row: Row) -> list[Row] | None:
         """A listed session's runs: from the list when the server attached them (sessions with few
         runs; the AgentOS sessions page is then one request), else read on their own."""
         if "runs" in row:
-            return [run if isinstance(run, dict) else run.to_dict() for run in row["runs"] or []] or None
-        return self._all_runs(row["session_id"])
-
-    def _all_runs(self, session_id: str) -> list[Row] | None:
-        try:
-            stored = self.client.get_session(session_id)
-        except NotFound:  # deleted between the list and this read
-            return None
-        return [run.to_dict() for run in stored.runs or []] or None
+            runs = row["runs"] or []
+        else:
+            try:
+                runs = self.client.get_session(row["session_id"]).runs or []
+            except NotFound:  # deleted between the list and this read
+                return None
+        return [run_to_dict(run) for run in runs] or None
 
     def rename_session(
         self,
@@ -301,7 +273,6 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
             run
             for run in runs
             if isinstance(run_id := run.get("run_id"), str)
-            and run_id in digests
             and not self._known_runs.is_current(session_id, run_id, digests[run_id])
         ]
         try:
@@ -485,10 +456,7 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         return session
 
     def _remember_runs(self, session_id: str, runs: Iterable[Any]) -> None:
-        digests = {}
-        for run in runs:
-            run_dict = run_to_dict(run)
-            if isinstance(run_dict.get("run_id"), str):
-                digests[run_dict["run_id"]] = run_digest(run_dict)
+        run_dicts = map(run_to_dict, runs)
+        digests = {run["run_id"]: run_digest(run) for run in run_dicts if isinstance(run.get("run_id"), str)}
         if digests:
             self._known_runs.remember(session_id, digests)

@@ -3,6 +3,7 @@ agno's SqliteDb gives (same rows, filters, order, totals and quirks)."""
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from typing import Any, Literal
@@ -11,11 +12,9 @@ from agno.db.in_memory.utils import apply_sorting
 from agno.db.schemas.memory import UserMemory
 from agno.db.utils import validate_pagination
 
-from session_store_client.agno.paging import Page, read_window
+from session_store_client.agno.paging import read_window
 from session_store_client.client import SessionStoreClient
 from session_store_client.errors import Forbidden, NotFound
-from session_store_client.models import MemoryPage
-from session_store_client.models import UserMemory as StoredMemory
 
 Row = dict[str, Any]
 # SqliteDb's memory columns, in its order: the rows agno's callers (AgentOS) receive.
@@ -152,21 +151,10 @@ class MemoryMethods:
             server_order: Literal["desc", "asc"] = "asc"
             if sort_by in SERVER_SORT_FIELDS:
                 server_sort, server_order = sort_by, "asc" if sort_order == "asc" else "desc"
-            listed, total = read_window(
-                lambda size, cursor, include_total: _page_of(
-                    self.client.list_memories(
-                        **filters,
-                        sort_by=server_sort,
-                        sort_order=server_order,
-                        limit=size,
-                        cursor=cursor,
-                        include_total=include_total,
-                    )
-                ),
-                offset,
-                limit,
-                want_total=not deserialize,
+            list_page = functools.partial(
+                self.client.list_memories, **filters, sort_by=server_sort, sort_order=server_order
             )
+            listed, total = read_window(list_page, "memories", offset, limit, want_total=not deserialize)
             rows = [memory_row(memory) for memory in listed]
         else:
             every = [
@@ -190,7 +178,3 @@ class MemoryMethods:
         if not stats.stats:
             return [], 0
         return [dict(entry) for entry in stats.stats], stats.total
-
-
-def _page_of(page: MemoryPage) -> Page[StoredMemory]:
-    return Page(page.memories, page.next_cursor, page.total)

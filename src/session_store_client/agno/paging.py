@@ -9,32 +9,18 @@ ceil(L/100) requests and reads N*L items. Cheap for the first pages that UIs sho
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any
 
 from session_store_client.transport import MAX_PAGE_SIZE
 
-ItemT = TypeVar("ItemT")
-
-
-@dataclass(frozen=True)
-class Page(Generic[ItemT]):
-    """One page of any list route (sessions, memories), as read_window reads it."""
-
-    items: list[ItemT]
-    next_cursor: str | None
-    total: int | None
-
 
 def read_window(
-    fetch_page: Callable[[int, str | None, bool], Page[ItemT]],
-    offset: int,
-    count: int | None,
-    want_total: bool,
-) -> tuple[list[ItemT], int | None]:
+    list_page: Callable[..., Any], items: str, offset: int, count: int | None, want_total: bool
+) -> tuple[list[Any], int | None]:
     """The items at [offset, offset+count) (count None: to the end), and the total if asked.
-    `fetch_page(page size, cursor, include_total)` reads one page."""
-    window: list[ItemT] = []
+    ``list_page(limit=, cursor=, include_total=)`` reads one page of a list route (sessions,
+    memories); ``items`` names the page's list."""
+    window: list[Any] = []
     skipped = 0
     cursor: str | None = None
     total: int | None = None
@@ -46,16 +32,16 @@ def read_window(
             size = min(MAX_PAGE_SIZE, count - len(window))
         else:
             size = MAX_PAGE_SIZE
-        page = fetch_page(size, cursor, want_total and first)
+        page = list_page(limit=size, cursor=cursor, include_total=want_total and first)
         if first:
             total, first = page.total, False
-        items = page.items
+        listed = getattr(page, items)
         if skipped < offset:
             # A page may hold fewer than asked; only what actually came counts as skipped.
-            dropped = min(len(items), offset - skipped)
+            dropped = min(len(listed), offset - skipped)
             skipped += dropped
-            items = items[dropped:]
-        window.extend(items)
+            listed = listed[dropped:]
+        window.extend(listed)
         cursor = page.next_cursor
         if cursor is None or (count is not None and len(window) >= count):
             break
