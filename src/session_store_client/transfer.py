@@ -25,22 +25,11 @@ from urllib.parse import parse_qs, urlparse
 
 from session_store_client._json import batches_under
 from session_store_client.errors import SessionNotFound
-from session_store_client.models import SESSION_RECORD_FIELDS
+from session_store_client.memories import MEMORY_FIELDS as MEMORY_BODY_FIELDS
+from session_store_client.models import SESSION_BODY_FIELDS, SESSION_RECORD_FIELDS
 
-SESSION_FIELDS = SESSION_RECORD_FIELDS
 # The fields of Agno's UserMemory schema the store keeps.
-MEMORY_FIELDS = (
-    "memory_id",
-    "memory",
-    "topics",
-    "user_id",
-    "agent_id",
-    "team_id",
-    "input",
-    "feedback",
-    "created_at",
-    "updated_at",
-)
+MEMORY_FIELDS = ("memory_id", *MEMORY_BODY_FIELDS)
 # Well under the API's 6 MB request limit, leaving room for the session's own fields.
 REQUEST_BUDGET_BYTES = 4 * 1024 * 1024
 AGNO_SESSION_TYPES = ("agent", "team", "workflow")
@@ -72,7 +61,7 @@ class ImportCounts:
 def session_request_bodies(record: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The PUT bodies that store one session record: its fields with the first runs, then the
     remaining runs in requests of at most REQUEST_BUDGET_BYTES."""
-    fields = {name: record[name] for name in SESSION_FIELDS if name in record and name != "session_id"}
+    fields = {name: record[name] for name in SESSION_BODY_FIELDS if name in record}
     for index, runs in enumerate(batches_under(list(record.get("runs") or []), REQUEST_BUDGET_BYTES)):
         yield {**(fields if index == 0 else {"session_type": fields.get("session_type")}), "runs": runs}
 
@@ -114,7 +103,7 @@ class Importer:
 
     def import_memory(self, record: dict[str, Any]) -> None:
         """PUT is create-or-replace by memory_id, so importing a memory twice stores it once."""
-        body = {name: record[name] for name in MEMORY_FIELDS if name in record and name != "memory_id"}
+        body = {name: record[name] for name in MEMORY_BODY_FIELDS if name in record}
         self.client.put_memory(record["memory_id"], body)
 
     def import_session(self, record: dict[str, Any]) -> tuple[bool, int]:
@@ -208,7 +197,7 @@ def agno_sessions(db: Any) -> Iterator[dict[str, Any]]:
         for row in _agno_rows(functools.partial(db.get_sessions, session_type=SessionType(kind))):
             yield {
                 "kind": "session",
-                **{name: row.get(name) for name in SESSION_FIELDS},
+                **{name: row.get(name) for name in SESSION_RECORD_FIELDS},
                 "session_type": kind,
                 "runs": row.get("runs") or [],
             }

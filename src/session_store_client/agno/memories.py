@@ -15,6 +15,7 @@ from agno.db.utils import validate_pagination
 from session_store_client.agno.paging import read_window
 from session_store_client.client import SessionStoreClient
 from session_store_client.errors import Forbidden, NotFound
+from session_store_client.memories import MEMORY_FIELDS
 
 Row = dict[str, Any]
 # SqliteDb's memory columns, in its order: the rows agno's callers (AgentOS) receive.
@@ -39,16 +40,7 @@ def memory_row(stored: Any) -> Row:
 
 
 def memory_body(memory: UserMemory, updated_at: int | None) -> Row:
-    body: Row = {
-        "memory": memory.memory,
-        "topics": memory.topics,
-        "user_id": memory.user_id,
-        "agent_id": memory.agent_id,
-        "team_id": memory.team_id,
-        "input": memory.input,
-        "feedback": memory.feedback,
-        "created_at": memory.created_at,
-    }
+    body: Row = {name: getattr(memory, name) for name in MEMORY_FIELDS if name != "updated_at"}
     if updated_at is not None:
         body["updated_at"] = updated_at
     return body
@@ -64,32 +56,30 @@ class MemoryMethods:
 
     def upsert_user_memory(self, memory: UserMemory, deserialize: bool | None = True) -> UserMemory | Row | None:
         """Create or replace; None (as agno's adapters for sessions) when it is another user's."""
-        if memory.memory_id is None:
-            memory.memory_id = str(uuid.uuid4())
-        try:
-            stored = self.client.put_memory(memory.memory_id, memory_body(memory, None))
-        except Forbidden:
-            return None
-        return self._memory_result(memory_row(stored), deserialize)
+        return self._put_memory(memory, None, deserialize)
 
     def upsert_memories(
         self, memories: list[UserMemory], deserialize: bool | None = True, preserve_updated_at: bool = False
     ) -> list[UserMemory | Row]:
         """Each memory in turn; as SqliteDb's bulk path, updated_at is now unless preserved."""
         now = int(time.time())
-        results: list[UserMemory | Row] = []
-        for memory in memories:
-            if memory is None:
-                continue
-            if memory.memory_id is None:
-                memory.memory_id = str(uuid.uuid4())
-            updated_at = memory.updated_at if preserve_updated_at else now
-            try:
-                stored = self.client.put_memory(memory.memory_id, memory_body(memory, updated_at))
-            except Forbidden:
-                continue
-            results.append(self._memory_result(memory_row(stored), deserialize))
-        return results
+        upserted = (
+            self._put_memory(memory, memory.updated_at if preserve_updated_at else now, deserialize)
+            for memory in memories
+            if memory is not None
+        )
+        return [result for result in upserted if result is not None]
+
+    def _put_memory(
+        self, memory: UserMemory, updated_at: int | None, deserialize: bool | None
+    ) -> UserMemory | Row | None:
+        if memory.memory_id is None:
+            memory.memory_id = str(uuid.uuid4())
+        try:
+            stored = self.client.put_memory(memory.memory_id, memory_body(memory, updated_at))
+        except Forbidden:
+            return None
+        return self._memory_result(memory_row(stored), deserialize)
 
     def get_user_memory(
         self, memory_id: str, deserialize: bool | None = True, user_id: str | None = None

@@ -19,8 +19,6 @@ from agno.session import AgentSession, Session, TeamSession, WorkflowSession
 from session_store_client.models import SESSION_RECORD_FIELDS
 from session_store_client.models import Session as StoredSession
 
-API_RECORD_FIELDS = SESSION_RECORD_FIELDS
-
 SESSION_CLASSES = {"agent": AgentSession, "team": TeamSession, "workflow": WorkflowSession}
 
 
@@ -47,7 +45,7 @@ def api_record(session: Session) -> dict[str, Any]:
     exactly as agno's SQL adapters do not store them.
     """
     row = session.to_dict(include_runs=False)
-    record = {name: row[name] for name in API_RECORD_FIELDS if name in row}
+    record = {name: row[name] for name in SESSION_RECORD_FIELDS if name in row}
     record["session_type"] = session_type_of(session)
     return record
 
