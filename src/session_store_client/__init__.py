@@ -1,5 +1,6 @@
 """Python client of the Session Store API, and (in ``session_store_client.agno``) an agno ``BaseDb``."""
 
+from session_store_client.async_client import AsyncSessionStoreClient
 from session_store_client.client import SessionStoreClient
 from session_store_client.errors import (
     BadRequest,
@@ -58,12 +59,3 @@ __all__ = [
     "UserMemory",
     "ValidationFailed",
 ]
-
-
-def __getattr__(name: str) -> type:
-    # httpx is an extra: import the async client only when asked for.
-    if name == "AsyncSessionStoreClient":
-        from session_store_client.async_client import AsyncSessionStoreClient
-
-        return AsyncSessionStoreClient
-    raise AttributeError(name)

@@ -24,8 +24,6 @@ from session_store_client.errors import SessionStoreError
 from session_store_client.retry import RetryPolicy
 from session_store_client.transport import ApiResponse, AsyncTransport
 
-_Request = tuple[str, str, tuple[tuple[str, Any], ...]]
-
 
 class _NeedsResponse(Exception):
     def __init__(self, arguments: dict[str, Any]) -> None:
@@ -35,8 +33,7 @@ class _NeedsResponse(Exception):
 class _ReplayTransport:
     """Answers a sync client's requests from responses already fetched, in order."""
 
-    def __init__(self, base_url: str, answers: list[Any]) -> None:
-        self.base_url = base_url
+    def __init__(self, answers: list[Any]) -> None:
         self._answers = answers
         self._position = 0
 
@@ -49,9 +46,6 @@ class _ReplayTransport:
             raise answer
         assert isinstance(answer, ApiResponse)
         return answer
-
-    def close(self) -> None:
-        pass
 
 
 class AsyncSessionStoreClient:
@@ -97,7 +91,7 @@ class AsyncSessionStoreClient:
         answers: list[Any] = []
         while True:
             replay = SessionStoreClient.__new__(SessionStoreClient)
-            replay._transport = _ReplayTransport(self.base_url, answers)  # type: ignore[assignment]
+            replay._transport = _ReplayTransport(answers)  # type: ignore[assignment]
             try:
                 return getattr(replay, name)(*args, **kwargs)
             except _NeedsResponse as needed:

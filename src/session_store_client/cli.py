@@ -13,12 +13,11 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from session_store_client.client import SessionStoreClient
@@ -82,9 +81,10 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
             total = agno_session_count(db)
             records = itertools.chain(agno_sessions(db), agno_memories(db))
         importer = Importer(client, workers=arguments.workers)
-        with _progress(console) as progress:
+        columns = TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
+        with Progress(*columns, console=console) as progress:
             task = progress.add_task("importing", total=total)
-            counts = importer.import_records(records, advance=_advance(progress, task))
+            counts = importer.import_records(records, advance=lambda: progress.advance(task))
         table = Table(title="session-store " + arguments.command)
         table.add_column("what")
         table.add_column("count", justify="right")
@@ -98,16 +98,6 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
         return 1
     finally:
         client.close()
-
-
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
-    )
-
-
-def _advance(progress: Progress, task: TaskID) -> Callable[[], None]:
-    return lambda: progress.advance(task)
 
 
 if __name__ == "__main__":  # pragma: no cover
