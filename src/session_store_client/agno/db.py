@@ -380,17 +380,13 @@ class SessionStoreDb(MemoryMethods, SchemaVersions, BaseDb):
         session (of ``user_id`` if given) — an administrative scan whose cost grows with the store.
         """
         validate_pagination(limit, page)
-        expected_status = enum_value(status)
-        matches: list[tuple[int, Row]] = []
-        for sid in self._sessions_to_scan(session_id, user_id):
-            for position, run in enumerate(self._session_runs(sid)):
-                if (
-                    (agent_id is None or run.get("agent_id") == agent_id)
-                    and (team_id is None or run.get("team_id") == team_id)
-                    and (workflow_id is None or run.get("workflow_id") == workflow_id)
-                    and (expected_status is None or run.get("status") == expected_status)
-                ):
-                    matches.append((position, run))
+        wanted = {"agent_id": agent_id, "team_id": team_id, "workflow_id": workflow_id, "status": enum_value(status)}
+        matches = [
+            (position, run)
+            for sid in self._sessions_to_scan(session_id, user_id)
+            for position, run in enumerate(self._session_runs(sid))
+            if all(value is None or run.get(key) == value for key, value in wanted.items())
+        ]
         total = len(matches)
         if sort_by is not None:
             rows = apply_sorting([run for _, run in matches], sort_by, sort_order)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,14 @@ class SessionCopy:
         return [json.loads(text) for text in self.runs.values()]
 
 
+def _copy(session: Session, runs: Iterable[dict[str, Any]], known: Mapping[str, bytes] | None = None) -> SessionCopy:
+    """``session`` without its runs, holding ``known`` and then ``runs`` (a known run keeps its place,
+    a new one goes last)."""
+    merged = OrderedDict(known or {})
+    merged.update((run["run_id"], dumps(run)) for run in runs)
+    return SessionCopy(session.model_copy(update={"runs": None}), merged)
+
+
 class SessionCopies:
     def __init__(self, max_copies: int = DEFAULT_MAX_COPIES):
         self._max_copies = max_copies
@@ -54,8 +62,7 @@ class SessionCopies:
 
     def keep(self, session: Session) -> SessionCopy:
         """A whole session as just read (every run)."""
-        runs = OrderedDict((run.run_id, dumps(run.to_dict())) for run in session.runs or [])
-        copy = SessionCopy(session.model_copy(update={"runs": None}), runs)
+        copy = _copy(session, (run.to_dict() for run in session.runs or []))
         self._store(session.session_id, copy)
         return copy
 
@@ -64,12 +71,7 @@ class SessionCopies:
         meta = written.response_meta
         if meta is not None and meta.created:
             # This write created the session: it holds exactly these runs.
-            self._store(
-                written.session_id,
-                SessionCopy(
-                    written.model_copy(update={"runs": None}), OrderedDict((run["run_id"], dumps(run)) for run in runs)
-                ),
-            )
+            self._store(written.session_id, _copy(written, runs))
             return
         with self._lock:
             copy = self._copies.get(written.session_id)
@@ -78,10 +80,7 @@ class SessionCopies:
             if written.version is None or copy.session.version is None or written.version != copy.session.version + 1:
                 del self._copies[written.session_id]  # someone else wrote too: read it whole next time
                 return
-            merged = OrderedDict(copy.runs)
-            for run in runs:
-                merged[run["run_id"]] = dumps(run)  # a known run keeps its place, a new one goes last
-            self._copies[written.session_id] = SessionCopy(written.model_copy(update={"runs": None}), merged)
+            self._copies[written.session_id] = _copy(written, runs, copy.runs)
 
     def forget(self, session_id: str) -> None:
         with self._lock:
