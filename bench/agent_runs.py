@@ -106,8 +106,7 @@ class ToolCallingModel(Model):
 
     @staticmethod
     def _turn_start(messages: list[Message]) -> int:
-        last_user = max((index for index, message in enumerate(messages) if message.role == "user"), default=0)
-        return last_user
+        return max((index for index, message in enumerate(messages) if message.role == "user"), default=0)
 
     def _parse_provider_response(self, response: Any, **kwargs: Any) -> ModelResponse:
         return response

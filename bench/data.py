@@ -11,6 +11,7 @@ import base64
 import math
 import random
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,10 +46,7 @@ USER_WEIGHTS = [1 / math.sqrt(rank + 1) for rank in range(USERS)]
 def list_user(sessions: list[dict[str, Any]], kind: str, page: int) -> str:
     """The user the list benchmark pages through: the one with the fewest sessions of `kind` that
     still fills a page (with a margin) in `sessions`, i.e. an active user, not the heaviest one."""
-    counts: dict[str, int] = {}
-    for session in sessions:
-        if session["session_type"] == kind:
-            counts[session["user_id"]] = counts.get(session["user_id"], 0) + 1
+    counts = Counter(session["user_id"] for session in sessions if session["session_type"] == kind)
     full = [(count, user) for user, count in counts.items() if count >= page + page // 4]
     if not full:
         raise ValueError(f"no user has {page + page // 4} {kind} sessions among {len(sessions)}")

@@ -29,41 +29,16 @@ from bench.capacity import CapacityMeter
 from bench.data import conversation
 from bench.engines import local_s3
 from bench.loader import loader_client, put_all, wait_for_table
-from local_runtime.dynamodb_local import LOCAL_CREDENTIALS, LOCAL_REGION, DynamoDBLocal
+from bench.ours import CollectingRepository, record_of, use_local_engines
+from local_runtime.dynamodb_local import DynamoDBLocal
 from session_store import erasure, names, runtime, table
 from session_store.models import SessionWrite
-from session_store.payloads import PayloadStore
-from session_store.repository import SessionRepository
 from session_store.service import SessionService
 from session_store.user_repository import UserRepository
-from session_store_client.models import SESSION_BODY_FIELDS
 
 TABLE_NAME = "bench_lifecycle"
 BUCKET = "bench-lifecycle-payloads"
 RESULTS = Path(__file__).parent / "results" / "lifecycle.json"
-RECORD_FIELDS = SESSION_BODY_FIELDS
-
-
-class CollectingRepository(SessionRepository):
-    """The service's repository for seeding: nothing exists yet, and each transaction's items are
-    kept to be batch-written (a fresh table: every condition would hold)."""
-
-    def __init__(self, table_name: str) -> None:
-        super().__init__(client=None, table_name=table_name, payloads=PayloadStore())
-        self.items: list[dict[str, Any]] = []
-
-    def get_session(self, session_id: str) -> None:
-        return None
-
-    def call(self, operation: str, **arguments: Any) -> dict[str, Any]:
-        return {}  # the user's erasure state: none in a fresh table
-
-    def transact(self, operations: list[dict[str, Any]]) -> None:
-        for operation in operations:
-            ((kind, body),) = operation.items()
-            if kind != "Put":
-                raise AssertionError(f"creating a session should only put items, not {kind}")
-            self.items.append(body["Item"])
 
 
 def user_sessions(user_id: str, sessions: int, runs: int, seed: int = 12, prefix: str = "") -> list[dict[str, Any]]:
@@ -115,8 +90,7 @@ def session_items(table_name: str, sessions: list[dict[str, Any]]) -> list[dict[
     collector = CollectingRepository(table_name)
     service = SessionService(collector, names.DEFAULT_RETENTION_DAYS)
     for session in sessions:
-        record = {**{name: session.get(name) for name in RECORD_FIELDS}, "runs": session["runs"]}
-        service.upsert_session(session["session_id"], SessionWrite.model_validate(record))
+        service.upsert_session(session["session_id"], SessionWrite.model_validate(record_of(session, session["runs"])))
     return collector.items
 
 
@@ -136,25 +110,6 @@ def write_agno_db(db: Any, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         for index, run in enumerate(row["runs"]):
             db.upsert_run(run, session_id=row["session_id"], user_id=row.get("user_id"), run_index=index)
-
-
-def _environment(endpoint: str, s3_endpoint: str) -> None:
-    os.environ.update(
-        {
-            names.ENV_TABLE_NAME: TABLE_NAME,
-            names.ENV_DYNAMODB_ENDPOINT: endpoint,
-            names.ENV_S3_ENDPOINT: s3_endpoint,
-            names.ENV_PAYLOAD_BUCKET: BUCKET,
-            names.ENV_RETENTION_DAYS: str(names.DEFAULT_RETENTION_DAYS),
-            "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
-            "AWS_REGION": LOCAL_REGION,
-            "AWS_DEFAULT_REGION": LOCAL_REGION,
-            "POWERTOOLS_METRICS_DISABLED": "true",
-            "AGNO_TELEMETRY": "false",
-        }
-    )
-    runtime.reset()
 
 
 def measure_erasure(endpoint: str, sessions: int, runs: int, meter: CapacityMeter) -> dict[str, Any]:
@@ -218,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     migrate_size = (50, 5) if arguments.quick else (500, 10)
     meter = CapacityMeter()
     with DynamoDBLocal() as engine, local_s3(BUCKET) as s3_endpoint:
-        _environment(engine.endpoint_url, s3_endpoint)
+        os.environ.update({"POWERTOOLS_METRICS_DISABLED": "true", "AGNO_TELEMETRY": "false"})
+        use_local_engines(TABLE_NAME, engine.endpoint_url, s3_endpoint, BUCKET)
         runtime.client_observers.append(lambda service, client: meter.attach(client) if service == "dynamodb" else None)
         admin = engine.client()
         admin.create_table(**table.create_table_request(TABLE_NAME))

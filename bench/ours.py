@@ -31,12 +31,13 @@ POPULATION_RETENTION_DAYS = 365
 RECORD_FIELDS = SESSION_BODY_FIELDS
 
 
-class _CollectingRepository(SessionRepository):
-    """The service's repository for population: no session exists yet, and each transaction's
-    items are kept to be batch-written instead of being written one transaction at a time."""
+class CollectingRepository(SessionRepository):
+    """The service's repository for populating a fresh table: no session exists yet, and each
+    transaction's items are kept to be batch-written instead of being written one transaction at a
+    time (in a fresh table every condition would hold)."""
 
-    def __init__(self) -> None:
-        super().__init__(client=None, table_name=TABLE_NAME, payloads=PayloadStore())
+    def __init__(self, table_name: str = TABLE_NAME) -> None:
+        super().__init__(client=None, table_name=table_name, payloads=PayloadStore())
         self.items: list[dict[str, Any]] = []
 
     def get_session(self, session_id: str) -> None:
@@ -53,6 +54,25 @@ class _CollectingRepository(SessionRepository):
             self.items.append(body["Item"])
 
 
+def use_local_engines(table_name: str, dynamodb_endpoint: str, s3_endpoint: str, bucket: str) -> None:
+    """Point the service's own dependencies (session_store.runtime) at the local engines."""
+    os.environ.update(
+        {
+            names.ENV_TABLE_NAME: table_name,
+            names.ENV_DYNAMODB_ENDPOINT: dynamodb_endpoint,
+            names.ENV_S3_ENDPOINT: s3_endpoint,
+            names.ENV_PAYLOAD_BUCKET: bucket,
+            names.ENV_RETENTION_DAYS: str(names.DEFAULT_RETENTION_DAYS),
+            # DynamoDB Local keeps one database per access key: the same keys as the loader's.
+            "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+            "AWS_REGION": LOCAL_REGION,
+            "AWS_DEFAULT_REGION": LOCAL_REGION,
+        }
+    )
+    runtime.reset()
+
+
 def record_of(session: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {**{name: session.get(name) for name in RECORD_FIELDS}, "runs": runs}
 
@@ -62,22 +82,8 @@ class Ours:
 
     def __init__(self, dynamodb_endpoint: str, s3_endpoint: str, bucket: str, meter: CapacityMeter) -> None:
         self._meter = meter
-        os.environ.update(
-            {
-                names.ENV_TABLE_NAME: TABLE_NAME,
-                names.ENV_DYNAMODB_ENDPOINT: dynamodb_endpoint,
-                names.ENV_S3_ENDPOINT: s3_endpoint,
-                names.ENV_PAYLOAD_BUCKET: bucket,
-                names.ENV_RETENTION_DAYS: str(names.DEFAULT_RETENTION_DAYS),
-                # DynamoDB Local keeps one database per access key: the same keys as the loader's.
-                "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
-                "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
-                "AWS_REGION": LOCAL_REGION,
-                "AWS_DEFAULT_REGION": LOCAL_REGION,
-            }
-        )
         runtime.client_observers.append(self._observe)
-        runtime.reset()
+        use_local_engines(TABLE_NAME, dynamodb_endpoint, s3_endpoint, bucket)
 
     def _observe(self, service_name: str, client: Any) -> None:
         if service_name == "dynamodb":
@@ -88,7 +94,7 @@ class Ours:
         wait_for_table(admin, TABLE_NAME)
 
     def populate(self, loader: Any, sessions: list[dict[str, Any]]) -> int:
-        collector = _CollectingRepository()
+        collector = CollectingRepository()
         for session in sessions:
             # Each session written at its own last-update time, as a table filled over months is
             # (lists order by it), kept for a year so that none of them expires during the bench.

@@ -43,7 +43,8 @@ PRICES = {
 }
 WRITE_UNIT_BYTES = 1024
 READ_UNIT_BYTES = 4096
-_PRICED = ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
+_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
+_PRICED = ("GetItem", "BatchGetItem", "Query", *_WRITES)
 
 
 def usd_per_million(rru: float, wru: float) -> float:
@@ -205,20 +206,19 @@ class Pricer:
     ) -> list[tuple[str, dict[str, Any], dict[str, Any] | None]]:
         """(table, key, item the call puts or None) of every item a write call touches."""
         if operation == "TransactWriteItems":
-            touched = []
-            for entry in params["TransactItems"]:
-                ((kind, body),) = entry.items()
-                table = self.table(body["TableName"])
-                item = body.get("Item")
-                touched.append((body["TableName"], table.key_of(item) if item else body["Key"], item))
-            return touched
-        table = self.table(params["TableName"])
-        item = params.get("Item")
-        return [(params["TableName"], table.key_of(item) if item else params["Key"], item)]
+            bodies = [body for entry in params["TransactItems"] for body in entry.values()]
+        else:
+            bodies = [params]
+        touched = []
+        for body in bodies:
+            item = body.get("Item")
+            key = self.table(body["TableName"]).key_of(item) if item else body["Key"]
+            touched.append((body["TableName"], key, item))
+        return touched
 
     def _before(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         operation = model.name
-        if operation in ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"):
+        if operation in _WRITES:
             touched = self._writes(operation, params)
             context["pricing_before"] = [(name, key, self._get(name, key)) for name, key, _ in touched]
         context["pricing_params"] = dict(params)
@@ -227,7 +227,7 @@ class Pricer:
         if http_response.status_code != 200 or "pricing_params" not in context:
             return  # a failed call: DynamoDB charges cancelled transactions too, but the turn never makes one
         operation, params = model.name, context["pricing_params"]
-        if operation in ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"):
+        if operation in _WRITES:
             factor = 2 if operation == "TransactWriteItems" else 1
             units = (
                 sum(

@@ -36,7 +36,7 @@ from agno.db.in_memory import InMemoryDb
 from bench import agent_runs
 from bench.agno_adapter import RUNS_TABLE, SESSION_TABLE, agno_session, run_item
 from bench.loader import put_all
-from bench.ours import TABLE_NAME, _CollectingRepository, record_of
+from bench.ours import TABLE_NAME, CollectingRepository, record_of
 from bench.pricing import Priced, Pricer, usd_per_million
 from session_store.models import SessionWrite
 from session_store.service import SessionService
@@ -96,7 +96,7 @@ class _OursTurns:
     def seed(
         self, loader: Any, captured: Captured, session_id: str, runs: list[dict[str, Any]], seconds_ago: int = 0
     ) -> None:
-        collector = _CollectingRepository()
+        collector = CollectingRepository()
         service = SessionService(collector, 30, clock=lambda: time.time() - seconds_ago)
         record = record_of({**captured.session, "session_id": session_id}, runs)
         service.upsert_session(session_id, SessionWrite.model_validate(record))

@@ -163,9 +163,8 @@ class StackConfig(BaseModel):
         per_env = (get(ENVIRONMENTS_KEY) or {}).get(env) or {}
         if not isinstance(per_env, Mapping):
             raise ConfigError(f"invalid context: {ENVIRONMENTS_KEY}.{env} must be an object of settings")
-        given = {name: get(name) for name in cls.model_fields}
-        raw = {**per_env, **{key: value for key, value in given.items() if value is not None}}
-        return cls.from_mapping({key: value for key, value in raw.items() if value is not None})
+        given = {name: value for name in cls.model_fields if (value := get(name)) is not None}
+        return cls.from_mapping({key: value for key, value in {**per_env, **given}.items() if value is not None})
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> StackConfig:

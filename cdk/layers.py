@@ -45,14 +45,8 @@ class LayerNotBuiltError(RuntimeError):
 
 def find_uv() -> str:
     """uv as the Makefile installs it (.tools/bin/uv), else the venv's, else the one on PATH."""
-    candidates = [
-        REPO_ROOT / ".tools" / "bin" / "uv",
-        Path(sys.executable).parent / "uv",
-    ]
-    for candidate in candidates:
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    found = shutil.which("uv")
+    search = [str(REPO_ROOT / ".tools" / "bin"), str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)]
+    found = shutil.which("uv", path=os.pathsep.join(search))
     if found is None:
         raise FileNotFoundError("uv not found (.tools/bin/uv, the venv or PATH): run `make install` first")
     return found

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from werkzeug.datastructures import MultiDict
+
 import cdk  # noqa: F401  (puts the domain layer, session_store, on sys.path)
 from local_runtime.intrinsics import LOCAL_ACCOUNT_ID
 from local_runtime.router import RouteMatch
@@ -75,15 +77,8 @@ class MalformedResponseError(ValueError):
 def build_event(request: IncomingRequest, route: RouteMatch, request_id: str | None = None) -> dict[str, Any]:
     now = time.time()
     request_id = request_id or str(uuid.uuid4())
-    headers: dict[str, str] = {}
-    multi_headers: dict[str, list[str]] = {}
-    for name, value in request.headers:
-        headers[name] = value
-        multi_headers.setdefault(name, []).append(value)
-    query_pairs = parse_qsl(request.raw_query, keep_blank_values=True)
-    multi_query: dict[str, list[str]] = {}
-    for key, value in query_pairs:
-        multi_query.setdefault(key, []).append(value)
+    multi_headers = MultiDict(request.headers).to_dict(flat=False)
+    multi_query = MultiDict(parse_qsl(request.raw_query, keep_blank_values=True)).to_dict(flat=False)
     path = _text(request.raw_path)
     body, is_base64 = _body(request.body)
     user_agent = next((v for n, v in reversed(request.headers) if n.lower() == "user-agent"), None)
@@ -91,7 +86,7 @@ def build_event(request: IncomingRequest, route: RouteMatch, request_id: str | N
         "resource": route.resource_path,
         "path": path,
         "httpMethod": request.method,
-        "headers": headers,
+        "headers": {name: values[-1] for name, values in multi_headers.items()},
         "multiValueHeaders": multi_headers,
         "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
         "multiValueQueryStringParameters": multi_query or None,

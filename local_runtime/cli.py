@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def serve(options: Options) -> int:
     # SIGTERM gets the same orderly shutdown as Ctrl-C: every child stopped, S3 objects saved.
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     runtime = LocalRuntime(options)
     try:
         runtime.start()
@@ -124,10 +124,6 @@ def serve(options: Options) -> int:
         runtime.stop()
     print("Session Store stopped.", flush=True)
     return 0
-
-
-def _raise_interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
 
 
 def _print_banner(runtime: LocalRuntime) -> None:

@@ -118,9 +118,9 @@ def apply_environment(variables: Mapping[str, str]) -> None:
 
 def place_code(functions: Mapping[str, FunctionSpec]) -> list[Path]:
     """Put code assets, then pure-Python layers, at the front of sys.path (Lambda's order)."""
-    code_dirs = _unique(spec.code_dir for spec in functions.values())
+    code_dirs = list(dict.fromkeys(spec.code_dir for spec in functions.values()))
     layer_dirs: list[Path] = []
-    for layer in _unique(d for spec in functions.values() for d in spec.layer_dirs):
+    for layer in dict.fromkeys(d for spec in functions.values() for d in spec.layer_dirs):
         if _has_native_code(layer):
             log.info("layer %s ships compiled extensions for Lambda; using the venv's packages instead", layer.name)
             continue
@@ -131,10 +131,6 @@ def place_code(functions: Mapping[str, FunctionSpec]) -> list[Path]:
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
     return placed
-
-
-def _unique(paths) -> list[Path]:
-    return list(dict.fromkeys(paths))
 
 
 def _has_native_code(directory: Path) -> bool:

@@ -84,7 +84,9 @@ class ApiApplication:
             response = self._handle(environ, request_id)
         except Exception:  # noqa: BLE001 - a bug of the runtime must not reach the client as a trace
             log.exception("the local runtime failed on %s", environ.get(_RAW_TARGET))
-            response = self._error(gateway.DEFAULT_5XX, HTTPStatus.BAD_GATEWAY, "Internal server error", request_id)
+            response = self.gateway.render(
+                gateway.DEFAULT_5XX, HTTPStatus.BAD_GATEWAY, "Internal server error", request_id
+            )
         response.headers["x-amzn-RequestId"] = request_id
         log.info(
             "%s %s -> %d (%.0f ms, %s)",
@@ -99,7 +101,7 @@ class ApiApplication:
     def _handle(self, environ, request_id: str) -> Response:
         body = _read_body(environ)
         if body is None:
-            response = self._error(
+            response = self.gateway.render(
                 gateway.REQUEST_TOO_LARGE,
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                 f"The request body exceeds the {GATEWAY_MAX_BODY_BYTES} byte limit.",
@@ -120,11 +122,11 @@ class ApiApplication:
         try:
             route = self.router.match(request.method, request.raw_path)
         except PathDecodeError as error:
-            return self._error(gateway.BAD_REQUEST_PARAMETERS, HTTPStatus.BAD_REQUEST, str(error), request_id)
+            return self.gateway.render(gateway.BAD_REQUEST_PARAMETERS, HTTPStatus.BAD_REQUEST, str(error), request_id)
         if route is None:
             # API Gateway would answer 403 "Missing Authentication Token" (its answer to any unknown
             # path); the local API has no auth, and "no such route" is what a client needs to know.
-            return self._error(
+            return self.gateway.render(
                 gateway.RESOURCE_NOT_FOUND,
                 HTTPStatus.NOT_FOUND,
                 f"No route for {request.method} {request.raw_path}.",
@@ -136,7 +138,7 @@ class ApiApplication:
             try:
                 claims = jwt_auth.claims_of(authorization)
             except jwt_auth.Unauthorized:
-                return self._error(gateway.UNAUTHORIZED, HTTPStatus.UNAUTHORIZED, "Unauthorized", request_id)
+                return self.gateway.render(gateway.UNAUTHORIZED, HTTPStatus.UNAUTHORIZED, "Unauthorized", request_id)
         function = self.functions[route.method.function_id]
         environ[_FUNCTION] = function.name
         event = build_event(request, route, request_id)
@@ -146,7 +148,7 @@ class ApiApplication:
             # The body passed the gateway's 10 MB, but the proxy event (the body escaped into JSON,
             # with headers and parameters) is over what Lambda accepts: the invoke fails with 413,
             # which API Gateway answers through DEFAULT_4XX, status kept.
-            return self._error(
+            return self.gateway.render(
                 gateway.DEFAULT_4XX,
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                 names.GATEWAY_LAMBDA_TOO_LARGE_MESSAGE,
@@ -155,19 +157,16 @@ class ApiApplication:
         try:
             proxy = parse_response(function.invoke(event))
         except InvocationError as error:
-            return self._error(
+            return self.gateway.render(
                 gateway.DEFAULT_5XX, HTTPStatus.BAD_GATEWAY, f"Internal server error ({error.error_type})", request_id
             )
         except MalformedResponseError as error:
             log.error("%s returned a malformed proxy response: %s", function.name, error)
-            return self._error(
+            return self.gateway.render(
                 gateway.DEFAULT_5XX, HTTPStatus.BAD_GATEWAY, "Malformed Lambda proxy response", request_id
             )
         response = _ProxyResponse(proxy.body, status=proxy.status, headers=proxy.headers)
         return self._compress(response, request)
-
-    def _error(self, response_type: str, status: HTTPStatus, message: str, request_id: str) -> Response:
-        return self.gateway.render(response_type, status, message, request_id)
 
     def _compress(self, response: Response, request: IncomingRequest) -> Response:
         """The API's MinimumCompressionSize: gzip a large enough body for a client that accepts it."""
@@ -190,11 +189,8 @@ def _read_body(environ) -> bytes | None:
     limit = GATEWAY_MAX_BODY_BYTES
     stream = get_input_stream(environ)
     declared = environ.get("CONTENT_LENGTH", "")
-    if declared.isdigit() and int(declared) > limit:
-        _drain(environ, stream)
-        return None
-    data = stream.read(limit + 1)
-    if len(data) > limit:
+    # A declared length over the limit is refused before anything is read.
+    if (declared.isdigit() and int(declared) > limit) or len(data := stream.read(limit + 1)) > limit:
         _drain(environ, stream)
         return None
     return data

@@ -80,10 +80,10 @@ class Resolver:
     """Evaluates intrinsics against known physical values.
 
     `refs` maps a logical id to what `Ref` returns; `attributes` maps (logical id, attribute) to
-    what `Fn::GetAtt` returns. A reference to anything else resolves through `fallback`, which by
-    default returns a deterministic placeholder: the runtime has no local twin for such a
-    resource, and a stable value is more useful than a failure (it is what the function would
-    read from its environment; it just cannot call the resource).
+    what `Fn::GetAtt` returns. A reference to anything else resolves to a deterministic
+    placeholder: the runtime has no local twin for such a resource, and a stable value is more
+    useful than a failure (it is what the function would read from its environment; it just
+    cannot call the resource).
     """
 
     def __init__(
@@ -94,14 +94,12 @@ class Resolver:
         template: Mapping[str, Any],
         refs: Mapping[str, Any] | None = None,
         attributes: Mapping[tuple[str, str], Any] | None = None,
-        fallback: Callable[[str, str | None], Any] | None = None,
     ) -> None:
         self.stack_name = stack_name
         self.region = region
         self.template = template
         self.refs = dict(refs or {})
         self.attributes = dict(attributes or {})
-        self.fallback = fallback or _placeholder
         self._pseudo = {
             "AWS::AccountId": LOCAL_ACCOUNT_ID,
             "AWS::Region": region,
@@ -153,13 +151,13 @@ class Resolver:
         parameter = self.template.get("Parameters", {}).get(name)
         if parameter is not None:
             return parameter.get("Default")
-        return self.fallback(name, None)
+        return _placeholder(name, None)
 
     def _getatt(self, argument: Any) -> Any:
         logical_id, attribute = _getatt_parts(argument)
         if (logical_id, attribute) in self.attributes:
             return self.attributes[(logical_id, attribute)]
-        return self.fallback(logical_id, attribute)
+        return _placeholder(logical_id, attribute)
 
     # --- string functions ------------------------------------------------------------------------
     def _join(self, argument: Any) -> str:

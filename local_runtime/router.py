@@ -50,11 +50,13 @@ def decode_segment(segment: str) -> str:
 class Router:
     def __init__(self, methods: Iterable[ApiMethod]) -> None:
         self._root = _Node()
+        self._routes: list[tuple[str, str]] = []
         for method in methods:
             node = self._insert(method.resource_path)
             if method.http_method in node.methods:
                 raise ValueError(f"two methods for {method.http_method} {method.resource_path}")
             node.methods[method.http_method] = method
+            self._routes.append((method.http_method, node.resource_path))
 
     def _insert(self, resource_path: str) -> _Node:
         node = self._root
@@ -103,18 +105,7 @@ class Router:
 
     def routes(self) -> list[tuple[str, str]]:
         """(method, resource path) of every route, for the start-up banner and tests."""
-        found: list[tuple[str, str]] = []
-
-        def visit(node: _Node) -> None:
-            found.extend((m, node.resource_path) for m in sorted(node.methods))
-            for child in node.literals.values():
-                visit(child)
-            for pair in (node.parameter, node.greedy):
-                if pair is not None:
-                    visit(pair[1])
-
-        visit(self._root)
-        return sorted(found, key=lambda route: (route[1], route[0]))
+        return sorted(self._routes, key=lambda route: (route[1], route[0]))
 
 
 def _segments(path: str) -> list[str]:

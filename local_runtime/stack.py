@@ -141,9 +141,7 @@ def build_stack(template: dict[str, Any], assembly_dir: Path, stack_name: str) -
             for lid, r in resources.items()
             if r.get("Type") in TABLE_TYPES
         },
-        buckets={
-            lid: BucketSpec(lid, r.get("Properties", {})) for lid, r in resources.items() if r.get("Type") == BUCKET
-        },
+        buckets={lid: BucketSpec(lid, r.get("Properties", {})) for lid, r in _of_type(resources, BUCKET).items()},
         stream_mappings=mappings,
     )
 
@@ -163,12 +161,8 @@ def _api(resources: dict[str, Any]) -> ApiSpec:
     for logical_id, method in sorted(_of_type(resources, API_METHOD).items()):
         properties = method.get("Properties", {})
         resource_ref = properties.get("ResourceId")
-        resource_id = ref_target(resource_ref)
-        if resource_id == api_id:  # Fn::GetAtt [api, RootResourceId]
-            path = "/"
-        elif resource_id in paths:
-            path = paths[resource_id]
-        else:
+        path = paths.get(ref_target(resource_ref) or "")
+        if path is None:
             raise TemplateError(f"method {logical_id}: unknown ResourceId {resource_ref!r}")
         methods.append(_method(resources, logical_id, properties, path))
     compression = apis[api_id].get("Properties", {}).get("MinimumCompressionSize")
@@ -198,9 +192,10 @@ def _gateway_responses(resources: dict[str, Any], api_id: str) -> dict[str, Gate
 
 
 def _resource_paths(resources: dict[str, Any], api_id: str) -> dict[str, str]:
-    """Each AWS::ApiGateway::Resource's full path, following the ParentId chain to the root."""
+    """Each AWS::ApiGateway::Resource's full path, following the ParentId chain to the root, and
+    "/" for the API's own id (a method on the root names it: Fn::GetAtt [api, RootResourceId])."""
     nodes = _of_type(resources, API_RESOURCE)
-    paths: dict[str, str] = {}
+    paths: dict[str, str] = {api_id: "/"}
 
     def path_of(logical_id: str, seen: tuple[str, ...] = ()) -> str:
         if logical_id in paths:

@@ -32,16 +32,13 @@ def lambda_record(
     created = source.get("ApproximateCreationDateTime")
     if created is not None:
         dynamodb["ApproximateCreationDateTime"] = int(created.timestamp()) if hasattr(created, "timestamp") else created
-    for key in ("Keys", "NewImage", "OldImage"):
+    for key in ("Keys", "NewImage", "OldImage", "SequenceNumber", "SizeBytes", "StreamViewType"):
         if key in source:
             dynamodb[key] = to_lambda_json(source[key])
     if key_attributes and "Keys" in dynamodb:
         # DynamoDB Local's own expiry records list the index keys among the Keys too; on AWS,
         # Keys is the table's primary key only.
         dynamodb["Keys"] = {name: value for name, value in dynamodb["Keys"].items() if name in key_attributes}
-    for key in ("SequenceNumber", "SizeBytes", "StreamViewType"):
-        if key in source:
-            dynamodb[key] = source[key]
     event_name = record["eventName"]
     identity = record.get("userIdentity")
     if event_name not in _EVENT_NAMES and "NewImage" not in source:

@@ -261,11 +261,8 @@ class StreamPoller:
         if not self.settings.report_item_failures or not isinstance(result, dict):
             return None
         failures = result.get("batchItemFailures") or []
+        identifiers = [f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures]
         sequence_numbers = [r["dynamodb"].get("SequenceNumber") for r in batch]
-        positions = []
-        for failure in failures:
-            identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
-            if identifier not in sequence_numbers:
-                return 0  # an unusable identifier fails the whole batch, as on Lambda
-            positions.append(sequence_numbers.index(identifier))
-        return min(positions) if positions else None
+        if any(identifier not in sequence_numbers for identifier in identifiers):
+            return 0  # an unusable identifier fails the whole batch, as on Lambda
+        return min((sequence_numbers.index(identifier) for identifier in identifiers), default=None)

@@ -62,8 +62,7 @@ def problem_template(status: int) -> str:
         "title": HTTPStatus(status).phrase,
         "status": status,
     }
-    body = json.dumps(fields)
-    return body[:-1] + ', "detail": $context.error.messageString}'
+    return json.dumps(fields)[:-1] + ', "detail": $context.error.messageString}'
 
 
 def default_4xx_template() -> str:

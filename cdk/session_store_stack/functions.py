@@ -190,7 +190,6 @@ class Functions(Construct):
             description="Deletes the runs and payloads of a session whose item was deleted or expired",
             timeout=CASCADE_TIMEOUT,
             access=CASCADE_ACCESS,
-            reserved_concurrency=None,
         )
 
         self.erasure_worker = self._function(
@@ -199,7 +198,6 @@ class Functions(Construct):
             description="Erases a user's data, one bounded batch per erasure job update",
             timeout=ERASURE_TIMEOUT,
             access=ERASURE_WORKER_ACCESS,
-            reserved_concurrency=None,
         )
 
     def _function(
@@ -210,7 +208,7 @@ class Functions(Construct):
         description: str,
         timeout: Duration,
         access: Access,
-        reserved_concurrency: int | None,
+        reserved_concurrency: int | None = None,
     ) -> lambda_.Function:
         name = construct_name(function)
         log_group = logs.LogGroup(

@@ -32,6 +32,8 @@ from cdk_monitoring_constructs import (
 )
 from constructs import Construct
 
+from cdk.config import StackConfig
+
 # Any 5xx, Lambda error or DynamoDB system error is a bug or an outage: alarm on the first
 # 5-minute period that has one. Throttling and latency alarm only when they last (3 periods of 3).
 FIRST_PERIOD = {"datapoints_to_alarm": 1, "evaluation_periods": 1}
@@ -66,10 +68,8 @@ class Monitoring(Construct):
         scope: Construct,
         id: str,
         *,
-        prod: bool,
-        lean: bool,
+        config: StackConfig,
         api: apigateway.RestApi,
-        stage_name: str,
         table: dynamodb.ITable,
         api_functions: dict[str, lambda_.IFunction],
         cascade: lambda_.IFunction,
@@ -77,7 +77,7 @@ class Monitoring(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.prefix = Stack.of(self).stack_name
-        self.topic = sns.Topic(self, "AlarmTopic", master_key=self._topic_key(prod), enforce_ssl=True)
+        self.topic = sns.Topic(self, "AlarmTopic", master_key=self._topic_key(config.is_prod), enforce_ssl=True)
         self._allow_alarms_to_publish()
         facade = MonitoringFacade(
             self,
@@ -92,7 +92,7 @@ class Monitoring(Construct):
                 self,
                 "Dashboards",
                 dashboard_name_prefix=self.prefix,
-                create_dashboard=not lean,
+                create_dashboard=not config.lean_monitoring,
                 create_summary_dashboard=False,
                 create_alarm_dashboard=False,
             ),
@@ -100,12 +100,12 @@ class Monitoring(Construct):
         facade.add_large_header("Session Store")
         facade.monitor_api_gateway(
             api=api,
-            api_stage=stage_name,
+            api_stage=config.stage,
             alarm_friendly_name="Api",
             add5_xx_fault_count_alarm=NO_ERRORS,
-            add_latency_p99_alarm=None if lean else API_P99_LATENCY,
+            add_latency_p99_alarm=None if config.lean_monitoring else API_P99_LATENCY,
         )
-        if not lean:
+        if not config.lean_monitoring:
             for name, fn in api_functions.items():
                 facade.monitor_lambda_function(
                     lambda_function=fn,
@@ -129,7 +129,7 @@ class Monitoring(Construct):
             human_readable_name="cascade",
             is_iterator=True,
             add_fault_count_alarm=NO_ERRORS,
-            add_throttles_count_alarm=None if lean else NO_THROTTLES,
+            add_throttles_count_alarm=None if config.lean_monitoring else NO_THROTTLES,
             add_max_iterator_age_alarm=CASCADE_ITERATOR_AGE,
         )
         facade.monitor_sqs_queue(

@@ -37,10 +37,8 @@ class SessionStoreStack(Stack):
         monitoring = Monitoring(
             self,
             "Monitoring",
-            prod=config.is_prod,
-            lean=config.lean_monitoring,
+            config=config,
             api=self.api.api,
-            stage_name=config.stage,
             table=self.table,
             api_functions=self.functions.api_functions,
             cascade=self.functions.cascade,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from session_store import keys, names
-from session_store.items import n, s
+from session_store.items import n, number, s
 
 # A finished erasure's receipt stays readable this long, then DynamoDB's TTL removes it.
 RECEIPT_SECONDS = 90 * 86_400
@@ -79,21 +79,18 @@ def job_item(job: ErasureJob) -> dict[str, Any]:
 
 
 def job_from_item(item: dict[str, Any]) -> ErasureJob:
-    def number(name: str) -> int | None:
-        return int(item[name]["N"]) if name in item else None
-
     return ErasureJob(
         user_id=item["user_id"]["S"],
         erasure_id=item["erasure_id"]["S"],
         status=item["status"]["S"],
-        cutoff=number("cutoff") or 0,
-        started_at=number("started_at") or 0,
-        finished_at=number("finished_at"),
-        step=number("step") or 0,
+        cutoff=number(item, "cutoff") or 0,
+        started_at=number(item, "started_at") or 0,
+        finished_at=number(item, "finished_at"),
+        step=number(item, "step") or 0,
         cursor=json.loads(item["cursor"]["S"]) if "cursor" in item else None,
         counts=json.loads(item["counts"]["S"]) if "counts" in item else {},
-        seq=number("seq") or 0,
-        failures=number("failures") or 0,
+        seq=number(item, "seq") or 0,
+        failures=number(item, "failures") or 0,
         last_error=item.get("last_error", {}).get("S"),
     )
 
@@ -118,3 +115,7 @@ class Latest:
     erasure_id: str
     status: str
     cutoff: int
+
+
+def latest_from_item(item: dict[str, Any]) -> Latest:
+    return Latest(item["erasure_id"]["S"], item["status"]["S"], int(item["cutoff"]["N"]))

@@ -110,6 +110,11 @@ def n(value: int) -> dict[str, str]:
     return {"N": str(value)}
 
 
+def number(item: dict[str, Any], name: str) -> int | None:
+    """The Number attribute `name` of an item, None when the item has none."""
+    return int(item[name]["N"]) if name in item else None
+
+
 def session_key(session_id: str) -> dict[str, Any]:
     return {names.PARTITION_KEY: s(keys.session_pk(session_id)), names.SORT_KEY: s(names.SESSION_META_SK)}
 
@@ -160,9 +165,6 @@ def session_item(session: StoredSession) -> dict[str, Any]:
 
 
 def session_from_item(item: dict[str, Any]) -> StoredSession:
-    def number(name: str) -> int | None:
-        return int(item[name]["N"]) if name in item else None
-
     record: dict[str, Any] = {name: item[name]["S"] if name in item else None for name in ID_FIELDS}
     record.update({name: codec.decode(item.get(name)) for name in OBJECT_FIELDS})
     updated_key = item.get(UPDATED_ORDER_ATTRIBUTE, {}).get("S")
@@ -170,16 +172,16 @@ def session_from_item(item: dict[str, Any]) -> StoredSession:
         session_id=item["session_id"]["S"],
         session_type=item["session_type"]["S"],
         incarnation=item["incarnation"]["S"],
-        version=number("version") or 0,
-        run_count=number("run_count") or 0,
-        created_at=number("created_at") or 0,
-        updated_at=number("updated_at") or 0,
+        version=number(item, "version") or 0,
+        run_count=number(item, "run_count") or 0,
+        created_at=number(item, "created_at") or 0,
+        updated_at=number(item, "updated_at") or 0,
         expiry_policy=item.get("expiry_policy", {}).get("S", "sliding"),
-        expires_at=number(names.TTL_ATTRIBUTE),
+        expires_at=number(item, names.TTL_ATTRIBUTE),
         record=record,
-        indexed_at=keys.order_key_time(updated_key) if updated_key else number("updated_at") or 0,
-        indexed_expires_at=number(INDEXED_EXPIRY_ATTRIBUTE),
-        lease_until=number(LEASE_UNTIL_ATTRIBUTE),
+        indexed_at=keys.order_key_time(updated_key) if updated_key else number(item, "updated_at") or 0,
+        indexed_expires_at=number(item, INDEXED_EXPIRY_ATTRIBUTE),
+        lease_until=number(item, LEASE_UNTIL_ATTRIBUTE),
     )
 
 
@@ -206,8 +208,7 @@ def run_item(session_id: str, run_sk: str, run: dict[str, Any], payload: dict[st
 
 def run_lookup_item(session_id: str, incarnation: str, run_id: str, run_sk: str) -> dict[str, Any]:
     return {
-        names.PARTITION_KEY: s(keys.session_pk(session_id)),
-        names.SORT_KEY: s(keys.run_lookup_sk(incarnation, run_id)),
+        **run_lookup_key(session_id, incarnation, run_id),
         "entity": s(names.ENTITY_RUN_LOOKUP),
         "run_id": s(run_id),
         RUN_LOCATION_ATTRIBUTE: s(run_sk),

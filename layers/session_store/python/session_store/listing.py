@@ -241,9 +241,7 @@ def _position(query: SessionListQuery, cursor_key: str) -> tuple[str | None, str
         return None, None
     position = cursor.decode(query.cursor, cursor_key, _scope(query))
     after, resume = position.get("after"), position.get("resume")
-    if not (after is None or isinstance(after, str)) or not (resume is None or isinstance(resume, str)):
-        raise errors.InvalidRequest("the cursor is malformed")
-    if after is None and resume is None:
+    if not all(isinstance(value, str | None) for value in (after, resume)) or (after is None and resume is None):
         raise errors.InvalidRequest("the cursor is malformed")
     return after, resume
 

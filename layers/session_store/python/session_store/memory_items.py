@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from session_store import codec, keys, names
-from session_store.items import n, s
+from session_store.items import n, number, s
 from session_store.table import CREATED_ORDER_ATTRIBUTE, SCOPE_ATTRIBUTES, UPDATED_ORDER_ATTRIBUTE
 
 # The fields of Agno's UserMemory besides memory_id and the timestamps.
@@ -86,17 +86,14 @@ def memory_item(memory: StoredMemory) -> dict[str, Any]:
 
 
 def memory_from_item(item: dict[str, Any]) -> StoredMemory:
-    def number(name: str) -> int | None:
-        return int(item[name]["N"]) if name in item else None
-
     record: dict[str, Any] = {name: item[name]["S"] if name in item else None for name in ID_FIELDS}
     record.update({name: codec.decode(item.get(name)) for name in JSON_FIELDS})
     return StoredMemory(
         memory_id=item["memory_id"]["S"],
         record=record,
-        created_at=number("created_at") or 0,
-        updated_at=number("updated_at"),
-        version=number("version") or 0,
-        expires_at=number(names.TTL_ATTRIBUTE),
-        stored_at=number(STORED_AT_ATTRIBUTE),
+        created_at=number(item, "created_at") or 0,
+        updated_at=number(item, "updated_at"),
+        version=number(item, "version") or 0,
+        expires_at=number(item, names.TTL_ATTRIBUTE),
+        stored_at=number(item, STORED_AT_ATTRIBUTE),
     )

@@ -12,7 +12,6 @@ from session_store.models import Identifier, Timestamp
 
 MAX_TOPICS = 100
 MAX_DELETIONS = 100
-MEMORY_SORT_FIELDS = ("updated_at", "created_at")
 
 
 class MemoryWrite(BaseModel):

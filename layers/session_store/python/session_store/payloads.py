@@ -183,13 +183,8 @@ def offloaded_keys(operations: Iterable[dict[str, Any]]) -> list[str]:
     """The S3 objects the Put operations of a transaction point at. When DynamoDB cancels the
     transaction (TransactionCanceledException: nothing was written) these objects are referenced
     by no item and may be deleted at once; after any other failure the write may have happened."""
-    found = []
-    for operation in operations:
-        item = operation.get("Put", {}).get("Item", {})
-        key = offloaded_object_key(item)
-        if key is not None:
-            found.append(key)
-    return found
+    puts = (operation.get("Put", {}).get("Item", {}) for operation in operations)
+    return [key for item in puts if (key := offloaded_object_key(item)) is not None]
 
 
 # A staged export's presigned URL is good for this long (the object itself lives a day).

@@ -18,11 +18,12 @@ from session_store.erasure_items import (
     job_from_item,
     job_item,
     job_key,
+    latest_from_item,
     latest_item,
     latest_key,
 )
 from session_store.expressions import Expression
-from session_store.items import PAYLOAD_OBJECT_ATTRIBUTE, n, s
+from session_store.items import PAYLOAD_OBJECT_ATTRIBUTE, n, number, s
 from session_store.memory_items import STORED_AT_ATTRIBUTE, memory_key
 from session_store.repository import SessionRepository
 from session_store.table import index_for
@@ -46,17 +47,13 @@ class UserRepository:
         item = self._call("get_item", TableName=self.table_name, Key=latest_key(user_id), ConsistentRead=True).get(
             "Item"
         )
-        if not item:
-            return None
-        return Latest(item["erasure_id"]["S"], item["status"]["S"], int(item["cutoff"]["N"]))
+        return latest_from_item(item) if item else None
 
     def latest_of(self, user_ids: list[str]) -> dict[str, Latest]:
         """The newest erasure of each of these users that has one (one BatchGetItem per 100)."""
-        found: dict[str, Latest] = {}
         wanted = [latest_key(user) for user in dict.fromkeys(user_ids)]
-        for item in self.sessions.batch_get(wanted, consistent=True):
-            user = item[names.PARTITION_KEY]["S"]
-            found[user] = Latest(item["erasure_id"]["S"], item["status"]["S"], int(item["cutoff"]["N"]))
+        stored = self.sessions.batch_get(wanted, consistent=True)
+        found = {item[names.PARTITION_KEY]["S"]: latest_from_item(item) for item in stored}
         return {user: found[erasure_pk(user)] for user in user_ids if erasure_pk(user) in found}
 
     def get_job(self, user_id: str, erasure_id: str) -> ErasureJob | None:
@@ -175,7 +172,7 @@ class UserRepository:
             else []
         )
         stored = {
-            item["memory_id"]["S"]: int(item[STORED_AT_ATTRIBUTE]["N"]) if STORED_AT_ATTRIBUTE in item else None
+            item["memory_id"]["S"]: number(item, STORED_AT_ATTRIBUTE)
             for item in found
             if item.get("user_id", {}).get("S") == user_id
         }

@@ -66,31 +66,17 @@ def run_operations(
     order_ids = iter(new_order_ids)
     for run in runs:
         run_id = run["run_id"]
-        run_sk = locations.get(run_id)
-        if run_sk is None:
-            run_sk = keys.run_sk(incarnation, next(order_ids))
-            new_run_ids.append(run_id)
-            lookup = items.run_lookup_item(session_id, incarnation, run_id, run_sk)
-            # Both conditions make a concurrent first write of the same run_id retry as a replace.
-            grouped.append(
-                [
-                    _put(
-                        items.run_item(session_id, run_sk, run, payloads.encode_run(session_id, run_sk, run)),
-                        "attribute_not_exists({pk})",
-                    ),
-                    _put(lookup, "attribute_not_exists({pk})"),
-                ]
-            )
-        else:
+        stored_sk = locations.get(run_id)
+        run_sk = stored_sk or keys.run_sk(incarnation, next(order_ids))
+        item = items.run_item(session_id, run_sk, run, payloads.encode_run(session_id, run_sk, run))
+        if stored_sk is not None:
             # The run must still be there: a concurrent delete makes this write retry as an append.
-            grouped.append(
-                [
-                    _put(
-                        items.run_item(session_id, run_sk, run, payloads.encode_run(session_id, run_sk, run)),
-                        "attribute_exists({pk})",
-                    ),
-                ]
-            )
+            grouped.append([_put(item, "attribute_exists({pk})")])
+            continue
+        new_run_ids.append(run_id)
+        lookup = items.run_lookup_item(session_id, incarnation, run_id, run_sk)
+        # Both conditions make a concurrent first write of the same run_id retry as a replace.
+        grouped.append([_put(item, "attribute_not_exists({pk})"), _put(lookup, "attribute_not_exists({pk})")])
     return grouped, new_run_ids
 
 

@@ -165,13 +165,9 @@ def _header(event: Mapping[str, Any], name: str) -> str | None:
     # The proxy event's header maps, as API Gateway sends them: names to a value, or to a list.
     single: Mapping[str, str] = event.get("headers") or {}
     multi: Mapping[str, list[str]] = event.get("multiValueHeaders") or {}
-    for key, value in single.items():
-        if key.lower() == wanted:
-            return value
-    for key, values in multi.items():
-        if key.lower() == wanted and values:
-            return values[-1]
-    return None
+    found = [value for key, value in single.items() if key.lower() == wanted]
+    found += [values[-1] for key, values in multi.items() if key.lower() == wanted and values]
+    return found[0] if found else None
 
 
 def media_type(content_type: str | None) -> str | None:
