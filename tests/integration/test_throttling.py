@@ -175,3 +175,33 @@ def test_an_invocation_s_deadline_ends_with_the_invocation(table_name, monkeypat
     assert api.call("GET", api.session_path("s1")).status == 404
     SpentAfterReturning.remaining_ms = 0
     assert runtime.repository().get_session("s1") is None
+
+
+def test_a_keyed_write_that_runs_out_of_time_is_a_503_not_a_500(table_name, monkeypatch):
+    """The invocation's time runs out after the idempotency record is saved: the write is refused,
+    and so is Powertools' clean-up of the record. The client must get the retryable 503, not the
+    500 that Powertools' wrapped persistence error would give, and nothing is written."""
+    from tests.support import api
+
+    class RunsOutAfterTheRecord(api.FakeContext):
+        remaining_ms = 10_000
+
+        def get_remaining_time_in_millis(self) -> int:
+            return self.remaining_ms
+
+    send = botocore.endpoint.Endpoint._send
+
+    def send_then_run_out(self, request):
+        response = send(self, request)
+        if b"PutItem" in request.headers.get("X-Amz-Target", b""):  # the in-progress record
+            RunsOutAfterTheRecord.remaining_ms = 0
+        return response
+
+    monkeypatch.setattr(botocore.endpoint.Endpoint, "_send", send_then_run_out)
+    monkeypatch.setattr(api, "FakeContext", RunsOutAfterTheRecord)
+    response = call("PUT", session_path("s1"), AGENT, headers={idempotency.HEADER: "k1"})
+    assert response.status == 503, response.text
+    assert response.headers.get("Retry-After")
+    assert response.headers["Content-Type"] == names.PROBLEM_CONTENT_TYPE
+    RunsOutAfterTheRecord.remaining_ms = 10_000
+    assert call("GET", session_path("s1")).status == 404

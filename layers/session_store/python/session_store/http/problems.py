@@ -123,9 +123,10 @@ def _idempotency_problem(error: Exception) -> Response[str] | None:
             "idempotency-request-in-progress",
             IN_PROGRESS_RETRY_AFTER_SECONDS,
         )
-    if isinstance(error, powertools.IdempotencyPersistenceLayerError) and _is_aws_error(error.__cause__):
-        # Powertools wraps what the record store raised: DynamoDB out of reach or throttling is a
-        # 503 like on any other path (anything else is a bug, a 500).
+    if isinstance(error, powertools.IdempotencyPersistenceLayerError) and _is_unavailable(error.__cause__):
+        # Powertools wraps what the record store raised: DynamoDB out of reach or throttling, or no
+        # time left in the invocation for the call (runtime.py), is a 503 like on any other path
+        # (anything else is a bug, a 500).
         unavailable = errors.ServiceUnavailable("the idempotency records are out of reach; retry")
         logger.warning("idempotency store unavailable", extra={"cause": repr(error.__cause__)})
         return _retry_later(
@@ -134,7 +135,9 @@ def _idempotency_problem(error: Exception) -> Response[str] | None:
     return None
 
 
-def _is_aws_error(error: BaseException | None) -> bool:
+def _is_unavailable(error: BaseException | None) -> bool:
+    if isinstance(error, errors.ServiceUnavailable):
+        return True
     botocore = sys.modules.get("botocore.exceptions")  # loaded if it raised anything
     return botocore is not None and isinstance(error, (botocore.BotoCoreError, botocore.ClientError))
 
